@@ -1,0 +1,59 @@
+/**
+ * Settings the pure core needs, resolved once at startup by `controller/options.ts`.
+ * Plain frozen data: validation and render never read the environment themselves.
+ */
+
+export const ACME_CHALLENGES = ['dns-01', 'http-01', 'tls-alpn-01'] as const;
+export type AcmeChallenge = (typeof ACME_CHALLENGES)[number];
+
+export const DNS_PROVIDERS = ['cloudflare'] as const;
+export type DnsProviderName = (typeof DNS_PROVIDERS)[number];
+
+export const UPSTREAM_MODES = ['dns', 'static'] as const;
+export type UpstreamMode = (typeof UPSTREAM_MODES)[number];
+
+export interface AcmeSettings {
+  readonly email: string;
+  /** ACME directory URL; undefined means Caddy's default (Let's Encrypt production). */
+  readonly ca: string | undefined;
+  /** PEM file trusted for the CA's own HTTPS endpoint (private CAs such as Pebble). */
+  readonly caRootPemFile: string | undefined;
+  readonly challenge: AcmeChallenge;
+  /** Present for dns-01. */
+  readonly dnsProvider: { readonly name: DnsProviderName; readonly apiToken: string } | undefined;
+  /** Caddy duration string such as `2m`, only for dns-01. */
+  readonly propagationTimeout: string | undefined;
+  readonly resolvers: readonly string[];
+}
+
+/** What validation needs to judge TLS rules. */
+export interface TlsSettings {
+  /** Complete ACME settings, or undefined when ACME is not configured. */
+  readonly acme: AcmeSettings | undefined;
+  /** When `acme` is undefined: what is missing, for the `tls_not_configured` message. */
+  readonly acmeMissing: string;
+  /** The challenge that would be used (pattern hosts need dns-01). */
+  readonly challenge: AcmeChallenge;
+  /** Trimmed, non-empty entries of TLS_ALLOWED_DOMAINS, lowercased. */
+  readonly allowedDomains: readonly string[];
+  /** Caddy's HTTP port (80 unless CADDY_HTTP_PORT says otherwise): where `redirect_http` listens. */
+  readonly httpPort: number;
+}
+
+/** What render needs besides the resources. */
+export interface RenderSettings {
+  /** Address every ingress listener binds (`0.0.0.0`, `127.0.0.1`, `::`). */
+  readonly listenAddress: string;
+  readonly dnsZone: string;
+  /** Resolver Caddy asks for `<instance>.<zone>`: `udp/127.0.0.1:<port>`. */
+  readonly dnsResolver: string;
+  readonly upstreamMode: UpstreamMode;
+  /** Caddy duration: how long Caddy caches an instance's A answer. */
+  readonly upstreamRefresh: string;
+  /** Caddy duration: upstream keep-alive idle timeout (bounds memory across reloads). */
+  readonly upstreamIdleTimeout: string;
+  readonly tls: TlsSettings;
+  /** Caddy's http_port / https_port for automatic HTTPS and ACME challenges. */
+  readonly httpPort: number;
+  readonly httpsPort: number;
+}
