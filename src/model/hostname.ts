@@ -62,7 +62,8 @@ function checkLabel(label: string): string | undefined {
 /**
  * Parses a pattern hostname. Captures must be whole labels with names matching
  * `[a-zA-Z_][a-zA-Z0-9_]*`, used once each; the literal labels must be valid DNS labels;
- * at least two labels in all and at least one literal label.
+ * at least two labels in all, at least one capture and at least one literal label
+ * (a hostname without captures is "not a pattern", as in the seed).
  */
 export function parsePattern(hostname: string): PatternResult {
   const labels = hostname.split('.');
@@ -70,8 +71,9 @@ export function parsePattern(hostname: string): PatternResult {
     return { ok: false, message: `pattern "${hostname}" must have at least two labels, such as {instance}.example.com` };
   }
   const captures: string[] = [];
-  const placeholders: Record<string, string> = {};
-  const labelIndexes: Record<string, number> = {};
+  // Null-prototype records: a capture named `__proto__` or `constructor` must stay an own entry.
+  const placeholders: Record<string, string> = Object.create(null) as Record<string, string>;
+  const labelIndexes: Record<string, number> = Object.create(null) as Record<string, number>;
   const wildcard: string[] = [];
   for (const [i, label] of labels.entries()) {
     const capture = CAPTURE_LABEL.exec(label);
@@ -95,6 +97,9 @@ export function parsePattern(hostname: string): PatternResult {
     if (problem) return { ok: false, message: problem };
     wildcard.push(label);
   }
+  if (captures.length === 0) {
+    return { ok: false, message: `"${hostname}" is not a pattern: it has no {capture} label, such as {instance}.example.com` };
+  }
   if (captures.length === labels.length) {
     return { ok: false, message: `pattern "${hostname}" needs at least one literal label, such as {instance}.example.com` };
   }
@@ -112,7 +117,9 @@ export function templateCaptures(template: string): string[] {
 
 /** Replaces each `{capture}` of a target template with the pattern's Caddy placeholder. */
 export function expandTemplate(template: string, pattern: HostnamePattern): string {
-  return template.replace(/\{([^{}]*)\}/g, (whole, name: string) => pattern.placeholders[name] ?? whole);
+  return template.replace(/\{([^{}]*)\}/g, (whole, name: string) =>
+    Object.hasOwn(pattern.placeholders, name) ? pattern.placeholders[name]! : whole,
+  );
 }
 
 /** The key a hostname occupies for conflicts: the wildcard form for patterns, the name itself otherwise. */

@@ -8,3 +8,4 @@ export * from './ownership.js';
 export * from './hostname.js';
 export * from './json.js';
 export * from './errors.js';
+export * from './logger.js';

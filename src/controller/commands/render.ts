@@ -1,0 +1,39 @@
+/**
+ * `ingressd render --dir DIR`: the Caddy JSON ingressd would apply for the valid manifests, as a
+ * complete config (admin address included) that `caddy run --config` or `caddy validate` accepts.
+ * Secrets are redacted unless `--show-secrets`.
+ */
+import { stableStringify } from '../../model/canonical.js';
+import { render, redactSecrets } from '../../render/index.js';
+import { evaluate } from '../../reconciler/evaluate.js';
+import { mergeOwned } from '../../reconciler/ownership.js';
+import { loadDirectory } from '../../sources/load.js';
+import { resolveOptions } from '../options.js';
+import { CONFIG_FLAGS, configFlagsHelp, parse, UsageError, type CommandIo } from './args.js';
+
+export const RENDER_HELP = `Usage: ingressd render --dir DIR [--show-secrets]
+
+Prints the Caddy JSON config ingressd would apply for the valid manifests under DIR.
+Invalid manifests are left out (see 'ingressd validate'). Exit status: 0, or 2 on a usage error.
+
+Options:
+  --show-secrets         print API tokens instead of <redacted>
+${configFlagsHelp()}`;
+
+export async function renderCommand(io: CommandIo): Promise<number> {
+  const { flags } = parse(io, { 'show-secrets': { type: 'boolean' }, ...CONFIG_FLAGS }, false);
+  if (flags['help']) {
+    io.stdout(`${RENDER_HELP}\n`);
+    return 0;
+  }
+  const options = resolveOptions(io.env, flags, { cwd: io.cwd, isTty: io.isTty });
+  if (options.manifestDir === '') throw new UsageError('render needs --dir DIR (or MANIFEST_DIR)');
+  const evaluated = evaluate(await loadDirectory(options.manifestDir), new Map(), options.render.tls);
+  const result = render({ ingresses: evaluated.ingresses, instances: evaluated.instances }, options.render);
+  const full = mergeOwned({ admin: { listen: `${options.caddy.adminAddress}:${options.caddy.adminPort}` } }, result.config);
+  io.stdout(stableStringify(flags['show-secrets'] ? full : redactSecrets(full)));
+  for (const w of result.warnings) io.stderr(`warning: ${w.message}\n`);
+  const rejected = [...evaluated.byFile.values()].filter((e) => !e.accepted).map((e) => e.manifest.file);
+  if (rejected.length > 0) io.stderr(`left out (invalid): ${rejected.join(', ')}; run 'ingressd validate' for details\n`);
+  return 0;
+}

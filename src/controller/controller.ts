@@ -1,0 +1,276 @@
+/**
+ * Wires the live loop together: the instance DNS process, Caddy (adopted or started), the
+ * directory watcher, the keyed work queue and the reconciler.
+ *
+ * Queue keys: `file:<path>` per manifest (parse, cheap) and one `caddy` key for the apply step, so a
+ * burst of file events marks `caddy` dirty many times but reconciles Caddy once. A trailing
+ * debounce with a cap sits between file changes and the `caddy` key to collapse bursts further.
+ *
+ * Start-up order guarantees Caddy is never pushed a partial set: the initial scan parses every
+ * manifest before the first `caddy` reconcile.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import PQueue from 'p-queue';
+import { isIngressdError } from '../model/errors.js';
+import type { JsonObject } from '../model/json.js';
+import type { Logger } from '../model/logger.js';
+import { stableStringify } from '../model/canonical.js';
+import { ensureDnsProcess, type DnsProcessHandle } from '../dns/supervisor.js';
+import { writeRegistry } from '../dns/registry-file.js';
+import { createCaddyClient, type CaddyClient } from '../reconciler/caddy-client.js';
+import { Reconciler, type CaddySyncResult } from '../reconciler/reconciler.js';
+import { createStatusWriter } from '../reconciler/status-writer.js';
+import { writeFileAtomic } from '../sources/atomic-file.js';
+import { scanManifests, sameStamp, type FileStamp } from '../sources/scan.js';
+import { watchManifests, type ManifestWatcher } from '../sources/watcher.js';
+import { ensureCaddy, type CaddyDaemon } from './caddy-daemon.js';
+import { systemClock, type Clock } from './clock.js';
+import { Debouncer } from './debounce.js';
+import { withDnsPort, type Options } from './options.js';
+import { exponentialLimiter } from './rate-limiter.js';
+import { WorkQueue } from './work-queue.js';
+import type { CertificateTarget } from '../reconciler/reconciler.js';
+import type { CertificateStatus } from '../reconciler/status-types.js';
+
+export const CADDY_KEY = 'caddy';
+const FILE_PREFIX = 'file:';
+
+export interface ControllerHooks {
+  /** Called after every `caddy` reconcile (metrics, API waiters). */
+  readonly onCaddySync?: (result: CaddySyncResult | Error) => void;
+  /** Certificate probe for TLS hostnames (issue: TLS status). */
+  readonly probeCertificates?: (targets: readonly CertificateTarget[]) => Promise<ReadonlyMap<string, CertificateStatus>>;
+}
+
+export interface ControllerDeps {
+  readonly logger: Logger;
+  /** argv that starts `ingressd dns` (the detached DNS process). */
+  readonly dnsCommand: readonly string[];
+  readonly clock?: Clock;
+  readonly hooks?: ControllerHooks;
+}
+
+export class Controller {
+  readonly #deps: ControllerDeps;
+  readonly #clock: Clock;
+  readonly #queue: WorkQueue<string>;
+  readonly #debounce: Debouncer;
+  #options: Options;
+  #dns: DnsProcessHandle | undefined;
+  #caddy: CaddyDaemon | undefined;
+  #client: CaddyClient | undefined;
+  #reconciler: Reconciler | undefined;
+  #watcher: ManifestWatcher | undefined;
+  #stamps = new Map<string, FileStamp>();
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #workers: Promise<void>[] = [];
+  #ready = false;
+  #caddyReachable = true;
+  #restartingCaddy = false;
+  #lastSyncAt: number | undefined;
+
+  constructor(options: Options, deps: ControllerDeps) {
+    this.#options = options;
+    this.#deps = deps;
+    this.#clock = deps.clock ?? systemClock;
+    this.#queue = new WorkQueue<string>({ clock: this.#clock, limiter: exponentialLimiter({ baseMs: 5, maxMs: 300_000 }) });
+    // Collapse a burst of file events into one Caddy reconcile: 20 ms after the last event, at most 250 ms after the first.
+    this.#debounce = new Debouncer({ clock: this.#clock, settleMs: 20, maxWaitMs: 250, callback: () => this.#queue.add(CADDY_KEY) });
+  }
+
+  get options(): Options {
+    return this.#options;
+  }
+  get reconciler(): Reconciler {
+    if (this.#reconciler === undefined) throw new Error('controller not started');
+    return this.#reconciler;
+  }
+  get caddyClient(): CaddyClient {
+    if (this.#client === undefined) throw new Error('controller not started');
+    return this.#client;
+  }
+  /** True once the first full sync with Caddy succeeded. */
+  get ready(): boolean {
+    return this.#ready;
+  }
+  get caddyReachable(): boolean {
+    return this.#caddyReachable;
+  }
+  get lastSyncAt(): number | undefined {
+    return this.#lastSyncAt;
+  }
+  get queueDepth(): number {
+    return this.#queue.len();
+  }
+
+  /**
+   * Starts the DNS process, Caddy, the watcher and the workers. Resolves once the loop runs;
+   * `whenReady()` resolves after the first full sync (Caddy may need retries to get there).
+   */
+  async start(): Promise<void> {
+    const { logger } = this.#deps;
+    const options = this.#options;
+    await mkdir(join(options.dataDir, 'caddy'), { recursive: true, mode: 0o700 });
+    this.#dns = await ensureDnsProcess({
+      dataDir: options.dataDir,
+      address: options.dns.address,
+      port: options.dns.port,
+      zone: options.dns.zone,
+      command: this.#deps.dnsCommand,
+    });
+    logger.info(this.#dns.adopted ? 'adopted the running instance DNS' : 'started the instance DNS', { pid: this.#dns.pid, port: this.#dns.port });
+    this.#options = withDnsPort(options, this.#dns.port);
+
+    this.#client = createCaddyClient({ adminAddress: options.caddy.adminAddress, adminPort: options.caddy.adminPort });
+    this.#caddy = await ensureCaddy(
+      { binary: options.caddy.binary, adminAddress: options.caddy.adminAddress, adminPort: options.caddy.adminPort, dataDir: options.dataDir, logger },
+      this.#client,
+    );
+    logger.info(this.#caddy.origin === 'started' ? 'started Caddy' : 'adopted the running Caddy', { origin: this.#caddy.origin, pid: this.#caddy.pid, admin: this.#client.adminUrl });
+
+    const registryPath = this.#dns.registryPath;
+    const zone = this.#options.dns.zone;
+    this.#reconciler = new Reconciler({
+      manifestDir: options.manifestDir,
+      settings: this.#options.render,
+      caddy: this.#client,
+      statuses: createStatusWriter(options.manifestDir),
+      publishInstances: async (instances) => {
+        await writeRegistry(registryPath, zone, instances.map((i) => ({ name: i.name, id: i.id, address: i.address })));
+      },
+      saveAppliedConfig: (config: JsonObject) => writeFileAtomic(join(options.dataDir, 'caddy', 'config.json'), stableStringify(config), 0o600),
+      ...(this.#deps.hooks?.probeCertificates === undefined ? {} : { probeCertificates: this.#deps.hooks.probeCertificates }),
+      now: () => this.#clock.now(),
+      logger,
+    });
+
+    await mkdir(options.manifestDir, { recursive: true });
+    this.#watcher = await watchManifests({
+      dir: options.manifestDir,
+      onPath: (file) => this.#queue.add(FILE_PREFIX + file),
+      onRescan: () => void this.resync(),
+      logger,
+    });
+    // Initial scan: parse every manifest before Caddy sees anything.
+    const scanned = await scanManifests(options.manifestDir);
+    const parse = new PQueue({ concurrency: 16 });
+    await parse.addAll([...scanned.keys()].map((file) => () => this.reconciler.syncFile(file)));
+    this.#stamps = scanned;
+    logger.info('initial scan done', { manifests: scanned.size, dir: options.manifestDir });
+
+    for (let i = 0; i < 4; i++) this.#workers.push(this.#work());
+    this.#queue.add(CADDY_KEY);
+    this.#timers.push(setInterval(() => void this.resync(), options.resyncIntervalMs));
+    this.#timers.push(setInterval(() => void this.#superviseCaddy(), 1000));
+    for (const t of this.#timers) t.unref();
+  }
+
+  /** Resolves after the first full sync succeeded (the queue retries a failing one with backoff). */
+  async whenReady(): Promise<void> {
+    while (!this.#ready) await new Promise<void>((resolve) => setTimeout(resolve, 10));
+  }
+
+  /** Rescans the directory (missed events) and checks Caddy for drift. */
+  async resync(): Promise<void> {
+    const scanned = await scanManifests(this.#options.manifestDir);
+    for (const [file, stamp] of scanned) if (!sameStamp(stamp, this.#stamps.get(file))) this.#queue.add(FILE_PREFIX + file);
+    for (const file of this.reconciler.files()) if (!scanned.has(file)) this.#queue.add(FILE_PREFIX + file);
+    this.#stamps = scanned;
+    this.#queue.add(CADDY_KEY);
+  }
+
+  /** Resolves when nothing is queued, waiting in the debounce or running. */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.#queue.idle();
+      if (!this.#debounce.pending()) return;
+      await new Promise<void>((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /** Finishes the reconcile in flight, stops watching; stops Caddy and the DNS process only when asked to. */
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    this.#debounce.cancel();
+    await this.#watcher?.close();
+    this.#queue.shutDown();
+    await Promise.all(this.#workers);
+    if (this.#options.caddy.stopOnShutdown) {
+      await this.#caddy?.stop();
+      await this.#dns?.stop();
+    }
+  }
+
+  async #work(): Promise<void> {
+    for (;;) {
+      const key = await this.#queue.get();
+      if (key === undefined) return;
+      try {
+        if (key === CADDY_KEY) await this.#syncCaddy();
+        else if (await this.reconciler.syncFile(key.slice(FILE_PREFIX.length))) this.#debounce.schedule();
+        else this.#queue.forget(key);
+      } catch (err) {
+        this.#deps.logger.warn('reconcile failed; retrying with backoff', { key, error: err instanceof Error ? err.message : String(err) });
+        this.#queue.addRateLimited(key);
+        if (key === CADDY_KEY) this.#deps.hooks?.onCaddySync?.(err instanceof Error ? err : new Error(String(err)));
+      } finally {
+        this.#queue.done(key);
+      }
+    }
+  }
+
+  async #syncCaddy(): Promise<void> {
+    const result = await this.reconciler.syncCaddy();
+    this.#queue.forget(CADDY_KEY);
+    this.#ready = true;
+    this.#caddyReachable = true;
+    this.#lastSyncAt = this.#clock.now();
+    if (result.certificatesPending) this.#queue.addAfter(CADDY_KEY, 2000);
+    this.#deps.hooks?.onCaddySync?.(result);
+  }
+
+  /** Notices a Caddy that stopped answering: restarts it when it is ours, re-applies when it is back. */
+  async #superviseCaddy(): Promise<void> {
+    const client = this.#client;
+    const caddy = this.#caddy;
+    if (client === undefined || caddy === undefined || this.#restartingCaddy) return;
+    if (this.#dns !== undefined && !this.#dns.isAlive()) await this.#restartDns();
+    if (await client.ping(1000)) {
+      if (!this.#caddyReachable) {
+        this.#deps.logger.info('Caddy is reachable again; re-applying');
+        this.#caddyReachable = true;
+        this.#queue.add(CADDY_KEY);
+      }
+      return;
+    }
+    if (this.#caddyReachable) {
+      this.#caddyReachable = false;
+      this.#deps.logger.warn('Caddy admin API is unreachable', { admin: client.adminUrl, managed: caddy.managed });
+      await this.reconciler.markCaddyUnavailable('no answer from the admin API').catch(() => undefined);
+    }
+    if (caddy.managed && !caddy.isProcessAlive()) {
+      this.#restartingCaddy = true;
+      try {
+        this.#deps.logger.warn('the Caddy started by ingressd exited; restarting it');
+        await caddy.restart();
+        this.#caddyReachable = true;
+        this.#queue.add(CADDY_KEY);
+      } catch (err) {
+        this.#deps.logger.error('could not restart Caddy', { error: isIngressdError(err) ? err.message : String(err) });
+      } finally {
+        this.#restartingCaddy = false;
+      }
+    }
+  }
+
+  async #restartDns(): Promise<void> {
+    const options = this.#options;
+    try {
+      this.#dns = await ensureDnsProcess({ dataDir: options.dataDir, address: options.dns.address, port: options.dns.port, zone: options.dns.zone, command: this.#deps.dnsCommand });
+      this.#deps.logger.warn('the instance DNS process had exited; started it again', { pid: this.#dns.pid });
+    } catch (err) {
+      this.#deps.logger.error('could not restart the instance DNS', { error: String(err) });
+    }
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * The one place that reads configuration: environment variables, overridden by command-line flags.
+ * `resolveOptions` fills in defaults, validates everything at once and returns a frozen, complete
+ * object; nothing downstream reads `process.env` or sees `undefined` for a setting with a default.
+ */
+import { isIP } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
+import { IngressdError } from '../model/errors.js';
+import {
+  ACME_CHALLENGES,
+  DNS_PROVIDERS,
+  UPSTREAM_MODES,
+  type AcmeChallenge,
+  type AcmeSettings,
+  type RenderSettings,
+  type TlsSettings,
+  type UpstreamMode,
+} from '../model/settings.js';
+import { parseAllowedDomains } from '../reconciler/tls-domains.js';
+import { parseDurationMs } from './duration.js';
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = 'json' | 'text';
+
+export interface Options {
+  /** Watched manifest directory (absolute). Empty when the command does not need one. */
+  readonly manifestDir: string;
+  readonly dataDir: string;
+  readonly caddy: {
+    readonly binary: string;
+    readonly adminAddress: string;
+    readonly adminPort: number;
+    readonly stopOnShutdown: boolean;
+  };
+  readonly dns: { readonly address: string; readonly port: number; readonly zone: string };
+  readonly render: RenderSettings;
+  readonly resyncIntervalMs: number;
+  readonly api: { readonly host: string; readonly port: number; readonly enabled: boolean; readonly token: string | undefined };
+  readonly log: { readonly level: LogLevel; readonly format: LogFormat };
+}
+
+/** One row per setting: its environment variable, its flag and its default, for `--help` and the README. */
+export interface OptionSpec {
+  readonly env: string;
+  readonly flag: string | undefined;
+  readonly defaultText: string;
+  readonly description: string;
+  readonly secret?: boolean;
+}
+
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  { env: 'MANIFEST_DIR', flag: 'dir', defaultText: '(none: required by run, diff)', description: 'Directory of manifest files, watched recursively' },
+  { env: 'DATA_DIR', flag: 'data-dir', defaultText: '/var/lib/ingressd', description: 'State: Caddy pid/log/config, DNS registry, certificates' },
+  { env: 'CADDY_BINARY', flag: 'caddy-binary', defaultText: 'caddy', description: 'Caddy executable started when none is running' },
+  { env: 'CADDY_LISTEN_ADDRESS', flag: 'listen-address', defaultText: '0.0.0.0', description: 'Address the ingress listeners bind' },
+  { env: 'CADDY_ADMIN_ADDRESS', flag: 'admin-address', defaultText: '127.0.0.1', description: "Caddy admin API address" },
+  { env: 'CADDY_ADMIN_PORT', flag: 'admin-port', defaultText: '2019', description: 'Caddy admin API port' },
+  { env: 'CADDY_STOP_ON_SHUTDOWN', flag: undefined, defaultText: 'false', description: 'Stop Caddy (and the DNS process) when ingressd exits' },
+  { env: 'CADDY_HTTP_PORT', flag: 'http-port', defaultText: '80', description: "Caddy's HTTP port: where redirect_http and the http-01 challenge listen" },
+  { env: 'CADDY_HTTPS_PORT', flag: 'https-port', defaultText: '443', description: "Caddy's HTTPS port: redirects to it omit the port; tls-alpn-01 is answered there" },
+  { env: 'INTERNAL_DNS_PORT', flag: 'dns-port', defaultText: '5353', description: 'Port of the instance DNS server on 127.0.0.1 (0 = any free port)' },
+  { env: 'INTERNAL_DNS_ZONE', flag: 'dns-zone', defaultText: 'ingressd.internal', description: 'Zone of instance names (<instance>.<zone>)' },
+  { env: 'UPSTREAM_MODE', flag: 'upstream-mode', defaultText: 'dns', description: 'dns: resolve instances at request time; static: render addresses into Caddy' },
+  { env: 'UPSTREAM_REFRESH', flag: undefined, defaultText: '1s', description: "How long Caddy caches an instance's address (dns mode)" },
+  { env: 'UPSTREAM_IDLE_TIMEOUT', flag: undefined, defaultText: '5s', description: 'Upstream keep-alive idle timeout (bounds Caddy memory across reloads)' },
+  { env: 'RESYNC_INTERVAL', flag: 'resync-interval', defaultText: '30s', description: 'Full rescan and drift check period' },
+  { env: 'API_LISTEN', flag: 'api-listen', defaultText: '127.0.0.1:8089', description: 'HTTP API address (host:port, or "off")' },
+  { env: 'API_TOKEN', flag: undefined, defaultText: '(none)', description: 'Bearer token required by the HTTP API; required for a non-loopback API_LISTEN', secret: true },
+  { env: 'ACME_EMAIL', flag: undefined, defaultText: '(none)', description: 'ACME account email (required for TLS)' },
+  { env: 'ACME_DNS_PROVIDER', flag: undefined, defaultText: '(none)', description: 'DNS provider for dns-01: cloudflare' },
+  { env: 'ACME_CHALLENGE', flag: undefined, defaultText: 'dns-01', description: 'dns-01 | http-01 | tls-alpn-01' },
+  { env: 'ACME_CA', flag: undefined, defaultText: "(Caddy's default: Let's Encrypt)", description: 'ACME directory URL' },
+  { env: 'ACME_CA_ROOT', flag: undefined, defaultText: '(none)', description: "PEM file trusted for the ACME CA's own HTTPS endpoint (private CAs)" },
+  { env: 'TLS_ALLOWED_DOMAINS', flag: undefined, defaultText: '(none: no TLS)', description: 'Comma-separated hostnames / *.suffix / * allowed to get certificates' },
+  { env: 'DNS_PROPAGATION_TIMEOUT', flag: undefined, defaultText: '(Caddy default)', description: 'dns-01: max wait for DNS propagation, e.g. 2m' },
+  { env: 'DNS_RESOLVERS', flag: undefined, defaultText: '(system)', description: 'dns-01: comma-separated resolvers for propagation checks' },
+  { env: 'CLOUDFLARE_API_TOKEN', flag: undefined, defaultText: '(none)', description: 'Cloudflare API token with DNS edit permission', secret: true },
+  { env: 'LOG_LEVEL', flag: 'log-level', defaultText: 'info', description: 'error | warn | info | debug' },
+  { env: 'LOG_FORMAT', flag: 'log-format', defaultText: 'text on a terminal, json otherwise', description: 'json | text' },
+];
+
+export type Env = Readonly<Record<string, string | undefined>>;
+export type Flags = Readonly<Record<string, string | boolean | undefined>>;
+
+/** Resolves every option from the environment and flags. Throws `invalid_option` listing every bad value. */
+export function resolveOptions(env: Env, flags: Flags, context: { readonly cwd: string; readonly isTty: boolean }): Options {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const spec = OPTION_SPECS.find((s) => s.env === name);
+    const flag = spec?.flag === undefined ? undefined : flags[spec.flag];
+    const value = typeof flag === 'string' ? flag : env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const port = (name: string, fallback: number, allowZero = false): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < (allowZero ? 0 : 1) || n > 65535) {
+      problems.push(`${name} must be a port number ${allowZero ? '0' : '1'}-65535, got "${raw}"`);
+      return fallback;
+    }
+    return n;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = read(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+    if (['false', '0', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name} must be true or false, got "${raw}"`);
+    return fallback;
+  };
+  const duration = (name: string, fallback: string): { text: string; ms: number } => {
+    const raw = read(name) ?? fallback;
+    const ms = parseDurationMs(raw);
+    if (ms === undefined) {
+      problems.push(`invalid ${name} "${raw}": expected a duration like '2m', '120s', '1h' or '500ms'`);
+      return { text: fallback, ms: parseDurationMs(fallback) ?? 0 };
+    }
+    return { text: raw, ms };
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    problems.push(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+    return fallback;
+  };
+  const address = (name: string, fallback: string): string => {
+    const raw = read(name) ?? fallback;
+    if (isIP(raw) === 0 && raw !== 'localhost') problems.push(`${name} must be an IP address, got "${raw}"`);
+    return raw;
+  };
+
+  const dir = read('MANIFEST_DIR');
+  const dnsPort = port('INTERNAL_DNS_PORT', 5353, true);
+  const httpPort = port('CADDY_HTTP_PORT', 80);
+  const httpsPort = port('CADDY_HTTPS_PORT', 443);
+  const tls = resolveTls(read, duration, httpPort, problems);
+  const api = resolveApi(read('API_LISTEN') ?? '127.0.0.1:8089', read('API_TOKEN'), problems);
+  const upstreamMode: UpstreamMode = oneOf('UPSTREAM_MODE', UPSTREAM_MODES, 'dns');
+  const format = read('LOG_FORMAT');
+  const options: Options = {
+    manifestDir: dir === undefined ? '' : resolvePath(context.cwd, dir),
+    dataDir: resolvePath(context.cwd, read('DATA_DIR') ?? '/var/lib/ingressd'),
+    caddy: {
+      binary: read('CADDY_BINARY') ?? 'caddy',
+      adminAddress: address('CADDY_ADMIN_ADDRESS', '127.0.0.1'),
+      adminPort: port('CADDY_ADMIN_PORT', 2019),
+      stopOnShutdown: bool('CADDY_STOP_ON_SHUTDOWN', false),
+    },
+    dns: { address: '127.0.0.1', port: dnsPort, zone: (read('INTERNAL_DNS_ZONE') ?? 'ingressd.internal').toLowerCase() },
+    render: {
+      listenAddress: address('CADDY_LISTEN_ADDRESS', '0.0.0.0'),
+      dnsZone: (read('INTERNAL_DNS_ZONE') ?? 'ingressd.internal').toLowerCase(),
+      // Caddy 2.6 dials TCP for a bare resolver address; the port is filled in once the DNS process runs.
+      dnsResolver: `udp/127.0.0.1:${dnsPort}`,
+      upstreamMode,
+      upstreamRefresh: duration('UPSTREAM_REFRESH', '1s').text,
+      upstreamIdleTimeout: duration('UPSTREAM_IDLE_TIMEOUT', '5s').text,
+      tls,
+      httpPort,
+      httpsPort,
+    },
+    resyncIntervalMs: duration('RESYNC_INTERVAL', '30s').ms,
+    api,
+    log: {
+      level: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+      format: format === undefined ? (context.isTty ? 'text' : 'json') : oneOf('LOG_FORMAT', ['json', 'text'] as const, 'json'),
+    },
+  };
+  if (options.resyncIntervalMs < 1000) problems.push(`RESYNC_INTERVAL must be at least 1s, got "${read('RESYNC_INTERVAL')}"`);
+  if (problems.length > 0) {
+    throw new IngressdError('invalid_option', `invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  return deepFreeze(options);
+}
+
+/** The same options with the DNS server's real port (when INTERNAL_DNS_PORT is 0). */
+export function withDnsPort(options: Options, port: number): Options {
+  return deepFreeze({
+    ...options,
+    dns: { ...options.dns, port },
+    render: { ...options.render, dnsResolver: `udp/${options.dns.address}:${port}` },
+  });
+}
+
+function resolveTls(
+  read: (name: string) => string | undefined,
+  duration: (name: string, fallback: string) => { text: string; ms: number },
+  httpPort: number,
+  problems: string[],
+): TlsSettings {
+  const providerName = read('ACME_DNS_PROVIDER')?.toLowerCase();
+  if (providerName !== undefined && !(DNS_PROVIDERS as readonly string[]).includes(providerName)) {
+    problems.push(`invalid ACME_DNS_PROVIDER: unknown DNS provider "${providerName}": supported providers are: ${DNS_PROVIDERS.join(', ')}`);
+  }
+  const challengeRaw = read('ACME_CHALLENGE')?.toLowerCase();
+  let challenge: AcmeChallenge = 'dns-01';
+  if (challengeRaw !== undefined) {
+    if ((ACME_CHALLENGES as readonly string[]).includes(challengeRaw)) challenge = challengeRaw as AcmeChallenge;
+    else problems.push(`ACME_CHALLENGE must be one of ${ACME_CHALLENGES.join(', ')}, got "${challengeRaw}"`);
+  }
+  const propagation = read('DNS_PROPAGATION_TIMEOUT');
+  if (propagation !== undefined) duration('DNS_PROPAGATION_TIMEOUT', propagation);
+  const email = read('ACME_EMAIL');
+  const token = read('CLOUDFLARE_API_TOKEN');
+  const missing: string[] = [];
+  if (email === undefined) missing.push('ACME_EMAIL');
+  if (challenge === 'dns-01') {
+    if (providerName === undefined) missing.push('ACME_DNS_PROVIDER (or ACME_CHALLENGE=http-01 / tls-alpn-01)');
+    else if (providerName === 'cloudflare' && token === undefined) missing.push('CLOUDFLARE_API_TOKEN');
+  }
+  const acme: AcmeSettings | undefined =
+    missing.length > 0
+      ? undefined
+      : {
+          email: email!,
+          ca: read('ACME_CA'),
+          caRootPemFile: read('ACME_CA_ROOT'),
+          challenge,
+          dnsProvider: challenge === 'dns-01' ? { name: 'cloudflare', apiToken: token! } : undefined,
+          propagationTimeout: challenge === 'dns-01' ? propagation : undefined,
+          resolvers: challenge === 'dns-01' ? parseList(read('DNS_RESOLVERS')) : [],
+        };
+  return {
+    acme,
+    acmeMissing: missing.length === 0 ? '' : `set ${missing.join(' and ')}`,
+    challenge,
+    allowedDomains: parseAllowedDomains(read('TLS_ALLOWED_DOMAINS') ?? ''),
+    httpPort,
+  };
+}
+
+function resolveApi(listen: string, token: string | undefined, problems: string[]): Options['api'] {
+  if (listen.toLowerCase() === 'off') return { host: '', port: 0, enabled: false, token };
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(listen);
+  const host = m?.[1] ?? m?.[2];
+  const port = Number(m?.[3]);
+  if (!m || host === undefined || !Number.isInteger(port) || port < 0 || port > 65535) {
+    problems.push(`API_LISTEN must be host:port (e.g. 127.0.0.1:8089) or "off", got "${listen}"`);
+    return { host: '127.0.0.1', port: 8089, enabled: false, token };
+  }
+  if (!isLoopback(host) && token === undefined) {
+    problems.push(`API_LISTEN ${listen} is not a loopback address: set API_TOKEN so the API is not open to the network`);
+  }
+  return { host, port, enabled: true, token };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function parseList(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,90 @@
+/**
+ * Which parts of Caddy's config belong to ingressd, and how to put ingressd's parts into a live
+ * config without touching anything else. Pure.
+ *
+ * Owned: `apps.http.http_port`, `apps.http.https_port`, every `apps.http.servers` entry named
+ * `ingress-*`, and every `apps.tls.automation.policies` entry whose `@id` is ingressd's.
+ * Everything else (admin, logging, storage, other servers and apps) is left as it is.
+ */
+import { isJsonObject, type JsonObject, type JsonValue } from '../model/json.js';
+import { isOwnedId, isOwnedServerName } from '../model/ownership.js';
+
+/** ingressd's slice of a Caddy config, in a shape that diffs cleanly. */
+export interface OwnedConfig {
+  readonly http_port?: JsonValue;
+  readonly https_port?: JsonValue;
+  readonly servers: Readonly<Record<string, JsonValue>>;
+  readonly tls_policies: readonly JsonValue[];
+}
+
+export function ownedOf(config: JsonObject | null): OwnedConfig {
+  const http = objectAt(config, ['apps', 'http']);
+  const servers: Record<string, JsonValue> = {};
+  const liveServers = objectAt(http, ['servers']);
+  for (const name of Object.keys(liveServers ?? {}).sort()) {
+    if (isOwnedServerName(name)) servers[name] = liveServers![name]!;
+  }
+  const policies = arrayAt(config, ['apps', 'tls', 'automation', 'policies']).filter((p) => isJsonObject(p) && isOwnedId(p['@id']));
+  return {
+    ...(http?.['http_port'] === undefined ? {} : { http_port: http['http_port'] }),
+    ...(http?.['https_port'] === undefined ? {} : { https_port: http['https_port'] }),
+    servers,
+    tls_policies: policies,
+  };
+}
+
+/**
+ * Returns a copy of `live` whose owned parts are replaced by `desired`'s (a config as `render`
+ * returns it). Owned TLS policies go first, so a foreign catch-all policy cannot shadow them.
+ */
+export function mergeOwned(live: JsonObject | null, desired: JsonObject): JsonObject {
+  const want = ownedOf(desired);
+  const out = structuredClone(live ?? {}) as JsonObject;
+  const apps = ensureObject(out, 'apps');
+  const http = ensureObject(apps, 'http');
+  for (const key of ['http_port', 'https_port'] as const) {
+    if (want[key] === undefined) delete http[key];
+    else http[key] = want[key];
+  }
+  const servers = ensureObject(http, 'servers');
+  for (const name of Object.keys(servers)) if (isOwnedServerName(name)) delete servers[name];
+  Object.assign(servers, want.servers);
+
+  const foreignPolicies = arrayAt(out, ['apps', 'tls', 'automation', 'policies']).filter((p) => !(isJsonObject(p) && isOwnedId(p['@id'])));
+  const policies = [...want.tls_policies, ...foreignPolicies];
+  if (policies.length > 0) {
+    const automation = ensureObject(ensureObject(apps, 'tls'), 'automation');
+    automation['policies'] = policies;
+  } else if (isJsonObject(apps['tls'])) {
+    const automation = apps['tls']['automation'];
+    if (isJsonObject(automation)) {
+      delete automation['policies'];
+      if (Object.keys(automation).length === 0) delete apps['tls']['automation'];
+    }
+    if (Object.keys(apps['tls']).length === 0) delete apps['tls'];
+  }
+  return out;
+}
+
+function objectAt(value: JsonValue | null | undefined, path: readonly string[]): JsonObject | undefined {
+  let cur: JsonValue | null | undefined = value;
+  for (const key of path) {
+    if (!isJsonObject(cur)) return undefined;
+    cur = cur[key];
+  }
+  return isJsonObject(cur) ? cur : undefined;
+}
+
+function arrayAt(value: JsonValue | null, path: readonly string[]): JsonValue[] {
+  const parent = objectAt(value, path.slice(0, -1));
+  const arr = parent?.[path[path.length - 1]!];
+  return Array.isArray(arr) ? arr : [];
+}
+
+function ensureObject(parent: JsonObject, key: string): JsonObject {
+  const cur = parent[key];
+  if (isJsonObject(cur)) return cur;
+  const fresh: JsonObject = {};
+  parent[key] = fresh;
+  return fresh;
+}

@@ -1,0 +1,58 @@
+import type { Issue } from '../model/issues.js';
+import type { Kind } from '../model/resource.js';
+
+/** The `<stem>.status.json` file beside every manifest (schema: schemas/status.schema.json). */
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+export const CONDITION_TYPES = ['Accepted', 'ResolvedRefs', 'Programmed', 'CertificateReady', 'Ready'] as const;
+export type ConditionType = (typeof CONDITION_TYPES)[number];
+
+export interface Condition {
+  readonly type: ConditionType;
+  readonly status: ConditionStatus;
+  /** CamelCase machine identifier; branch on this, not on `message`. */
+  readonly reason: string;
+  readonly message: string;
+  /** RFC 3339; moves only when `status` flips. */
+  readonly lastTransitionTime: string;
+}
+
+export interface RouteStatus {
+  readonly hostname: string;
+  readonly port: number;
+  /** `<instance>.<zone>` (dns mode, patterns) or the instance address (static mode). */
+  readonly upstream: string;
+  readonly upstreamPort: number;
+  readonly tls: boolean;
+  readonly redirectHttp: boolean;
+}
+
+export interface CertificateStatus {
+  readonly hostname: string;
+  /** True when a handshake with this SNI on the local listener returned a certificate covering it. */
+  readonly served: boolean;
+  readonly notAfter?: string;
+  readonly issuer?: string;
+  readonly message: string;
+}
+
+export interface ResourceStatus {
+  readonly kind: Kind | 'Unknown';
+  readonly name: string;
+  readonly id: string;
+  /** Manifest path relative to the watched directory. */
+  readonly file: string;
+  /** Hash of the spec this status describes. */
+  readonly observedGeneration: string;
+  readonly conditions: readonly Condition[];
+  readonly errors: readonly Issue[];
+  readonly routes?: readonly RouteStatus[];
+  readonly certificates?: readonly CertificateStatus[];
+}
+
+/** How the apply step left one resource. */
+export interface ProgramState {
+  readonly status: ConditionStatus;
+  readonly reason: string;
+  readonly message: string;
+}

@@ -1,0 +1,234 @@
+/**
+ * File-local rules: everything that can be judged from one resource and the TLS settings alone.
+ * Pure; never throws. Cross-file rules (names, hostnames held by other files, instance
+ * references) are `evaluate`'s.
+ */
+import { isIP } from 'node:net';
+import { checkHostname, hostKey, isPattern, parsePattern, templateCaptures } from '../model/hostname.js';
+import { ID_PATTERN } from '../model/ids.js';
+import { issue, pointer, type Issue } from '../model/issues.js';
+import { assertNever, type Ingress, type Instance, type Resource, type Rule } from '../model/resource.js';
+import type { TlsSettings } from '../model/settings.js';
+import { isDomainAllowed } from './tls-domains.js';
+
+const NAME_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+const NAME_MAX_LENGTH = 63;
+/** Literal text a pattern target may hold besides its captures (instance names are DNS labels). */
+const TEMPLATE_TEXT = /^[a-zA-Z0-9-]*$/;
+
+/** True for a valid resource name: 1-63 lowercase letters, digits and dashes, no dash at either end. */
+export function isValidName(name: string): boolean {
+  return name.length <= NAME_MAX_LENGTH && NAME_PATTERN.test(name);
+}
+
+/**
+ * Every file-local problem of `resource`, each with a JSON pointer into its manifest file and a
+ * message saying how to fix it; empty when the resource is valid on its own.
+ *
+ * Ingress: name; per rule hostname (literal, pattern, raw `*` rejected), target (pattern targets
+ * must use only the hostname's captures, literal targets none), ports, `redirect_http` (needs
+ * `tls`, must not sit on `tls.httpPort` itself), duplicate hostname+port inside the ingress
+ * (a redirect also occupies `tls.httpPort`), TLS and plain rules on one port, and for TLS
+ * rules: ACME configured (`tls_not_configured`), hostname in TLS_ALLOWED_DOMAINS
+ * (`domain_not_allowed`; patterns by their wildcard form) and dns-01 for patterns.
+ * Instance: name and address.
+ */
+export function validateResource(resource: Resource, tls: TlsSettings): Issue[] {
+  switch (resource.kind) {
+    case 'Ingress':
+      return validateIngress(resource, tls);
+    case 'Instance':
+      return validateInstance(resource);
+    default:
+      return assertNever(resource);
+  }
+}
+
+function validateCommon(resource: Resource): Issue[] {
+  const issues: Issue[] = [];
+  if (resource.name.length === 0) {
+    issues.push(issue('invalid_request', '/name', 'name is required; set "name" or name the file after the resource, such as my-api.json'));
+  } else if (!isValidName(resource.name)) {
+    issues.push(
+      issue(
+        'invalid_request',
+        '/name',
+        `name "${resource.name}" is invalid: name must be lowercase letters, digits, and dashes only; cannot start or end with a dash; at most ${NAME_MAX_LENGTH} characters (without "name" in the file, the file name is used)`,
+      ),
+    );
+  }
+  if (!ID_PATTERN.test(resource.id)) {
+    issues.push(issue('invalid_request', '/id', `id "${resource.id}" must be 1-64 lowercase letters, digits and dashes; leave it out to derive one`));
+  }
+  return issues;
+}
+
+function validateInstance(instance: Instance): Issue[] {
+  const issues = validateCommon(instance);
+  if (isIP(instance.address) === 0) {
+    issues.push(issue('invalid_request', '/address', `address "${instance.address}" must be an IPv4 or IPv6 address such as 10.100.0.10 or fd00::10`));
+  }
+  return issues;
+}
+
+function validateIngress(ingress: Ingress, tls: TlsSettings): Issue[] {
+  const issues = validateCommon(ingress);
+  if (ingress.rules.length === 0) {
+    issues.push(issue('invalid_request', '/rules', 'at least one rule is required'));
+  }
+  ingress.rules.forEach((rule, i) => {
+    issues.push(...validateRule(rule, i, tls));
+  });
+  issues.push(...checkDuplicates(ingress.rules, tls.httpPort), ...checkPortModes(ingress.rules, tls.httpPort));
+  return issues;
+}
+
+function validateRule(rule: Rule, i: number, tls: TlsSettings): Issue[] {
+  const at = (...tokens: string[]): string => pointer('rules', i, ...tokens);
+  const issues = [...checkHostnameAndTarget(rule, at)];
+  for (const [side, port] of [['match', rule.match.port], ['target', rule.target.port]] as const) {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      issues.push(issue('invalid_request', at(side, 'port'), `${side}.port must be between 1 and 65535, got ${port}`));
+    }
+  }
+  if (rule.redirect_http && !rule.tls) {
+    issues.push(issue('invalid_request', at('redirect_http'), 'redirect_http requires tls to be enabled; set "tls": true or remove redirect_http'));
+  }
+  if (rule.redirect_http && rule.tls && rule.match.port === tls.httpPort) {
+    issues.push(
+      issue(
+        'invalid_request',
+        at('redirect_http'),
+        `redirect_http listens on the HTTP port ${tls.httpPort}, the port this TLS rule serves, so it would redirect to itself; serve TLS on another port (such as 443) or remove redirect_http`,
+      ),
+    );
+  }
+  if (rule.tls) issues.push(...checkTls(rule, at, tls));
+  return issues;
+}
+
+function checkHostnameAndTarget(rule: Rule, at: (...tokens: string[]) => string): Issue[] {
+  const { hostname } = rule.match;
+  const target = rule.target.instance;
+  const hostPath = at('match', 'hostname');
+  const targetPath = at('target', 'instance');
+  const issues: Issue[] = [];
+  if (target.length === 0) issues.push(issue('invalid_request', targetPath, 'instance is required; name the Instance to send traffic to'));
+  if (hostname.length === 0) return [issue('invalid_request', hostPath, 'hostname is required, such as api.example.com'), ...issues];
+  if (hostname.includes('*')) {
+    return [
+      issue('invalid_request', hostPath, 'wildcard hostnames are not supported, use pattern syntax like {instance}.example.com'),
+      ...issues,
+    ];
+  }
+  if (!isPattern(hostname)) {
+    const problem = checkHostname(hostname);
+    if (problem !== undefined) issues.push(issue('invalid_request', hostPath, `invalid hostname "${hostname}": ${problem}`));
+    if (target.includes('{') || target.includes('}')) {
+      issues.push(
+        issue('invalid_request', targetPath, `target.instance "${target}" uses {captures}, which need a pattern hostname such as {instance}.example.com; name the Instance instead`),
+      );
+    }
+    return issues;
+  }
+  const parsed = parsePattern(hostname);
+  if (!parsed.ok) return [issue('invalid_request', hostPath, `invalid hostname pattern: ${parsed.message}`), ...issues];
+  if (target.length === 0) return issues;
+  const used = templateCaptures(target);
+  const known = parsed.pattern.captures;
+  if (used.length === 0) {
+    const example = `{${known[0] ?? 'instance'}}`;
+    issues.push(issue('invalid_request', targetPath, `pattern hostname requires target.instance to reference a capture (e.g., ${example})`));
+  }
+  for (const name of used.filter((n) => !known.includes(n))) {
+    issues.push(issue('invalid_request', targetPath, `target.instance references unknown capture {${name}}; the hostname captures ${known.map((k) => `{${k}}`).join(', ')}`));
+  }
+  if (!TEMPLATE_TEXT.test(target.replace(/\{[^{}]*\}/g, ''))) {
+    issues.push(issue('invalid_request', targetPath, `target.instance "${target}" may hold only {captures}, letters, digits and dashes, such as {instance} or {instance}-web`));
+  }
+  return issues;
+}
+
+function checkTls(rule: Rule, at: (...tokens: string[]) => string, tls: TlsSettings): Issue[] {
+  const issues: Issue[] = [];
+  if (tls.acme === undefined) {
+    issues.push(issue('tls_not_configured', at('tls'), `TLS requested but ACME is not configured: ${tls.acmeMissing}; configure ACME or set "tls": false`));
+  }
+  const { hostname } = rule.match;
+  const pattern = isPattern(hostname) ? parsePattern(hostname) : undefined;
+  if (hostname.length === 0 || hostname.includes('*') || pattern?.ok === false) return issues;
+  const domain = pattern?.ok === true ? pattern.pattern.wildcard : hostname;
+  if (!isDomainAllowed(domain, tls.allowedDomains)) {
+    const message =
+      tls.allowedDomains.length === 0
+        ? `"${domain}" is not in TLS_ALLOWED_DOMAINS, which is empty; add it (or a wildcard covering it) to TLS_ALLOWED_DOMAINS`
+        : `"${domain}" is not in TLS_ALLOWED_DOMAINS (allowed: ${tls.allowedDomains.join(', ')}); add it there or use a covered hostname`;
+    issues.push(issue('domain_not_allowed', at('match', 'hostname'), message));
+  }
+  if (pattern !== undefined && tls.challenge !== 'dns-01') {
+    issues.push(
+      issue(
+        'invalid_request',
+        at('tls'),
+        `a pattern hostname with tls needs a wildcard certificate (${domain}), which only the dns-01 challenge can obtain; set ACME_CHALLENGE=dns-01 with a DNS provider, or list literal hostnames`,
+      ),
+    );
+  }
+  return issues;
+}
+
+/** Hostname+port pairs a rule occupies: its own, plus `httpPort` for a valid redirect. */
+export function ruleClaims(rule: Rule, httpPort: number): { readonly port: number; readonly redirect: boolean }[] {
+  const claims = [{ port: rule.match.port, redirect: false }];
+  if (rule.redirect_http && rule.tls && rule.match.port !== httpPort) claims.push({ port: httpPort, redirect: true });
+  return claims;
+}
+
+function checkDuplicates(rules: readonly Rule[], httpPort: number): Issue[] {
+  const held = new Map<string, number>();
+  const issues: Issue[] = [];
+  rules.forEach((rule, i) => {
+    if (rule.match.hostname.length === 0) return;
+    const key = hostKey(rule.match.hostname);
+    for (const claim of ruleClaims(rule, httpPort)) {
+      const slot = `${key}\u0000${claim.port}`;
+      const first = held.get(slot);
+      if (first === undefined) {
+        held.set(slot, i);
+        continue;
+      }
+      const how = claim.redirect ? ` (its redirect_http listens on ${claim.port})` : '';
+      const message = `rule ${i} repeats hostname "${rule.match.hostname}" on port ${claim.port}${how}, already used by rule ${first} of this ingress; remove one of them or change the port`;
+      issues.push(issue('invalid_request', pointer('rules', i, 'match', 'hostname'), message));
+    }
+  });
+  return issues;
+}
+
+/** Caddy serves TLS per listener: a port holds TLS rules or plain ones (redirects are plain). */
+function checkPortModes(rules: readonly Rule[], httpPort: number): Issue[] {
+  const modes = new Map<number, { readonly tls: boolean; readonly rule: number }>();
+  const issues: Issue[] = [];
+  rules.forEach((rule, i) => {
+    for (const claim of ruleClaims(rule, httpPort)) {
+      const tls = rule.tls && !claim.redirect;
+      const first = modes.get(claim.port);
+      if (first === undefined) modes.set(claim.port, { tls, rule: i });
+      else if (first.tls !== tls) {
+        const path = pointer('rules', i, claim.redirect ? 'redirect_http' : 'tls');
+        issues.push(issue('invalid_request', path, portModeMessage(claim, tls, `rule ${first.rule} of this ingress`)));
+      }
+    }
+  });
+  return issues;
+}
+
+/** Message for a claim whose TLS mode (`tls`) differs from what `holder` already serves on its port. */
+export function portModeMessage(claim: { readonly port: number; readonly redirect: boolean }, tls: boolean, holder: string): string {
+  const theirs = tls ? 'plain HTTP' : 'TLS';
+  const fix = claim.redirect
+    ? 'remove redirect_http here or move the other rules off that port'
+    : `use another port for this ${tls ? 'TLS' : 'plain HTTP'} rule`;
+  const what = claim.redirect ? `this rule's redirect_http needs plain HTTP on port ${claim.port}, which` : `port ${claim.port}`;
+  return `${what} already serves ${theirs} for ${holder}, and a port cannot mix TLS and plain HTTP; ${fix}`;
+}

@@ -1,0 +1,69 @@
+import { isPattern, parsePattern, templateCaptures, expandTemplate } from '../model/hostname.js';
+import type { Ingress, Rule } from '../model/resource.js';
+import type { InstanceLookup } from './instances.js';
+import type { Binding, Upstream } from './model.js';
+import { compareStrings } from './order.js';
+import type { RenderWarning } from './types.js';
+
+export interface CollectedBindings {
+  /** Sorted by port, host, then ingress id, so nothing downstream depends on input order. */
+  readonly bindings: readonly Binding[];
+  readonly warnings: readonly RenderWarning[];
+}
+
+/**
+ * Flattens every ingress rule into a Binding with its upstream resolved.
+ * A pattern that does not parse (validation should have stopped it) is skipped with a warning.
+ */
+export function collectBindings(ingresses: readonly Ingress[], lookup: InstanceLookup): CollectedBindings {
+  const bindings: Binding[] = [];
+  const warnings: RenderWarning[] = [];
+  for (const ingress of ingresses) {
+    for (const rule of ingress.rules) {
+      const result = bindRule(ingress.id, rule, lookup);
+      if (typeof result === 'string') warnings.push({ resourceId: ingress.id, message: result });
+      else bindings.push(result);
+    }
+  }
+  bindings.sort(compareBindings);
+  return { bindings, warnings };
+}
+
+function bindRule(ingressId: string, rule: Rule, lookup: InstanceLookup): Binding | string {
+  const hostname = rule.match.hostname.toLowerCase();
+  const common = {
+    ingressId,
+    port: rule.match.port,
+    tls: rule.tls,
+    redirect: rule.tls && rule.redirect_http,
+  };
+  if (!isPattern(hostname)) {
+    return { ...common, host: hostname, isPattern: false, upstream: literalUpstream(rule.target.instance, rule.target.port, lookup) };
+  }
+  const parsed = parsePattern(rule.match.hostname);
+  if (!parsed.ok) return `rule for "${rule.match.hostname}" on port ${rule.match.port} was not rendered: ${parsed.message}`;
+  const template = rule.target.instance;
+  const upstream: Upstream =
+    templateCaptures(template).length === 0
+      ? literalUpstream(template, rule.target.port, lookup)
+      : // Placeholders are lowercase, so lowercasing the expansion only touches the literal text.
+        { dnsName: expandTemplate(template, parsed.pattern).toLowerCase(), port: rule.target.port, instance: undefined };
+  return { ...common, host: parsed.pattern.wildcard, isPattern: true, upstream };
+}
+
+function literalUpstream(target: string, port: number, lookup: InstanceLookup): Upstream {
+  const instance = lookup(target);
+  return { dnsName: (instance?.name ?? target).toLowerCase(), port, instance };
+}
+
+function compareBindings(a: Binding, b: Binding): number {
+  return (
+    a.port - b.port ||
+    compareStrings(a.host, b.host) ||
+    compareStrings(a.ingressId, b.ingressId) ||
+    compareStrings(a.upstream.dnsName, b.upstream.dnsName) ||
+    a.upstream.port - b.upstream.port ||
+    Number(a.tls) - Number(b.tls) ||
+    Number(a.redirect) - Number(b.redirect)
+  );
+}

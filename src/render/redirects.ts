@@ -1,0 +1,39 @@
+import { ID_PREFIX } from '../model/ownership.js';
+import type { RenderSettings } from '../model/settings.js';
+import type { Binding, Owned } from './model.js';
+import { groupBy, uniqueSorted } from './order.js';
+
+/**
+ * HTTP→HTTPS redirect routes for the server on `settings.tls.httpPort`: one per TLS port that
+ * redirected rules listen on, sorted by that port. Given all bindings; uses those with `redirect`.
+ *
+ * - The `protocol: "http"` matcher keeps an HTTPS request from matching (the seed's redirect loop).
+ * - The Location carries `:<port>` unless the TLS port is `settings.httpsPort`:
+ *   `{http.request.host}` has no port, so a bare redirect would always land on the default port.
+ * - A redirecting rule that itself listens on the HTTP port is left out (it would redirect to itself).
+ */
+export function redirectRoutes(port: number, bindings: readonly Binding[], settings: RenderSettings): Owned[] {
+  const redirected = bindings.filter((b) => b.redirect && b.port !== port);
+  const byTlsPort = groupBy(redirected, (b) => String(b.port).padStart(5, '0'));
+  return byTlsPort.map(([, group]): Owned => {
+    const tlsPort = group[0]!.port;
+    const id = `${ID_PREFIX}.${port}.redirect.${tlsPort}`;
+    const portSuffix = tlsPort === settings.httpsPort ? '' : `:${tlsPort}`;
+    return {
+      id,
+      owners: uniqueSorted(group.map((b) => b.ingressId)),
+      json: {
+        '@id': id,
+        match: [{ host: uniqueSorted(group.map((b) => b.host)), protocol: 'http' }],
+        handle: [
+          {
+            handler: 'static_response',
+            status_code: 301,
+            headers: { Location: [`https://{http.request.host}${portSuffix}{http.request.uri}`] },
+          },
+        ],
+        terminal: true,
+      },
+    };
+  });
+}

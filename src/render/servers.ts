@@ -1,0 +1,52 @@
+import type { JsonObject } from '../model/json.js';
+import { ID_PREFIX } from '../model/ownership.js';
+import type { RenderSettings } from '../model/settings.js';
+import type { Binding, Owned } from './model.js';
+import { uniqueSorted } from './order.js';
+import { redirectRoutes } from './redirects.js';
+import { exactRoutes, notFoundRoute, patternRoutes } from './routes.js';
+import { needsChallengeListener } from './tls.js';
+import { joinHostPort } from './upstreams.js';
+
+/**
+ * Ports that get a server, ascending: every rule's port; `settings.tls.httpPort` when a TLS rule
+ * redirects HTTP; and `settings.tls.httpPort` when ACME answers HTTP-01 challenges there.
+ */
+export function listenPorts(bindings: readonly Binding[], settings: RenderSettings): number[] {
+  const ports = new Set(bindings.map((b) => b.port));
+  if (bindings.some((b) => b.redirect) || needsChallengeListener(bindings, settings)) ports.add(settings.tls.httpPort);
+  return [...ports].sort((a, b) => a - b);
+}
+
+export interface RenderedServer {
+  readonly json: JsonObject;
+  /** The server itself, then its routes in order. */
+  readonly pieces: readonly Owned[];
+}
+
+/**
+ * One server per port, so rules on different ports never see each other's routes and automatic
+ * HTTPS applies per port. Routes: redirects (HTTP port only), exact hosts, patterns, then the 404.
+ * `automatic_https` is `disable_redirects` when the port has a TLS rule (we write our own
+ * redirects), else `disable`. Owners: the ingresses with a rule on the port, plus those redirected
+ * from it or whose HTTP-01 challenges it answers.
+ */
+export function renderServer(port: number, allBindings: readonly Binding[], settings: RenderSettings): RenderedServer {
+  const bindings = allBindings.filter((b) => b.port === port);
+  const isHttpPort = port === settings.tls.httpPort;
+  const redirects = isHttpPort ? redirectRoutes(port, allBindings, settings) : [];
+  const routes = [...redirects, ...exactRoutes(port, bindings, settings), ...patternRoutes(port, bindings, settings), notFoundRoute(port)];
+  const id = `${ID_PREFIX}.server.${port}`;
+  const owners = bindings.map((b) => b.ingressId);
+  for (const redirect of redirects) owners.push(...redirect.owners);
+  if (isHttpPort && needsChallengeListener(allBindings, settings)) {
+    owners.push(...allBindings.filter((b) => b.tls).map((b) => b.ingressId));
+  }
+  const json: JsonObject = {
+    '@id': id,
+    listen: [joinHostPort(settings.listenAddress, port)],
+    automatic_https: bindings.some((b) => b.tls) ? { disable_redirects: true } : { disable: true },
+    routes: routes.map((r) => r.json),
+  };
+  return { json, pieces: [{ id, json, owners: uniqueSorted(owners) }, ...routes] };
+}

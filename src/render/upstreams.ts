@@ -1,0 +1,61 @@
+import type { JsonObject } from '../model/json.js';
+import { assertNever } from '../model/resource.js';
+import type { RenderSettings } from '../model/settings.js';
+import type { Upstream } from './model.js';
+
+/** `host:port`, with IPv6 addresses bracketed (`[::1]:8080`), as Caddy's listen and dial strings need. */
+export function joinHostPort(address: string, port: number): string {
+  const bracketed = address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+  return `${bracketed}:${port}`;
+}
+
+/**
+ * The handler of a proxy route.
+ * - `dns` (always used for pattern rules): an A lookup of `<dnsName>.<dnsZone>` at the instance DNS
+ *   server, so address changes need no config write; an undeclared instance answers NXDOMAIN and
+ *   Caddy replies 503 until it appears.
+ * - `static`: a fixed dial to the declared instance's address; an undeclared instance gets a 503
+ *   static_response naming it (render also warns).
+ */
+export function upstreamHandler(upstream: Upstream, mode: RenderSettings['upstreamMode'], settings: RenderSettings): JsonObject {
+  switch (mode) {
+    case 'dns':
+      return { handler: 'reverse_proxy', dynamic_upstreams: dynamicUpstreams(upstream, settings), transport: transport(settings) };
+    case 'static':
+      if (upstream.instance === undefined) return missingInstance(upstream.dnsName);
+      return {
+        handler: 'reverse_proxy',
+        upstreams: [{ dial: joinHostPort(upstream.instance.address, upstream.port) }],
+        transport: transport(settings),
+      };
+    default:
+      return assertNever(mode);
+  }
+}
+
+function dynamicUpstreams(upstream: Upstream, settings: RenderSettings): JsonObject {
+  return {
+    source: 'a',
+    name: `${upstream.dnsName}.${settings.dnsZone}`,
+    // Caddy 2.6.2 wants the port as a string (it may hold a placeholder).
+    port: String(upstream.port),
+    // Caddy caches answers per name:port for `refresh` (default 1m) and ignores the DNS TTL.
+    refresh: settings.upstreamRefresh,
+    // Expected as `udp/host:port`: Caddy 2.6.2 dials a bare `host:port` over TCP.
+    resolver: { addresses: [settings.dnsResolver] },
+  };
+}
+
+function transport(settings: RenderSettings): JsonObject {
+  // A finite idle timeout bounds the connections (and memory) that pile up across reloads.
+  return { protocol: 'http', keep_alive: { idle_timeout: settings.upstreamIdleTimeout } };
+}
+
+function missingInstance(name: string): JsonObject {
+  return {
+    handler: 'static_response',
+    status_code: 503,
+    headers: { 'Content-Type': ['text/plain; charset=utf-8'] },
+    body: `Service Unavailable: instance "${name}" is not declared\n`,
+  };
+}
