@@ -38,8 +38,8 @@ export interface CaddyDaemon {
   stop(): Promise<void>;
 }
 
+/** Everything under `<dataDir>/caddy/`: config.json, caddy.pid, caddy.log, data/ and config/ (the XDG dirs). */
 interface Paths {
-  readonly dir: string;
   readonly configFile: string;
   readonly pidFile: string;
   readonly logFile: string;
@@ -65,12 +65,8 @@ const LOG_TAIL_LINES = 15;
 export async function ensureCaddy(options: CaddyDaemonOptions, client: CaddyClient): Promise<CaddyDaemon> {
   const dir = join(options.dataDir, 'caddy');
   const paths: Paths = {
-    dir,
-    configFile: join(dir, 'config.json'),
-    pidFile: join(dir, 'caddy.pid'),
-    logFile: join(dir, 'caddy.log'),
-    xdgData: join(dir, 'data'),
-    xdgConfig: join(dir, 'config'),
+    configFile: join(dir, 'config.json'), pidFile: join(dir, 'caddy.pid'), logFile: join(dir, 'caddy.log'),
+    xdgData: join(dir, 'data'), xdgConfig: join(dir, 'config'),
   };
   const startTimeoutMs = options.startTimeoutMs ?? 10_000;
   const ctx: Context = { options, client, paths, startTimeoutMs };
@@ -95,12 +91,7 @@ export async function ensureCaddy(options: CaddyDaemonOptions, client: CaddyClie
   return new Daemon(ctx, 'started', await startCaddy(ctx));
 }
 
-interface Context {
-  readonly options: CaddyDaemonOptions;
-  readonly client: CaddyClient;
-  readonly paths: Paths;
-  readonly startTimeoutMs: number;
-}
+type Context = { readonly options: CaddyDaemonOptions; readonly client: CaddyClient; readonly paths: Paths; readonly startTimeoutMs: number };
 
 class Daemon implements CaddyDaemon {
   readonly #ctx: Context;
@@ -114,17 +105,9 @@ class Daemon implements CaddyDaemon {
     this.#pid = pid;
   }
 
-  get origin(): CaddyOrigin {
-    return this.#origin;
-  }
-
-  get pid(): number | undefined {
-    return this.#pid;
-  }
-
-  get managed(): boolean {
-    return this.#pid !== undefined;
-  }
+  get origin(): CaddyOrigin { return this.#origin; }
+  get pid(): number | undefined { return this.#pid; }
+  get managed(): boolean { return this.#pid !== undefined; }
 
   isProcessAlive(): boolean {
     return this.#pid !== undefined && isProcessAlive(this.#pid);
@@ -191,9 +174,9 @@ async function startCaddy({ options, client, paths, startTimeoutMs }: Context): 
     options.logger.info('Caddy started', { pid, adminUrl: client.adminUrl, log: paths.logFile });
     return pid;
   }
+  const why = exit === undefined ? `its admin API at ${client.adminUrl} did not answer within ${startTimeoutMs} ms` : `it exited (${exit})`;
   if (exit === undefined) child.kill('SIGKILL');
   await rm(paths.pidFile, { force: true });
-  const why = exit === undefined ? `its admin API at ${client.adminUrl} did not answer within ${startTimeoutMs} ms` : `it exited (${exit})`;
   throw new IngressdError(
     'caddy_start_failed',
     `Caddy (${binary}, pid ${pid}) failed to start: ${why}. Last lines of ${paths.logFile}:\n${await logTail(paths.logFile)}`,
@@ -265,12 +248,6 @@ function isProcessAlive(pid: number): boolean {
   }
 }
 
-/** Guards against a recycled pid: the command line must mention caddy. */
-async function isCaddyProcess(pid: number): Promise<boolean> {
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  return cmdline.replaceAll('\0', ' ').includes('caddy');
-}
-
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (isProcessAlive(pid)) {
@@ -280,9 +257,12 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   return true;
 }
 
+/** The pid file's pid if it is alive and its command line mentions caddy (not a recycled pid). */
 async function livePidFromFile(pidFile: string): Promise<number | undefined> {
   const pid = await readPidFile(pidFile);
-  return pid !== undefined && isProcessAlive(pid) && (await isCaddyProcess(pid)) ? pid : undefined;
+  if (pid === undefined || !isProcessAlive(pid)) return undefined;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return cmdline.includes('caddy') ? pid : undefined;
 }
 
 /** SIGTERM, then SIGKILL if the process outlives 2 s. */

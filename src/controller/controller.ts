@@ -74,9 +74,9 @@ export class Controller {
     this.#options = options;
     this.#deps = deps;
     this.#clock = deps.clock ?? systemClock;
-    this.#queue = new WorkQueue<string>({ clock: this.#clock, limiter: exponentialLimiter({ baseMs: 5, maxMs: 300_000 }) });
+    this.#queue = new WorkQueue<string>({ clock: this.#clock, rateLimiter: exponentialLimiter({ baseMs: 5, maxMs: 300_000 }) });
     // Collapse a burst of file events into one Caddy reconcile: 20 ms after the last event, at most 250 ms after the first.
-    this.#debounce = new Debouncer({ clock: this.#clock, settleMs: 20, maxWaitMs: 250, callback: () => this.#queue.add(CADDY_KEY) });
+    this.#debounce = new Debouncer(() => this.#queue.add(CADDY_KEY), { clock: this.#clock, settleMs: 20, maxWaitMs: 250 });
   }
 
   get options(): Options {
@@ -184,7 +184,7 @@ export class Controller {
   async idle(): Promise<void> {
     for (;;) {
       await this.#queue.idle();
-      if (!this.#debounce.pending()) return;
+      if (!this.#debounce.isPending) return;
       await new Promise<void>((resolve) => setTimeout(resolve, 10));
     }
   }

@@ -1,0 +1,203 @@
+/**
+ * Real components for integration tests: backends, an `ingressd run` process, HTTP requests through
+ * Caddy, and Caddy's own log to count config writes. Everything binds loopback addresses only.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI = join(ROOT, 'dist', 'src', 'controller', 'cli.js');
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `ingressd-${prefix}-`));
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export interface Backend {
+  readonly host: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** An HTTP server answering `<name>` with status 200 on host:port. */
+export async function startBackend(name: string, host: string, port: number): Promise<Backend> {
+  const server: Server = createServer((req, res) => {
+    res.setHeader('content-type', 'text/plain');
+    res.setHeader('x-backend', name);
+    res.end(name);
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve()));
+  return {
+    host,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+/** GET http://127.0.0.1:<port><path> with the given Host header (a fresh connection each time). */
+export function get(port: number, host: string, path = '/', timeoutMs = 5000): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host }, agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export interface IngressdPorts {
+  readonly admin: number;
+  readonly dns: number;
+  readonly api?: number;
+}
+
+export interface IngressdProcess {
+  readonly dir: string;
+  readonly dataDir: string;
+  readonly ports: IngressdPorts;
+  readonly output: () => string;
+  /** Sends a signal and waits for the process to exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+/** Starts `ingressd run` as a real process, like a user would. */
+export function startIngressd(options: {
+  readonly dir: string;
+  readonly dataDir: string;
+  readonly ports: IngressdPorts;
+  readonly env?: Readonly<Record<string, string>>;
+}): IngressdProcess {
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: process.env['HOME'] ?? '/root',
+    DATA_DIR: options.dataDir,
+    CADDY_LISTEN_ADDRESS: '127.0.0.1',
+    CADDY_ADMIN_PORT: String(options.ports.admin),
+    INTERNAL_DNS_PORT: String(options.ports.dns),
+    API_LISTEN: options.ports.api === undefined ? 'off' : `127.0.0.1:${options.ports.api}`,
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'debug',
+    ...options.env,
+  };
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'run', '--dir', options.dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    dir: options.dir,
+    dataDir: options.dataDir,
+    ports: options.ports,
+    output: () => output,
+    exited,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Waits until ingressd logged its first successful sync. */
+export async function waitReady(p: IngressdProcess, timeoutMs = 20_000): Promise<void> {
+  await waitFor('ingressd to be ready', () => p.output().includes('ready: the first sync') || undefined, timeoutMs);
+}
+
+/** Config writes Caddy received, counted from Caddy's own log (admin requests other than GET). */
+export async function caddyWrites(dataDir: string): Promise<number> {
+  const log = await readFile(join(dataDir, 'caddy', 'caddy.log'), 'utf8').catch(() => '');
+  let writes = 0;
+  for (const line of log.split('\n')) {
+    if (!line.includes('"admin.api"') || !line.includes('received request')) continue;
+    const method = /"method":"([A-Z]+)"/.exec(line)?.[1];
+    const uri = /"uri":"([^"]*)"/.exec(line)?.[1] ?? '';
+    if (method !== undefined && method !== 'GET' && (uri.startsWith('/config') || uri.startsWith('/load') || uri.startsWith('/id'))) writes++;
+  }
+  return writes;
+}
+
+/** Kills the Caddy and DNS processes a test's ingressd left running (they outlive ingressd by design). */
+export async function killDaemons(dataDir: string): Promise<void> {
+  for (const file of [join(dataDir, 'caddy', 'caddy.pid'), join(dataDir, 'dns', 'dns.json')]) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    const pid = Number(/"pid":\s*(\d+)/.exec(text)?.[1] ?? text.trim());
+    if (Number.isInteger(pid) && pid > 0) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+export async function writeJson(path: string, value: unknown): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  // Write-then-rename, as a careful tool would; the watcher's settle time covers plain writes too.
+  const tmp = join(dirname(path), `.${Date.now()}-${Math.random().toString(36).slice(2)}.tmp`);
+  await writeFile(tmp, JSON.stringify(value, null, 2));
+  const { rename } = await import('node:fs/promises');
+  await rename(tmp, path);
+}
+
+export async function readStatus(dir: string, stem: string): Promise<StatusView | undefined> {
+  const text = await readFile(join(dir, `${stem}.status.json`), 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : (JSON.parse(text) as StatusView);
+}
+
+export interface StatusView {
+  readonly kind: string;
+  readonly name: string;
+  readonly id: string;
+  readonly observedGeneration: string;
+  readonly conditions: readonly { type: string; status: string; reason: string; message: string; lastTransitionTime: string }[];
+  readonly errors: readonly { code: string; path: string; message: string }[];
+  readonly routes?: readonly unknown[];
+  readonly certificates?: readonly { hostname: string; served: boolean; notAfter?: string; issuer?: string }[];
+}
+
+export function condition(status: StatusView | undefined, type: string): { status: string; reason: string; message: string } | undefined {
+  return status?.conditions.find((c) => c.type === type);
+}
+
+export async function removeDir(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true });
+}
