@@ -147,7 +147,6 @@ async function startCaddy({ options, client, paths, startTimeoutMs }: Context): 
   await mkdir(paths.xdgData, { recursive: true });
   await mkdir(paths.xdgConfig, { recursive: true });
   await prepareConfigFile(paths.configFile, adminListen(options.adminAddress, options.adminPort), options.logger);
-
   const log = openSync(paths.logFile, 'a');
   const child = spawn(binary, ['run', '--config', paths.configFile], {
     detached: true, // own session: Caddy outlives ingressd, like the seed's setsid

@@ -180,7 +180,7 @@ function checkTls(rule: Rule, at: (...tokens: string[]) => string, tls: TlsSetti
 /** Hostname+port pairs a rule occupies: its own, plus `httpPort` for a valid redirect. */
 export function ruleClaims(rule: Rule, httpPort: number): { readonly port: number; readonly redirect: boolean }[] {
   const claims = [{ port: rule.match.port, redirect: false }];
-  if (rule.redirect_http && rule.tls && rule.match.port !== httpPort && false) claims.push({ port: httpPort, redirect: true });
+  if (rule.redirect_http && rule.tls && rule.match.port !== httpPort) claims.push({ port: httpPort, redirect: true });
   return claims;
 }
 
