@@ -43,25 +43,53 @@ export interface ApplyOutcome {
   readonly applied: JsonObject;
   /** Ingresses left out, with why. */
   readonly excluded: ReadonlyMap<string, ProgramState>;
+  /** Where the time went, summed over every attempt (milliseconds). */
+  readonly timings: ApplyTimings;
+}
+
+export interface ApplyTimings {
+  renderMs: number;
+  readMs: number;
+  diffMs: number;
+  writeMs: number;
 }
 
 const MAX_CONFLICT_RETRIES = 5;
 
 export async function applyDesired(input: ApplyInput): Promise<ApplyOutcome> {
   const excluded = new Map(input.preExcluded);
+  const timings: ApplyTimings = { renderMs: 0, readMs: 0, diffMs: 0, writeMs: 0 };
+  const timed = <T>(key: keyof ApplyTimings, work: () => T): T => {
+    const started = performance.now();
+    try {
+      return work();
+    } finally {
+      timings[key] += performance.now() - started;
+    }
+  };
+  const timedAsync = async <T>(key: keyof ApplyTimings, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      timings[key] += performance.now() - started;
+    }
+  };
   let writes = 0;
   let firstPatch: readonly Operation[] | undefined;
   let conflicts = 0;
   for (;;) {
     input.signal?.throwIfAborted();
-    const live = await input.client.getConfig(input.signal);
-    const diff = diffConfig(live.config, input.renderWithout(new Set(excluded.keys())));
+    const desired = timed('renderMs', () => input.renderWithout(new Set(excluded.keys())));
+    const live = await timedAsync('readMs', () => input.client.getConfig(input.signal));
+    const diff = timed('diffMs', () => diffConfig(live.config, desired));
     firstPatch ??= diff.patch;
-    if (diff.plan.kind === 'none') return { writes, patch: firstPatch, applied: diff.merged, excluded };
+    if (diff.plan.kind === 'none') return { writes, patch: firstPatch, applied: diff.merged, excluded, timings };
+    const plan = diff.plan;
     try {
-      await write(input.client, diff.plan, live.etag, input.signal);
+      await timedAsync('writeMs', () => write(input.client, plan, live.etag, input.signal));
       writes++;
-      return { writes, patch: firstPatch, applied: diff.merged, excluded };
+      return { writes, patch: firstPatch, applied: diff.merged, excluded, timings };
     } catch (err) {
       if (!isIngressdError(err)) throw err;
       if (err.code === 'precondition_failed' && conflicts++ < MAX_CONFLICT_RETRIES) continue;
@@ -73,7 +101,7 @@ export async function applyDesired(input: ApplyInput): Promise<ApplyOutcome> {
       if (err.code === 'caddy_unavailable' || err.code === 'precondition_failed') throw err;
       const bisected = await bisect(input, excluded, err);
       writes += bisected.writes;
-      return { writes, patch: firstPatch, applied: bisected.applied, excluded };
+      return { writes, patch: firstPatch, applied: bisected.applied, excluded, timings };
     }
   }
 }

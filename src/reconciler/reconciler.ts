@@ -61,6 +61,8 @@ export interface CaddySyncResult {
   readonly statusWrites: number;
   /** True while some TLS hostname has no certificate yet (the caller looks again soon). */
   readonly certificatesPending: boolean;
+  /** Milliseconds per stage: evaluate, render, read (GET /config/), diff, write, status. */
+  readonly timings: Readonly<Record<'evaluateMs' | 'renderMs' | 'readMs' | 'diffMs' | 'writeMs' | 'statusMs', number>>;
 }
 
 interface Isolation {
@@ -150,6 +152,7 @@ export class Reconciler {
     const { settings, logger } = this.#options;
     const now = this.#options.now();
     const evaluated = evaluate([...this.#manifests.values()], this.#acceptedSince, settings.tls);
+    const evaluateMs = performance.now() - started;
     this.#evaluated = evaluated;
     for (const [file, evaluation] of evaluated.byFile) {
       if (!evaluation.accepted) this.#acceptedSince.delete(file);
@@ -192,19 +195,30 @@ export class Reconciler {
       this.#savedConfig = savedText;
     }
     const certificatesPending = await this.#probeCertificates(evaluated.ingresses, outcome.excluded);
+    const statusStarted = performance.now();
     const statusWrites = await this.#writeStatuses(now);
     const durationMs = performance.now() - started;
-    const result = {
+    const round = (ms: number): number => Math.round(ms * 10) / 10;
+    const timings = {
+      evaluateMs: round(evaluateMs),
+      renderMs: round(outcome.timings.renderMs),
+      readMs: round(outcome.timings.readMs),
+      diffMs: round(outcome.timings.diffMs),
+      writeMs: round(outcome.timings.writeMs),
+      statusMs: round(performance.now() - statusStarted),
+    };
+    const result: CaddySyncResult = {
       writes: outcome.writes,
       changes: outcome.patch.length,
       durationMs,
       excluded: outcome.excluded.size,
       statusWrites,
       certificatesPending,
+      timings,
     };
     logger.info(outcome.writes > 0 ? 'reconciled: Caddy updated' : 'reconciled: Caddy already up to date', {
       ...result,
-      durationMs: Math.round(durationMs * 10) / 10,
+      durationMs: round(durationMs),
       ingresses: evaluated.ingresses.length,
       instances: evaluated.instances.length,
       rejected: [...evaluated.byFile.values()].filter((e) => !e.accepted).length,

@@ -22,10 +22,10 @@ import {
   type IngressdProcess,
 } from '../helpers/processes.js';
 
-const PORTS = { admin: 33019, dns: 33053 };
-const HTTP = 33080;
-const BUSY = 33081;
-const BACKEND_PORT = 36201;
+const PORTS = { admin: 22019, dns: 22053 };
+const HTTP = 22080;
+const BUSY = 22081;
+const BACKEND_PORT = 24201;
 
 describe('ingressd run with bad input', () => {
   let dir: string;

@@ -24,10 +24,10 @@ import {
   type IngressdProcess,
 } from '../helpers/processes.js';
 
-const PORTS = { admin: 34019, dns: 34053 };
-const HTTP = 34080;
-const BURST = 34081;
-const BACKEND_PORT = 36301;
+const PORTS = { admin: 23019, dns: 23053 };
+const HTTP = 23080;
+const BURST = 23081;
+const BACKEND_PORT = 24301;
 const ENV = { RESYNC_INTERVAL: '1s' };
 
 function adminRequest(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
@@ -118,7 +118,7 @@ describe('operating ingressd', () => {
   });
 
   test('config ingressd does not own is left alone', async () => {
-    const foreign = { listen: ['127.0.0.1:34099'], routes: [{ handle: [{ handler: 'static_response', body: 'foreign' }] }] };
+    const foreign = { listen: ['127.0.0.1:23099'], routes: [{ handle: [{ handler: 'static_response', body: 'foreign' }] }] };
     expect((await adminRequest('POST', '/config/apps/http/servers/foreign', foreign)).status).toBe(200);
     await sleep(2500);
     const live = JSON.parse((await adminRequest('GET', '/config/apps/http/servers/foreign')).body) as unknown;

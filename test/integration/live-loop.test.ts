@@ -22,9 +22,9 @@ import {
   type IngressdProcess,
 } from '../helpers/processes.js';
 
-const PORTS = { admin: 32019, dns: 32053 };
-const HTTP = 32080;
-const BACKEND_PORT = 36101;
+const PORTS = { admin: 21019, dns: 21053 };
+const HTTP = 21080;
+const BACKEND_PORT = 24101;
 
 describe('ingressd run', () => {
   let dir: string;
