@@ -6,7 +6,9 @@
  */
 import { isIngressdError } from '../model/errors.js';
 import { UsageError, type CommandIo } from './commands/args.js';
+import { diffCommand } from './commands/diff.js';
 import { dnsCommand } from './commands/dns.js';
+import { getCommand } from './commands/get.js';
 import { renderCommand } from './commands/render.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
@@ -17,6 +19,8 @@ const COMMANDS: Readonly<Record<string, { readonly run: Command; readonly summar
   run: { run: runCommand, summary: 'watch a directory and keep Caddy serving its manifests' },
   validate: { run: validateCommand, summary: 'check manifest files without touching Caddy' },
   render: { run: renderCommand, summary: 'print the Caddy JSON for a directory of manifests' },
+  diff: { run: diffCommand, summary: "show what run would change in Caddy's live config (changes nothing)" },
+  get: { run: getCommand, summary: 'list ingresses and instances with their Ready status' },
   dns: { run: dnsCommand, summary: 'run the instance DNS process (started by run)' },
 };
 

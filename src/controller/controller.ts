@@ -171,6 +171,11 @@ export class Controller {
     while (!this.#ready) await new Promise<void>((resolve) => setTimeout(resolve, 10));
   }
 
+  /** Queues one manifest now, without waiting for the watcher (the HTTP API calls this after writing a file). */
+  enqueueFile(file: string): void {
+    this.#queue.add(FILE_PREFIX + file);
+  }
+
   /** Rescans the directory (missed events) and checks Caddy for drift. */
   async resync(): Promise<void> {
     const scanned = await scanManifests(this.#options.manifestDir);

@@ -3,10 +3,10 @@
  * `{ "zone": "...", "records": [{ "name", "id", "address" }] }`, records sorted by name then id,
  * canonical JSON, replaced atomically so a reader never sees half a file.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { stableStringify } from '../model/canonical.js';
+import { writeFileAtomic } from '../sources/atomic-file.js';
 import { IngressdError } from '../model/errors.js';
 import type { DnsRecord } from './server.js';
 
@@ -76,44 +76,6 @@ export function parseRegistry(text: string, file: string): Registry {
     return { name: r['name'] as string, id: r['id'] as string, address: r['address'] as string };
   });
   return { zone: doc['zone'] as string, records };
-}
-
-/**
- * Replace `path` with `text` atomically: write a temp file in the same directory, fsync it,
- * rename it over `path`, then fsync the directory (best effort). The file gets `mode` exactly
- * (not masked by the umask). The temp file is removed if anything fails.
- * @param mode @default 0o644
- */
-export async function writeFileAtomic(path: string, text: string, mode = 0o644): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    const handle = await open(temp, 'wx', mode);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.chmod(mode);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
-  await syncDirectory(dirname(path));
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename itself is still atomic.
-  }
 }
 
 function compare(a: string, b: string): number {

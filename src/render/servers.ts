@@ -5,16 +5,18 @@ import type { Binding, Owned } from './model.js';
 import { uniqueSorted } from './order.js';
 import { redirectRoutes } from './redirects.js';
 import { exactRoutes, notFoundRoute, patternRoutes } from './routes.js';
-import { needsChallengeListener } from './tls.js';
+import { challengePort } from './tls.js';
 import { joinHostPort } from './upstreams.js';
 
 /**
  * Ports that get a server, ascending: every rule's port; `settings.tls.httpPort` when a TLS rule
- * redirects HTTP; and `settings.tls.httpPort` when ACME answers HTTP-01 challenges there.
+ * redirects HTTP; and the ACME challenge port (`challengePort`) when one is in use.
  */
 export function listenPorts(bindings: readonly Binding[], settings: RenderSettings): number[] {
   const ports = new Set(bindings.map((b) => b.port));
-  if (bindings.some((b) => b.redirect) || needsChallengeListener(bindings, settings)) ports.add(settings.tls.httpPort);
+  if (bindings.some((b) => b.redirect)) ports.add(settings.tls.httpPort);
+  const challenge = challengePort(bindings, settings);
+  if (challenge !== undefined) ports.add(challenge);
   return [...ports].sort((a, b) => a - b);
 }
 
@@ -28,8 +30,10 @@ export interface RenderedServer {
  * One server per port, so rules on different ports never see each other's routes and automatic
  * HTTPS applies per port. Routes: redirects (HTTP port only), exact hosts, patterns, then the 404.
  * `automatic_https` is `disable_redirects` when the port has a TLS rule (we write our own
- * redirects), else `disable`. Owners: the ingresses with a rule on the port, plus those redirected
- * from it or whose HTTP-01 challenges it answers.
+ * redirects), else `disable`. A server that exists only to answer TLS-ALPN-01 challenges (no rule
+ * on `settings.httpsPort`) gets an empty TLS connection policy, so it speaks TLS (Caddy adds the
+ * `acme-tls/1` protocol itself). Owners: the ingresses with a rule on the port, plus those
+ * redirected from it or whose challenges it answers.
  */
 export function renderServer(port: number, allBindings: readonly Binding[], settings: RenderSettings): RenderedServer {
   const bindings = allBindings.filter((b) => b.port === port);
@@ -39,14 +43,14 @@ export function renderServer(port: number, allBindings: readonly Binding[], sett
   const id = `${ID_PREFIX}.server.${port}`;
   const owners = bindings.map((b) => b.ingressId);
   for (const redirect of redirects) owners.push(...redirect.owners);
-  if (isHttpPort && needsChallengeListener(allBindings, settings)) {
-    owners.push(...allBindings.filter((b) => b.tls).map((b) => b.ingressId));
-  }
+  const isChallengePort = port === challengePort(allBindings, settings);
+  if (isChallengePort) owners.push(...allBindings.filter((b) => b.tls).map((b) => b.ingressId));
   const json: JsonObject = {
     '@id': id,
     listen: [joinHostPort(settings.listenAddress, port)],
     automatic_https: bindings.some((b) => b.tls) ? { disable_redirects: true } : { disable: true },
     routes: routes.map((r) => r.json),
   };
+  if (isChallengePort && !isHttpPort && bindings.length === 0) json['tls_connection_policies'] = [{}];
   return { json, pieces: [{ id, json, owners: uniqueSorted(owners) }, ...routes] };
 }

@@ -13,12 +13,17 @@ export function activeAcme(bindings: readonly Binding[], settings: RenderSetting
 }
 
 /**
- * True when Caddy must answer HTTP-01 challenges in our own listener on `settings.tls.httpPort`.
- * Caddy serves challenges on every HTTP server before its routes; without a server of ours on that
- * port, its solver would open its own listener on every interface.
+ * The port on which Caddy answers the configured HTTP-01 or TLS-ALPN-01 challenge, inside a server
+ * of ours: `settings.tls.httpPort` for http-01, `settings.httpsPort` for tls-alpn-01; undefined
+ * for dns-01, without ACME or without TLS rules. Caddy's solver opens a listener of its own when
+ * nothing listens on that port at `bind_host` (verified with strace on 2.6.2: `[::]:<port>`, every
+ * interface, when bind_host is unset), so `listenPorts` always renders a server there.
  */
-export function needsChallengeListener(bindings: readonly Binding[], settings: RenderSettings): boolean {
-  return activeAcme(bindings, settings)?.challenge === 'http-01';
+export function challengePort(bindings: readonly Binding[], settings: RenderSettings): number | undefined {
+  const challenge = activeAcme(bindings, settings)?.challenge;
+  if (challenge === 'http-01') return settings.tls.httpPort;
+  if (challenge === 'tls-alpn-01') return settings.httpsPort;
+  return undefined;
 }
 
 /**
@@ -45,18 +50,25 @@ function acmeIssuer(acme: AcmeSettings, settings: RenderSettings): JsonObject {
   return issuer;
 }
 
-/** Enables exactly the configured challenge, on the ports our listeners use. */
+/**
+ * Enables exactly the configured challenge, on the ports our listeners use. `bind_host` is the
+ * listen address: Caddy's solver first tries to bind `<bind_host>:<port>` itself and, when our
+ * server holds it, dials it and lets that server answer. Unset, it would try every interface, and
+ * with a specific listen address the dial would go to localhost and fail.
+ */
 function challenges(acme: AcmeSettings, settings: RenderSettings): JsonObject {
   switch (acme.challenge) {
     case 'dns-01':
       return { dns: dnsChallenge(acme) };
     case 'http-01':
       return {
+        bind_host: settings.listenAddress,
         http: settings.httpPort === 80 ? {} : { alternate_port: settings.httpPort },
         'tls-alpn': { disabled: true },
       };
     case 'tls-alpn-01':
       return {
+        bind_host: settings.listenAddress,
         http: { disabled: true },
         'tls-alpn': settings.httpsPort === 443 ? {} : { alternate_port: settings.httpsPort },
       };

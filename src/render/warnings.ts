@@ -1,13 +1,15 @@
 import type { RenderSettings } from '../model/settings.js';
 import type { Binding } from './model.js';
 import { compareStrings } from './order.js';
+import { challengePort } from './tls.js';
 import type { RenderWarning } from './types.js';
 
 /**
  * Warnings about bindings that render, but not as their rule asked:
  * - static mode, literal host, undeclared instance: the route answers 503;
  * - a TLS-less rule on a port that has TLS rules: Caddy speaks TLS on the whole port;
- * - `redirect_http` on a rule that listens on the HTTP port itself: no redirect is rendered.
+ * - `redirect_http` on a rule that listens on the HTTP port itself: no redirect is rendered;
+ * - tls-alpn-01 while only plain-HTTP rules use the HTTPS port: no TLS there to answer challenges.
  */
 export function bindingWarnings(bindings: readonly Binding[], settings: RenderSettings): RenderWarning[] {
   const tlsPorts = new Set(bindings.filter((b) => b.tls).map((b) => b.port));
@@ -22,6 +24,16 @@ export function bindingWarnings(bindings: readonly Binding[], settings: RenderSe
     }
     if (b.redirect && b.port === settings.tls.httpPort) {
       warnings.push({ resourceId: b.ingressId, message: `${where} asks for redirect_http but listens on the HTTP port itself; no redirect was rendered` });
+    }
+  }
+  const alpnPort = settings.tls.acme?.challenge === 'tls-alpn-01' ? challengePort(bindings, settings) : undefined;
+  const onAlpnPort = bindings.filter((b) => b.port === alpnPort);
+  if (alpnPort !== undefined && onAlpnPort.length > 0 && onAlpnPort.every((b) => !b.tls)) {
+    for (const b of bindings.filter((x) => x.tls)) {
+      warnings.push({
+        resourceId: b.ingressId,
+        message: `"${b.host}" cannot get a certificate: tls-alpn-01 challenges are answered on the HTTPS port ${alpnPort}, where only plain-HTTP rules listen; move those rules or use ACME_CHALLENGE=http-01`,
+      });
     }
   }
   return warnings;

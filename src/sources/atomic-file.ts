@@ -14,6 +14,8 @@ export async function writeFileAtomic(path: string, content: string, mode = 0o64
   const handle = await open(tmp, 'w', mode);
   try {
     await handle.writeFile(content);
+    // The mode given to open() is filtered by the umask; chmod makes it exact (0600 for secrets).
+    await handle.chmod(mode);
     await handle.sync();
   } finally {
     await handle.close();

@@ -44,7 +44,7 @@ export interface Backend {
 
 /** An HTTP server answering `<name>` with status 200 on host:port. */
 export async function startBackend(name: string, host: string, port: number): Promise<Backend> {
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer((_req, res) => {
     res.setHeader('content-type', 'text/plain');
     res.setHeader('x-backend', name);
     res.end(name);

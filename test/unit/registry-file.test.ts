@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isIngressdError } from '../../src/model/errors.js';
-import { formatRegistry, readRegistry, writeFileAtomic, writeRegistry } from '../../src/dns/registry-file.js';
+import { formatRegistry, readRegistry, writeRegistry } from '../../src/dns/registry-file.js';
+import { writeFileAtomic } from '../../src/sources/atomic-file.js';
 
 const RECORDS = [
   { name: 'web', id: 'id-web', address: '127.0.0.2' },

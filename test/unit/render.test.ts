@@ -482,7 +482,7 @@ describe('render', () => {
     it('http-01: enables only the HTTP challenge, answered by our own listener on the HTTP port', () => {
       const input: RenderInput = { instances: [], ingresses: [ingress('a', { host: 'a.test', port: 443, to: 'x', tls: true })] };
       const result = render(input, settings({}, { challenge: 'http-01', dnsProvider: undefined }));
-      expect(issuer(result.config)['challenges']).toEqual({ http: {}, 'tls-alpn': { disabled: true } });
+      expect(issuer(result.config)['challenges']).toEqual({ bind_host: '0.0.0.0', http: {}, 'tls-alpn': { disabled: true } });
       expect(routeIds(result.config, 80)).toEqual(['ingressd.80.notfound']);
       expect(server(result.config, 80)['automatic_https']).toEqual({ disable: true });
       expect(result.owners['ingressd.server.80']).toEqual(['ing-a']);
@@ -491,17 +491,36 @@ describe('render', () => {
     it('http-01: sets alternate_port when the HTTP port is not 80', () => {
       const input: RenderInput = { instances: [], ingresses: [ingress('a', { host: 'a.test', port: 10443, to: 'x', tls: true })] };
       const result = render(input, settings({ httpPort: 10080, httpsPort: 10443 }, { challenge: 'http-01', dnsProvider: undefined }));
-      expect(issuer(result.config)['challenges']).toEqual({ http: { alternate_port: 10080 }, 'tls-alpn': { disabled: true } });
+      expect(issuer(result.config)['challenges']).toEqual({ bind_host: '0.0.0.0', http: { alternate_port: 10080 }, 'tls-alpn': { disabled: true } });
       expect(Object.keys(obj(http(result.config)['servers']))).toEqual(['ingress-10080', 'ingress-10443']);
     });
 
     it('tls-alpn-01: disables HTTP-01 and sets alternate_port only when the HTTPS port is not 443', () => {
       const input: RenderInput = { instances: [], ingresses: [ingress('a', { host: 'a.test', port: 443, to: 'x', tls: true })] };
       const at443 = render(input, settings({}, { challenge: 'tls-alpn-01', dnsProvider: undefined }));
-      expect(issuer(at443.config)['challenges']).toEqual({ http: { disabled: true }, 'tls-alpn': {} });
+      expect(issuer(at443.config)['challenges']).toEqual({ bind_host: '0.0.0.0', http: { disabled: true }, 'tls-alpn': {} });
       expect(Object.keys(obj(http(at443.config)['servers']))).toEqual(['ingress-443']);
       const at10443 = render(input, settings({ httpsPort: 10443 }, { challenge: 'tls-alpn-01', dnsProvider: undefined }));
-      expect(issuer(at10443.config)['challenges']).toEqual({ http: { disabled: true }, 'tls-alpn': { alternate_port: 10443 } });
+      expect(issuer(at10443.config)['challenges']).toEqual({ bind_host: '0.0.0.0', http: { disabled: true }, 'tls-alpn': { alternate_port: 10443 } });
+    });
+
+    it('tls-alpn-01: answers challenges in a TLS server of ours on the HTTPS port when no rule listens there', () => {
+      const input: RenderInput = { instances: [], ingresses: [ingress('a', { host: 'a.test', port: 8443, to: 'x', tls: true })] };
+      const result = render(input, settings({ listenAddress: '127.0.0.1' }, { challenge: 'tls-alpn-01', dnsProvider: undefined }));
+      expect(Object.keys(obj(http(result.config)['servers']))).toEqual(['ingress-443', 'ingress-8443']);
+      expect(server(result.config, 443)['listen']).toEqual(['127.0.0.1:443']);
+      expect(server(result.config, 443)['tls_connection_policies']).toEqual([{}]);
+      expect(routeIds(result.config, 443)).toEqual(['ingressd.443.notfound']);
+      expect(server(result.config, 8443)['tls_connection_policies']).toBeUndefined();
+      expect(result.owners['ingressd.server.443']).toEqual(['ing-a']);
+      expect(issuer(result.config)['challenges']).toEqual({ bind_host: '127.0.0.1', http: { disabled: true }, 'tls-alpn': {} });
+    });
+
+    it('renders no challenge server or bind_host for dns-01', () => {
+      const input: RenderInput = { instances: [], ingresses: [ingress('a', { host: 'a.test', port: 8443, to: 'x', tls: true })] };
+      const result = render(input, settings({}, {}));
+      expect(Object.keys(obj(http(result.config)['servers']))).toEqual(['ingress-8443']);
+      expect(issuer(result.config)['challenges']).not.toHaveProperty('bind_host');
     });
   });
 
@@ -530,6 +549,17 @@ describe('render', () => {
         ingresses: [ingress('a', { host: 'a.test', port: 443, to: 'x', tls: true }), ingress('b', { host: 'b.test', port: 443, to: 'x' })],
       };
       expect(render(input, settings({}, {})).warnings).toEqual([{ resourceId: 'ing-b', message: expect.stringContaining('"b.test" on port 443 has tls: false') }]);
+    });
+
+    it('warns the TLS ingresses when tls-alpn-01 must answer on an HTTPS port that only plain rules use', () => {
+      const input: RenderInput = {
+        instances: [],
+        ingresses: [ingress('a', { host: 'a.test', port: 8443, to: 'x', tls: true }), ingress('b', { host: 'b.test', port: 443, to: 'x' })],
+      };
+      const alpn = settings({}, { challenge: 'tls-alpn-01', dnsProvider: undefined });
+      expect(render(input, alpn).warnings).toEqual([{ resourceId: 'ing-a', message: expect.stringContaining('"a.test" cannot get a certificate: tls-alpn-01') }]);
+      expect(server(render(input, alpn).config, 443)['tls_connection_policies']).toBeUndefined();
+      expect(render(input, settings({}, { challenge: 'http-01', dnsProvider: undefined })).warnings).toEqual([]);
     });
 
     it('skips a pattern that does not parse, with a warning', () => {

@@ -20,7 +20,6 @@ export async function dnsCommand(io: CommandIo): Promise<number> {
       address: { type: 'string' },
       port: { type: 'string' },
       zone: { type: 'string' },
-      'log-file': { type: 'string' },
     },
     false,
   );

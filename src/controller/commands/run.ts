@@ -2,12 +2,14 @@
  * `ingressd run --dir DIR`: the live loop. Runs until SIGINT/SIGTERM, then finishes the reconcile in
  * flight and exits; Caddy and the instance DNS keep serving unless CADDY_STOP_ON_SHUTDOWN=true.
  */
-import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { IngressdError } from '../../model/errors.js';
+import { createCertificateProbe } from '../certificate-probe.js';
 import { Controller } from '../controller.js';
+import { createMetrics } from '../metrics.js';
+import { startApiServer, type ApiServer } from '../../sources/api/server.js';
 import { createLogger } from '../logger.js';
-import { OPTION_SPECS, resolveOptions, type Options } from '../options.js';
+import { OPTION_SPECS, resolveOptions } from '../options.js';
+import { checkOptionFiles, checkStartup } from '../startup-checks.js';
 import { CONFIG_FLAGS, configFlagsHelp, parse, UsageError, type CommandIo } from './args.js';
 
 export const RUN_HELP = `Usage: ingressd run --dir DIR [options]
@@ -28,16 +30,29 @@ export async function runCommand(io: CommandIo): Promise<number> {
   }
   const options = resolveOptions(io.env, flags, { cwd: io.cwd, isTty: io.isTty });
   if (options.manifestDir === '') throw new UsageError('run needs --dir DIR (or MANIFEST_DIR): the directory of manifests to watch');
-  await checkFiles(options);
+  await checkOptionFiles(options);
   const secrets = OPTION_SPECS.filter((s) => s.secret).map((s) => io.env[s.env] ?? '').filter((s) => s.length > 0);
   const logger = createLogger({ level: options.log.level, format: options.log.format, secrets });
   const cli = fileURLToPath(new URL('../cli.js', import.meta.url));
-  const controller = new Controller(options, { logger, dnsCommand: [process.execPath, cli, 'dns'] });
+  const metrics = createMetrics();
+  let api: ApiServer | undefined;
+  const controller = new Controller(options, {
+    logger,
+    dnsCommand: [process.execPath, cli, 'dns'],
+    hooks: {
+      probeCertificates: createCertificateProbe({ listenAddress: options.render.listenAddress }),
+      onCaddySync: (result) => {
+        metrics.onCaddySync(result);
+        api?.onCaddySync(result);
+      },
+    },
+  });
+  metrics.observe(controller);
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string): void => {
     logger.info('stopping', { signal });
-    stopping ??= controller.stop().then(
+    stopping ??= Promise.resolve(api?.close()).then(() => controller.stop()).then(
       () => logger.info('stopped'),
       (err: unknown) => logger.error('error while stopping', { error: String(err) }),
     );
@@ -45,21 +60,18 @@ export async function runCommand(io: CommandIo): Promise<number> {
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
 
-  await controller.start();
+  // The API starts first so /healthz and /readyz (503) answer while Caddy and the DNS process start.
+  if (options.api.enabled) api = await startApiServer({ ...options.api, controller, metrics, logger });
+  await controller.start().catch(async (err: unknown) => {
+    await api?.close();
+    throw err;
+  });
+  checkStartup(options, controller.reconciler.files().flatMap((file) => controller.reconciler.manifest(file) ?? []), logger);
   await Promise.race([controller.whenReady(), waitFor(() => stopping !== undefined)]);
   if (stopping === undefined) logger.info('ready: the first sync with Caddy succeeded', { dir: options.manifestDir });
   await waitFor(() => stopping !== undefined);
   await stopping;
   return 0;
-}
-
-async function checkFiles(options: Options): Promise<void> {
-  const root = options.render.tls.acme?.caRootPemFile;
-  if (root !== undefined) {
-    await access(root).catch((err: unknown) => {
-      throw new IngressdError('invalid_option', `ACME_CA_ROOT "${root}" cannot be read: ${String(err)}`);
-    });
-  }
 }
 
 function waitFor(condition: () => boolean): Promise<void> {

@@ -1,0 +1,179 @@
+/**
+ * Everything one N needs, set up fresh: its manifests in a temp directory, a cold-started
+ * `ingressd run` (which starts its own Caddy and DNS process), a Caddy-only instance, and the
+ * renderer that produces the Caddy-only configs. Scenarios share it, in order.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { JsonObject } from '../../src/model/json.js';
+import { getConfig } from './admin-client.js';
+import { CaddyOnly, serialize } from './caddy-only.js';
+import type { Cleanup } from './cleanup.js';
+import { ConfigRenderer, flatten, renderSettingsFor, sameOwned } from './configs.js';
+import type { Target } from './http-client.js';
+import { caddyWrites, Ingressd, ingressdEnv, stopDaemons } from './ingressd.js';
+import type { LoadGenerator } from './load-generator.js';
+import { exactIngress, generateWorkload, workloadIngress, writeManifests, type ManifestFile, type Workload } from './manifests.js';
+import type { MoveResult } from './instance-move.js';
+import type { Plan } from './plan.js';
+import { INGRESSD_ADMIN_PORT, MAIN_PORT } from './ports.js';
+import { summarize, type Summary } from './stats.js';
+
+export interface Shared {
+  readonly cleanup: Cleanup;
+  readonly load: LoadGenerator;
+  readonly plan: Plan;
+}
+
+/** The one change scenarios 1, 2 and 8 make: ingress h1 moves between inst1 (A) and inst2 (B). */
+export interface Toggle {
+  readonly manifests: readonly [ManifestFile, ManifestFile];
+  readonly targets: readonly [Target, Target];
+  /** Caddy-only bodies of the whole rendered config in state A and B. */
+  readonly bodies: readonly [string, string];
+  readonly flatBodies: readonly [string, string];
+}
+
+export interface ColdStart {
+  readonly startupMs: number;
+  readonly rssMb: number;
+  readonly peakRssMb: number;
+  /** ingressd's live config (GET /config/) holds exactly what the benchmark renders for Caddy-only. */
+  readonly configMatches: boolean;
+}
+
+export class SizeContext {
+  readonly n: number;
+  readonly shared: Shared;
+  readonly workload: Workload;
+  readonly root: string;
+  readonly manifestDir: string;
+  readonly dataDir: string;
+  readonly renderer: ConfigRenderer;
+  readonly caddyOnly: CaddyOnly;
+  readonly cold: ColdStart;
+  #ingressd: Ingressd;
+  #restarts = 0;
+  #toggle: Toggle | undefined;
+  #floor: Promise<Summary> | undefined;
+  #noOp: Promise<Summary> | undefined;
+  /** Instance-move results by upstream mode, so scenario 9 can reuse scenario 5's dns-mode run. */
+  readonly moves = new Map<'dns' | 'static', MoveResult>();
+
+  private constructor(init: { n: number; shared: Shared; workload: Workload; root: string; renderer: ConfigRenderer; caddyOnly: CaddyOnly; ingressd: Ingressd; cold: ColdStart }) {
+    this.n = init.n;
+    this.shared = init.shared;
+    this.workload = init.workload;
+    this.root = init.root;
+    this.manifestDir = join(init.root, 'manifests');
+    this.dataDir = join(init.root, 'data');
+    this.renderer = init.renderer;
+    this.caddyOnly = init.caddyOnly;
+    this.#ingressd = init.ingressd;
+    this.cold = init.cold;
+  }
+
+  static async create(n: number, shared: Shared): Promise<SizeContext> {
+    const root = await mkdtemp(join(tmpdir(), `ingressd-bench-${n}-`));
+    const dataDir = join(root, 'data');
+    shared.cleanup.add(`Caddy and DNS of ingressd (${dataDir})`, () => stopDaemons(dataDir));
+    const workload = generateWorkload(n);
+    await writeManifests(join(root, 'manifests'), workload.files);
+    const renderer = new ConfigRenderer(renderSettingsFor(ingressdEnv(dataDir)), workload.files);
+    const caddyOnly = await CaddyOnly.start(join(root, 'caddy-only'), shared.cleanup);
+    const ingressd = await Ingressd.start({ dir: join(root, 'manifests'), env: ingressdEnv(dataDir), logFile: join(root, 'ingressd-0.log'), cleanup: shared.cleanup });
+    await sleep(500);
+    const memory = ingressd.memory();
+    const configMatches = sameOwned(await getConfig(INGRESSD_ADMIN_PORT), renderer.render());
+    const cold = { startupMs: ingressd.startupMs, rssMb: memory.rssMb, peakRssMb: memory.peakRssMb, configMatches };
+    return new SizeContext({ n, shared, workload, root, renderer, caddyOnly, ingressd, cold });
+  }
+
+  get plan(): Plan {
+    return this.shared.plan;
+  }
+
+  get ingressd(): Ingressd {
+    return this.#ingressd;
+  }
+
+  /** Stops ingressd (SIGTERM) and starts it again with `overrides` on top of the default env. */
+  async restartIngressd(overrides: Readonly<Record<string, string>> = {}): Promise<Ingressd> {
+    await this.#ingressd.stop();
+    return this.startIngressd(overrides);
+  }
+
+  /** Starts ingressd after `ingressd.stop()` (for scenarios that time the gap themselves). */
+  async startIngressd(overrides: Readonly<Record<string, string>> = {}): Promise<Ingressd> {
+    this.#restarts++;
+    this.#ingressd = await Ingressd.start({
+      dir: this.manifestDir,
+      env: ingressdEnv(this.dataDir, overrides),
+      logFile: join(this.root, `ingressd-${this.#restarts}.log`),
+      cleanup: this.shared.cleanup,
+    });
+    return this.#ingressd;
+  }
+
+  /** Config writes ingressd's Caddy has received so far (from Caddy's log). */
+  writes(): Promise<number> {
+    return caddyWrites(this.dataDir);
+  }
+
+  /** The h1 inst1 ↔ inst2 change, with its Caddy-only bodies (rendered once per N). */
+  toggle(): Toggle {
+    if (this.#toggle === undefined) {
+      const a = workloadIngress(1);
+      const b = exactIngress('h1', a.target.host, MAIN_PORT, 2);
+      const configB = this.renderer.put([b.manifest]).render();
+      const configA = this.renderer.put([a.manifest]).render();
+      this.#toggle = {
+        manifests: [a.manifest, b.manifest],
+        targets: [a.target, b.target],
+        bodies: [serialize(configA), serialize(configB)],
+        flatBodies: [serialize(flatten(configA)), serialize(flatten(configB))],
+      };
+    }
+    return this.#toggle;
+  }
+
+  /** Caddy's floor at this N: POST /load of the config ingressd renders, each load a real change. Measured once. */
+  floor(): Promise<Summary> {
+    this.#floor ??= this.timeLoads(this.toggle().bodies);
+    return this.#floor;
+  }
+
+  /** Caddy's cost of a no-op: POST /load of the body it already holds ("config is unchanged"). Measured once. */
+  noOpFloor(): Promise<Summary> {
+    this.#noOp ??= (async () => {
+      const body = this.toggle().bodies[0];
+      await this.caddyOnly.load(body);
+      const times: number[] = [];
+      for (let r = 0; r < this.plan.floorReps; r++) times.push(await this.caddyOnly.load(body));
+      return summarize(times);
+    })();
+    return this.#noOp;
+  }
+
+  /** Loads bodies[0] untimed, then `floorReps` timed loads alternating bodies[1], bodies[0], ... */
+  async timeLoads(bodies: readonly [string, string], reps = this.plan.floorReps): Promise<Summary> {
+    await this.caddyOnly.load(bodies[0]);
+    const times: number[] = [];
+    for (let r = 0; r < reps; r++) times.push(await this.caddyOnly.load(bodies[(r + 1) % 2]!));
+    return summarize(times);
+  }
+
+  /** The current rendered config (dns mode) for the manifests as generated. */
+  rendered(): JsonObject {
+    return this.renderer.render();
+  }
+
+  async dispose(keepFiles: boolean): Promise<void> {
+    await this.#ingressd.stop();
+    await stopDaemons(this.dataDir);
+    await this.caddyOnly.stop();
+    if (!keepFiles) await rm(this.root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Requests through Caddy from the benchmark's own process: one GET, waiting until a host answers
+ * from an expected backend, and sweeping many hosts. Loopback only; the backend is told by the
+ * `x-backend` header (the backend's own address).
+ */
+import { Agent, request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LOOPBACK } from './ports.js';
+
+/** A host served on a port, and the backend address that should answer it. */
+export interface Target {
+  readonly port: number;
+  readonly host: string;
+  readonly backend: string;
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly backend: string | undefined;
+}
+
+/** GET / with the given Host header. Rejects on connection errors and after `timeoutMs`. */
+export function get(port: number, host: string, agent: Agent | false, timeoutMs = 5000): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: LOOPBACK, port, path: '/', headers: { host }, agent, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        const backend = res.headers['x-backend'];
+        resolve({ status: res.statusCode ?? 0, backend: typeof backend === 'string' ? backend : undefined });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export function isAnsweredBy(answer: Answer, target: Target): boolean {
+  return answer.status === 200 && answer.backend === target.backend;
+}
+
+/**
+ * Requests `target` every `everyMs` over one keep-alive connection until it answers 200 from its
+ * backend; errors and other answers are retried. Resolves with `performance.now()` at the
+ * matching response; rejects after `timeoutMs`.
+ */
+export async function waitUntilAnswered(target: Target, timeoutMs = 20_000, everyMs = 5): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const deadline = performance.now() + timeoutMs;
+  try {
+    for (;;) {
+      try {
+        const answer = await get(target.port, target.host, agent, 2000);
+        if (isAnsweredBy(answer, target)) return performance.now();
+      } catch {
+        // a reload closes keep-alive connections: try again on a new one
+      }
+      if (performance.now() > deadline) throw new Error(`${target.host}:${target.port} not answered by ${target.backend} within ${timeoutMs} ms`);
+      await sleep(everyMs);
+    }
+  } finally {
+    agent.destroy();
+  }
+}
+
+/**
+ * Requests every pending target (`concurrency` at a time) until each has answered from its
+ * backend once. Resolves with `performance.now()` when the last one did; rejects after `timeoutMs`.
+ */
+export async function waitUntilAllAnswered(targets: readonly Target[], timeoutMs: number, concurrency = 8, pauseMs = 20): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const pending = new Set(targets);
+  const deadline = performance.now() + timeoutMs;
+  try {
+    for (;;) {
+      const queue = [...pending];
+      const worker = async (): Promise<void> => {
+        for (let t = queue.pop(); t !== undefined; t = queue.pop()) {
+          const answer = await get(t.port, t.host, agent, 2000).catch(() => undefined);
+          if (answer !== undefined && isAnsweredBy(answer, t)) pending.delete(t);
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
+      if (pending.size === 0) return performance.now();
+      if (performance.now() > deadline) throw new Error(`${pending.size} of ${targets.length} hosts still not answering after ${timeoutMs} ms`);
+      await sleep(pauseMs);
+    }
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** `count` sequential requests over one keep-alive connection; latencies in ms (failures throw). */
+export async function sequentialLatencies(target: Target, count: number): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      const answer = await get(target.port, target.host, agent);
+      out.push(performance.now() - started);
+      if (!isAnsweredBy(answer, target)) throw new Error(`${target.host}: status ${answer.status} from ${answer.backend ?? '?'}, wanted ${target.backend}`);
+    }
+    return out;
+  } finally {
+    agent.destroy();
+  }
+}

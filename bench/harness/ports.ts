@@ -1,0 +1,24 @@
+/**
+ * Every port and address the benchmark uses. All loopback, all in 28000-29999, so it never meets
+ * a developer's Caddy (2019) or the test suite's ports.
+ */
+
+export const LOOPBACK = '127.0.0.1';
+
+/** ingressd's own Caddy (started by `ingressd run`). */
+export const INGRESSD_ADMIN_PORT = 28119;
+export const INGRESSD_DNS_PORT = 28153;
+/** Listener ports of ingressd's Caddy: rules use MAIN_PORT and EXTRA_PORTS. */
+export const MAIN_PORT = 28080;
+export const EXTRA_PORTS: readonly number[] = [28081, 28082, 28083];
+/** `CADDY_HTTP_PORT` / `CADDY_HTTPS_PORT`: kept inside the range although no rule uses them. */
+export const HTTP_PORT = 28088;
+export const HTTPS_PORT = 28089;
+
+/** The Caddy-only instance: same configs, listeners moved by CADDY_ONLY_PORT_OFFSET. */
+export const CADDY_ONLY_ADMIN_PORT = 28019;
+export const CADDY_ONLY_PORT_OFFSET = 100;
+
+/** Backends: one per instance, each answering with its own address in `x-backend`. */
+export const BACKEND_ADDRESSES: readonly string[] = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'];
+export const BACKEND_PORT = 28201;

@@ -1,0 +1,116 @@
+/**
+ * 8. Disruption: 4 keep-alive client loops on an untouched host (h3) count failed requests
+ * (a) while C new manifests land one by one (each written, then waited for until it answers),
+ * (b) across an ingressd restart (SIGTERM, start, first sync, +1 s), and (c) on the Caddy-only
+ * instance while it takes C raw POST /load reloads (each waited for until it answers).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SizeContext } from '../harness/context.js';
+import { figuresOf, reference } from '../harness/figures.js';
+import { waitUntilAnswered, type Target } from '../harness/http-client.js';
+import type { LoadResult } from '../harness/load-protocol.js';
+import { extraIngresses, removeManifests, writeManifest } from '../harness/manifests.js';
+import { CADDY_ONLY_PORT_OFFSET } from '../harness/ports.js';
+import { summarize } from '../harness/stats.js';
+import { errorsNote } from './instance-move.js';
+import type { Scenario } from './types.js';
+
+interface Disturbed {
+  readonly traffic: LoadResult;
+  readonly writes: number;
+  readonly stepMs: readonly number[];
+}
+
+export const disruptionScenario: Scenario = {
+  id: 8,
+  name: 'disruption',
+  async run(ctx) {
+    const count = ctx.plan.disruptionChanges;
+    const changes = await underChanges(ctx, count);
+    const restart = await acrossRestart(ctx);
+    const raw = await underRawReloads(ctx, count);
+    const note = (r: LoadResult): string => `of ${r.requests.toLocaleString('en-US')}${errorsNote(r.errors)}`;
+    const rawRef = reference(`Caddy-only, ${count} raw reloads`, raw.traffic.failed);
+    return figuresOf('8 disruption', ctx.n, [
+      {
+        name: `failed requests during ${count} changes`,
+        unit: 'count',
+        value: changes.traffic.failed,
+        reference: rawRef,
+        target: { text: '< Caddy-only (or 0)', pass: changes.traffic.failed < raw.traffic.failed || changes.traffic.failed === 0 },
+        note: note(changes.traffic),
+      },
+      { name: `Caddy reloads during ${count} changes`, unit: 'count', value: changes.writes, reference: reference('Caddy-only raw reloads', count) },
+      { name: '  change → answering, under traffic', unit: 'ms', value: summarize(changes.stepMs), reference: reference('Caddy-only load → answering', summarize(raw.stepMs)) },
+      { name: 'Caddy-only raw reloads: failed requests', unit: 'count', value: raw.traffic.failed, note: note(raw.traffic) },
+      { name: 'failed requests across an ingressd restart', unit: 'count', value: restart.traffic.failed, target: { text: '0', pass: restart.traffic.failed === 0 }, note: note(restart.traffic) },
+      { name: 'Caddy reloads across an ingressd restart', unit: 'count', value: restart.writes },
+      { name: '  restart: SIGTERM → first sync of the new process', unit: 'ms', value: summarize(restart.stepMs) },
+    ]);
+  },
+};
+
+function untouched(ctx: SizeContext, portOffset = 0): Target {
+  const t = ctx.workload.targets[3]!; // h3 → inst3, never changed by any scenario
+  return { ...t, port: t.port + portOffset };
+}
+
+async function underChanges(ctx: SizeContext, count: number): Promise<Disturbed> {
+  const extra = extraIngresses('d', count);
+  const before = await ctx.writes();
+  const loops = await ctx.shared.load.begin({ targets: [untouched(ctx)], connections: 4, spread: 'first', warmupMs: 0, durationMs: 0 });
+  const stepMs: number[] = [];
+  const settle = async (): Promise<void> => {
+    await removeManifests(ctx.manifestDir, extra.manifests);
+    await sleep(300);
+    await ctx.ingressd.waitQuiet(1500);
+  };
+  try {
+    for (let j = 0; j < count; j++) {
+      const started = performance.now();
+      await writeManifest(ctx.manifestDir, extra.manifests[j]!);
+      stepMs.push((await waitUntilAnswered(extra.targets[j]!)) - started);
+    }
+  } catch (err) {
+    await loops.stop();
+    await settle();
+    throw err;
+  }
+  const traffic = await loops.stop();
+  await ctx.ingressd.waitQuiet(500);
+  const writes = (await ctx.writes()) - before;
+  await settle();
+  return { traffic, writes, stepMs };
+}
+
+async function acrossRestart(ctx: SizeContext): Promise<Disturbed> {
+  const before = await ctx.writes();
+  const loops = await ctx.shared.load.begin({ targets: [untouched(ctx)], connections: 4, spread: 'first', warmupMs: 0, durationMs: 0 });
+  const started = performance.now();
+  await ctx.ingressd.stop();
+  await ctx.startIngressd();
+  const restartMs = performance.now() - started;
+  await sleep(1000);
+  const traffic = await loops.stop();
+  return { traffic, writes: (await ctx.writes()) - before, stepMs: [restartMs] };
+}
+
+async function underRawReloads(ctx: SizeContext, count: number): Promise<Disturbed> {
+  const toggle = ctx.toggle();
+  await ctx.caddyOnly.load(toggle.bodies[0]);
+  const loops = await ctx.shared.load.begin({ targets: [untouched(ctx, CADDY_ONLY_PORT_OFFSET)], connections: 4, spread: 'first', warmupMs: 0, durationMs: 0 });
+  const stepMs: number[] = [];
+  try {
+    for (let j = 0; j < count; j++) {
+      const next = (j + 1) % 2;
+      const target = toggle.targets[next]!;
+      const started = performance.now();
+      await ctx.caddyOnly.load(toggle.bodies[next]!);
+      stepMs.push((await waitUntilAnswered({ ...target, port: target.port + CADDY_ONLY_PORT_OFFSET })) - started);
+    }
+  } catch (err) {
+    await loops.stop();
+    throw err;
+  }
+  return { traffic: await loops.stop(), writes: count, stepMs };
+}

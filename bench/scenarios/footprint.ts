@@ -1,0 +1,32 @@
+/**
+ * 7. Footprint: ingressd's RSS and start-up → first sync with N manifest files. Cold: the first
+ * start of this N (ingressd starts Caddy and the DNS process, Caddy loads everything). Warm:
+ * ingressd restarted, adopting the running Caddy and DNS. Beside Caddy's floor and the Caddy-only
+ * process's RSS holding the same routes.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { figuresOf, reference, targetAt } from '../harness/figures.js';
+import type { Scenario } from './types.js';
+
+export const footprintScenario: Scenario = {
+  id: 7,
+  name: 'footprint',
+  async run(ctx) {
+    const floor = await ctx.floor();
+    await ctx.caddyOnly.load(ctx.toggle().bodies[0]);
+    const caddyRss = ctx.caddyOnly.rssMb();
+    const warm = await ctx.restartIngressd();
+    await sleep(500);
+    const warmMemory = warm.memory();
+    const floorRef = reference('Caddy POST /load (floor)', floor);
+    const rssRef = reference('Caddy-only RSS, same routes', caddyRss);
+    const { cold } = ctx;
+    return figuresOf('7 footprint', ctx.n, [
+      { name: 'cold start → first sync (starts Caddy + DNS)', unit: 'ms', value: cold.startupMs, reference: floorRef, target: targetAt(ctx.n, 10_000, '≤ 5 s', cold.startupMs <= 5000) },
+      { name: 'warm restart → first sync (adopts Caddy + DNS)', unit: 'ms', value: warm.startupMs, reference: floorRef, target: targetAt(ctx.n, 10_000, '≤ 5 s', warm.startupMs <= 5000) },
+      { name: 'ingressd RSS after first sync (cold)', unit: 'MB', value: cold.rssMb, reference: rssRef, target: targetAt(ctx.n, 10_000, '≤ 250 MB', cold.rssMb <= 250) },
+      { name: 'ingressd peak RSS, VmHWM (cold)', unit: 'MB', value: cold.peakRssMb, reference: rssRef, target: targetAt(ctx.n, 10_000, '≤ 250 MB', cold.peakRssMb <= 250) },
+      { name: 'ingressd RSS after first sync (warm)', unit: 'MB', value: warmMemory.rssMb, reference: rssRef, target: targetAt(ctx.n, 10_000, '≤ 250 MB', warmMemory.rssMb <= 250) },
+    ]);
+  },
+};

@@ -1,0 +1,10 @@
+export { atRestScenario } from './at-rest.js';
+export { burstScenario } from './burst.js';
+export { disruptionScenario } from './disruption.js';
+export { floorScenario } from './floor.js';
+export { footprintScenario } from './footprint.js';
+export { instanceMoveScenario } from './instance-move.js';
+export { oneChangeScenario } from './one-change.js';
+export { routingScenario } from './routing.js';
+export { upstreamModesScenario } from './upstream-modes.js';
+export type { Scenario } from './types.js';

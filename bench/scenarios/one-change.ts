@@ -1,0 +1,56 @@
+/**
+ * 2. One change: h1's manifest is rewritten to point at another instance. Measures manifest
+ * written → first answer from the new backend, and the time ingressd's reconcile spends in
+ * render + read + diff + write (from its log line), each beside Caddy's floor at this N.
+ */
+import { figuresOf, reference, type FigureInput } from '../harness/figures.js';
+import { waitUntilAnswered } from '../harness/http-client.js';
+import { STAGES, type Reconcile, type Stage } from '../harness/ingressd.js';
+import { writeManifest } from '../harness/manifests.js';
+import { summarize } from '../harness/stats.js';
+import type { Scenario } from './types.js';
+
+export const oneChangeScenario: Scenario = {
+  id: 2,
+  name: 'one-change',
+  async run(ctx) {
+    const toggle = ctx.toggle();
+    const floor = await ctx.floor();
+    const endToEnd: number[] = [];
+    const reconciles: Reconcile[] = [];
+    const writes: number[] = [];
+    for (let r = 0; r < ctx.plan.changeReps; r++) {
+      const next = (r + 1) % 2;
+      const mark = ctx.ingressd.mark();
+      const before = await ctx.writes();
+      const started = performance.now();
+      await writeManifest(ctx.manifestDir, toggle.manifests[next]!);
+      endToEnd.push((await waitUntilAnswered(toggle.targets[next]!)) - started);
+      reconciles.push(await ctx.ingressd.waitForWrite(mark));
+      await ctx.ingressd.waitQuiet(300);
+      writes.push((await ctx.writes()) - before);
+    }
+    const spent = summarize(reconciles.map((r) => r.timings.renderMs + r.timings.readMs + r.timings.diffMs + r.timings.writeMs));
+    const floorRef = reference('Caddy POST /load (floor)', floor);
+    const stage = (s: Stage): FigureInput => ({ name: `  stage ${s.replace('Ms', '')}`, unit: 'ms', value: summarize(reconciles.map((r) => r.timings[s])), reference: floorRef });
+    return figuresOf('2 one change', ctx.n, [
+      {
+        name: 'reconcile: render + read + diff + write',
+        unit: 'ms',
+        value: spent,
+        reference: floorRef,
+        target: { text: '≤ 1.2× floor', pass: spent.median <= 1.2 * floor.median },
+      },
+      ...STAGES.map(stage),
+      { name: '  reconcile total (durationMs)', unit: 'ms', value: summarize(reconciles.map((r) => r.durationMs)), reference: floorRef },
+      {
+        name: 'manifest written → new backend answering',
+        unit: 'ms',
+        value: summarize(endToEnd),
+        reference: floorRef,
+        target: { text: `p50 ≤ floor + 150 ms (${(floor.median + 150).toFixed(0)} ms)`, pass: summarize(endToEnd).median <= floor.median + 150 },
+      },
+      { name: 'Caddy writes per change', unit: 'count', value: summarize(writes) },
+    ]);
+  },
+};

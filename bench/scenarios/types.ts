@@ -1,0 +1,11 @@
+import type { SizeContext } from '../harness/context.js';
+import type { Figure } from '../harness/figures.js';
+
+/** One scenario of the issue: runs against the N set up in `ctx` and returns its figures. */
+export interface Scenario {
+  /** The issue's number, 1-9. */
+  readonly id: number;
+  /** Short name accepted by `--only` (as is the number). */
+  readonly name: string;
+  run(ctx: SizeContext): Promise<Figure[]>;
+}

@@ -1,0 +1,128 @@
+/**
+ * 9. Upstream modes, `UPSTREAM_MODE=dns` against `static` (ingressd restarted in each):
+ * throughput with 32 keep-alive connections to one host and spread uniformly over all N hosts,
+ * the cost of an instance move, and what pausing the DNS process (SIGSTOP) does to traffic.
+ * Throughput is shown beside the Caddy-only instance loaded with the static-mode config (no DNS
+ * and no ingressd on the request path).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { serialize } from '../harness/caddy-only.js';
+import { signalPid } from '../harness/cleanup.js';
+import { renderSettingsFor } from '../harness/configs.js';
+import type { SizeContext } from '../harness/context.js';
+import { figuresOf, reference, targetAt, type FigureInput } from '../harness/figures.js';
+import type { Target } from '../harness/http-client.js';
+import { daemonPids, ingressdEnv } from '../harness/ingressd.js';
+import { measureInstanceMove, type MoveResult } from '../harness/instance-move.js';
+import type { LoadResult } from '../harness/load-protocol.js';
+import { CADDY_ONLY_PORT_OFFSET } from '../harness/ports.js';
+import { summarize, type Summary } from '../harness/stats.js';
+import { errorsNote } from './instance-move.js';
+import type { Scenario } from './types.js';
+
+type Mode = 'dns' | 'static';
+
+interface Throughput {
+  readonly single: Summary;
+  readonly uniform: Summary;
+  readonly uniformP99: Summary;
+  readonly failed: number;
+}
+
+interface ModeResult {
+  readonly throughput: Throughput;
+  readonly pause: LoadResult;
+  readonly move: MoveResult;
+  readonly switchWrites: number;
+}
+
+export const upstreamModesScenario: Scenario = {
+  id: 9,
+  name: 'upstream-modes',
+  async run(ctx) {
+    const floor = await ctx.floor();
+    const dns = await measureMode(ctx, 'dns', 0);
+    const before = await ctx.writes();
+    await ctx.restartIngressd({ UPSTREAM_MODE: 'static' });
+    await ctx.ingressd.waitQuiet(500);
+    const staticMode = await measureMode(ctx, 'static', (await ctx.writes()) - before);
+    await ctx.restartIngressd();
+    const staticConfig = ctx.renderer.withSettings(renderSettingsFor(ingressdEnv(ctx.dataDir, { UPSTREAM_MODE: 'static' }))).render();
+    await ctx.caddyOnly.load(serialize(staticConfig));
+    const caddy = await throughput(ctx, CADDY_ONLY_PORT_OFFSET);
+    return figuresOf('9 upstream modes', ctx.n, [...modeFigures(ctx, 'dns', dns, caddy, floor), ...modeFigures(ctx, 'static', staticMode, caddy, floor)]);
+  },
+};
+
+async function measureMode(ctx: SizeContext, mode: Mode, switchWrites: number): Promise<ModeResult> {
+  const result = await throughput(ctx, 0);
+  const pause = await dnsPause(ctx);
+  const move = ctx.moves.get(mode) ?? (await measureInstanceMove(ctx, ctx.plan.moveReps));
+  ctx.moves.set(mode, move);
+  return { throughput: result, pause, move, switchWrites };
+}
+
+/** `loadReps` runs each of: every request to h0, and requests spread uniformly over all N hosts. */
+async function throughput(ctx: SizeContext, portOffset: number): Promise<Throughput> {
+  const { plan } = ctx;
+  const targets = ctx.workload.targets.map((t): Target => ({ ...t, port: t.port + portOffset }));
+  const run = (spread: 'first' | 'uniform'): Promise<LoadResult> =>
+    ctx.shared.load.run({ targets, connections: plan.loadConnections, spread, warmupMs: plan.loadWarmupMs, durationMs: plan.loadDurationMs });
+  const single: LoadResult[] = [];
+  const uniform: LoadResult[] = [];
+  for (let r = 0; r < plan.loadReps; r++) {
+    single.push(await run('first'));
+    uniform.push(await run('uniform'));
+  }
+  return {
+    single: summarize(single.map((r) => r.rps)),
+    uniform: summarize(uniform.map((r) => r.rps)),
+    uniformP99: summarize(uniform.map((r) => r.p99Ms)),
+    failed: [...single, ...uniform].reduce((acc, r) => acc + r.failed, 0),
+  };
+}
+
+/** 8 keep-alive loops over random hosts: 1 s, then the DNS process stopped for `dnsPauseMs`, then 2 s. */
+async function dnsPause(ctx: SizeContext): Promise<LoadResult> {
+  const { dns } = await daemonPids(ctx.dataDir);
+  if (dns === undefined) throw new Error('no DNS process pid in dns.json');
+  const loops = await ctx.shared.load.begin({ targets: ctx.workload.targets, connections: 8, spread: 'uniform', warmupMs: 0, durationMs: 0 });
+  const unregister = ctx.shared.cleanup.add(`resume the DNS process (pid ${dns})`, () => void signalPid(dns, 'SIGCONT'));
+  try {
+    await sleep(1000);
+    signalPid(dns, 'SIGSTOP');
+    await sleep(ctx.plan.dnsPauseMs);
+  } finally {
+    signalPid(dns, 'SIGCONT');
+    unregister();
+  }
+  await sleep(2000);
+  return loops.stop();
+}
+
+function modeFigures(ctx: SizeContext, mode: Mode, m: ModeResult, caddy: Throughput, floor: Summary): FigureInput[] {
+  const t = m.throughput;
+  const spread = t.uniform.median / t.single.median;
+  const caddyRef = (label: string, value: Summary | number): ReturnType<typeof reference> => reference(`Caddy-only static, ${label}`, value);
+  const pauseSeconds = (ctx.plan.dnsPauseMs / 1000).toFixed(0);
+  return [
+    ...(mode === 'static' ? [{ name: `[${mode}] Caddy writes when switching from dns`, unit: 'count' as const, value: m.switchWrites }] : []),
+    { name: `[${mode}] req/s, all to one host`, unit: 'req/s', value: t.single, reference: caddyRef('one host', caddy.single) },
+    { name: `[${mode}] req/s, uniform over ${ctx.n.toLocaleString('en-US')} hosts`, unit: 'req/s', value: t.uniform, reference: caddyRef('uniform', caddy.uniform) },
+    {
+      name: `[${mode}] uniform / one host`,
+      unit: 'x',
+      value: spread,
+      reference: caddyRef('same ratio', caddy.uniform.median / caddy.single.median),
+      target: targetAt(ctx.n, 10_000, '≥ 0.85', spread >= 0.85),
+    },
+    { name: `[${mode}] p99 latency, uniform`, unit: 'ms', value: t.uniformP99, reference: caddyRef('uniform p99', caddy.uniformP99) },
+    { name: `[${mode}] failed requests in the load runs`, unit: 'count', value: t.failed, reference: caddyRef('failed', caddy.failed) },
+    { name: `[${mode}] instance move → traffic at new address`, unit: 'ms', value: summarize(m.move.timesMs), reference: reference('Caddy POST /load (floor)', floor) },
+    { name: `[${mode}] instance move: Caddy writes per move`, unit: 'count', value: summarize(m.move.writes) },
+    { name: `[${mode}] instance move: failed requests, untouched host`, unit: 'count', value: m.move.failed, note: `of ${m.move.requests.toLocaleString('en-US')}${errorsNote(m.move.errors)}` },
+    { name: `[${mode}] DNS process stopped ${pauseSeconds} s: longest time with no request completed`, unit: 'ms', value: m.pause.longestGapMs, note: `8 loops, ${m.pause.requests.toLocaleString('en-US')} requests` },
+    { name: `[${mode}] DNS process stopped ${pauseSeconds} s: requests > 1 s`, unit: 'count', value: m.pause.slowRequests, note: `max ${m.pause.maxMs.toFixed(0)} ms` },
+    { name: `[${mode}] DNS process stopped ${pauseSeconds} s: failed requests`, unit: 'count', value: m.pause.failed, note: errorsNote(m.pause.errors).replace(/^; /, '') || undefined },
+  ];
+}

@@ -1,0 +1,135 @@
+/**
+ * Prometheus metrics, in a registry of their own (never prom-client's global one). Counters and the
+ * duration histogram are fed by the controller's `onCaddySync` hook; gauges are read from the
+ * controller when scraped, so they are never stale.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CaddySyncResult, Reconciler } from '../reconciler/reconciler.js';
+import type { ResourceStatus } from '../reconciler/status-types.js';
+
+/** What the gauges read (the real `Controller` satisfies it). */
+export interface MetricsSource {
+  /** Throws until the controller has started. */
+  readonly reconciler: Pick<Reconciler, 'files' | 'manifest' | 'status'>;
+  readonly queueDepth: number;
+  readonly caddyReachable: boolean;
+  /** ms since the epoch of the last successful Caddy reconcile. */
+  readonly lastSyncAt: number | undefined;
+}
+
+export interface Metrics {
+  /** Pass as the controller's `onCaddySync` hook: an Error is a failed reconcile. */
+  readonly onCaddySync: (result: CaddySyncResult | Error) => void;
+  /** Points the gauges at the controller (call once, after constructing it). */
+  observe(source: MetricsSource): void;
+  /** The Prometheus text exposition of every metric, and its content type. */
+  text(): Promise<string>;
+  readonly contentType: string;
+}
+
+const KINDS = ['Ingress', 'Instance'] as const;
+const READY = ['true', 'false', 'unknown'] as const;
+const DURATION_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * Creates the metrics: `ingressd_reconciles_total{result}`, `ingressd_reconcile_duration_seconds`
+ * (successful reconciles; a failure carries no duration), `ingressd_caddy_writes_total`,
+ * `ingressd_queue_depth`, `ingressd_resources{kind,ready}`,
+ * `ingressd_last_successful_sync_timestamp_seconds` (0 before the first), `ingressd_caddy_reachable`,
+ * plus prom-client's default process metrics.
+ */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  let source: MetricsSource | undefined;
+  const reconciles = new Counter({ name: 'ingressd_reconciles_total', help: 'Caddy reconciles, by result.', labelNames: ['result'], registers: [registry] });
+  const duration = new Histogram({
+    name: 'ingressd_reconcile_duration_seconds',
+    help: 'Duration of successful Caddy reconciles (evaluate, render, diff, apply, status writes).',
+    buckets: DURATION_BUCKETS_SECONDS,
+    registers: [registry],
+  });
+  const writes = new Counter({ name: 'ingressd_caddy_writes_total', help: 'Config writes sent to Caddy\'s admin API.', registers: [registry] });
+  reconciles.inc({ result: 'success' }, 0);
+  reconciles.inc({ result: 'error' }, 0);
+
+  new Gauge({
+    name: 'ingressd_queue_depth',
+    help: 'Keys waiting in the work queue.',
+    registers: [registry],
+    collect() {
+      this.set(source?.queueDepth ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'ingressd_resources',
+    help: 'Resources in the watched directory, by kind and Ready condition.',
+    labelNames: ['kind', 'ready'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const kind of KINDS) for (const ready of READY) this.set({ kind, ready }, 0);
+      for (const [key, count] of countResources(source)) {
+        const [kind = 'Unknown', ready = 'unknown'] = key.split('/');
+        this.set({ kind, ready }, count);
+      }
+    },
+  });
+  new Gauge({
+    name: 'ingressd_last_successful_sync_timestamp_seconds',
+    help: 'Unix time of the last successful Caddy reconcile (0 before the first).',
+    registers: [registry],
+    collect() {
+      this.set((source?.lastSyncAt ?? 0) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'ingressd_caddy_reachable',
+    help: '1 when Caddy\'s admin API answers, else 0.',
+    registers: [registry],
+    collect() {
+      this.set(source === undefined || source.caddyReachable ? 1 : 0);
+    },
+  });
+  collectDefaultMetrics({ register: registry });
+
+  return {
+    onCaddySync(result) {
+      if (result instanceof Error) {
+        reconciles.inc({ result: 'error' });
+        return;
+      }
+      reconciles.inc({ result: 'success' });
+      duration.observe(result.durationMs / 1000);
+      writes.inc(result.writes);
+    },
+    observe(next) {
+      source = next;
+    },
+    text: () => registry.metrics(),
+    contentType: registry.contentType,
+  };
+}
+
+/** `kind/ready` → number of resources, from each manifest's last status. */
+function countResources(source: MetricsSource | undefined): Map<string, number> {
+  const counts = new Map<string, number>();
+  let reconciler: MetricsSource['reconciler'];
+  try {
+    if (source === undefined) return counts;
+    reconciler = source.reconciler;
+  } catch {
+    return counts; // not started yet
+  }
+  for (const file of reconciler.files()) {
+    const status = reconciler.status(file);
+    const kind = status?.kind ?? reconciler.manifest(file)?.kind ?? 'Unknown';
+    const key = `${kind}/${readyLabel(status)}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+function readyLabel(status: ResourceStatus | undefined): (typeof READY)[number] {
+  const ready = status?.conditions.find((c) => c.type === 'Ready')?.status;
+  return ready === 'True' ? 'true' : ready === 'False' ? 'false' : 'unknown';
+}

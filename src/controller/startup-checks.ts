@@ -1,0 +1,73 @@
+/**
+ * Checks made once at startup that `resolveOptions` cannot make alone: they need the file system
+ * or the manifests. Bad values that make a run pointless throw `invalid_option` before anything
+ * starts; settings that work but will surprise someone are logged as warnings.
+ */
+import { readFile } from 'node:fs/promises';
+import { IngressdError } from '../model/errors.js';
+import type { Logger } from '../model/logger.js';
+import type { Manifest } from '../model/manifest.js';
+import type { Options } from './options.js';
+
+/**
+ * Fails fast, before Caddy or the DNS process start, on files the options name: ACME_CA_ROOT must
+ * be readable and hold a PEM certificate (Caddy would otherwise reject every config with TLS).
+ * Rejects with `invalid_option`; the message names the variable, the path and the reason.
+ */
+export async function checkOptionFiles(options: Options): Promise<void> {
+  const root = options.render.tls.acme?.caRootPemFile;
+  if (root === undefined) return;
+  let text: string;
+  try {
+    text = await readFile(root, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new IngressdError('invalid_option', `ACME_CA_ROOT "${root}" cannot be read (${reason}): point it at the PEM file of the CA's own HTTPS certificate`, { file: root, cause: err });
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new IngressdError('invalid_option', `ACME_CA_ROOT "${root}" holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line): point it at the CA's certificate in PEM form`, { file: root });
+  }
+}
+
+/**
+ * Warnings about the configuration as it meets the manifests, given every manifest of the initial
+ * scan (any order). Logs; never throws. Warns when:
+ * - ingresses ask for TLS but ACME is not configured (names the files and what is missing; those
+ *   rules are rejected with `tls_not_configured`);
+ * - ACME uses Caddy's default CA (Let's Encrypt) with http-01 off port 80 or tls-alpn-01 off port
+ *   443: public CAs validate only on those ports, so issuance will fail;
+ * - ACME_CA_ROOT is set without ACME_CA (it then applies to Let's Encrypt's endpoint).
+ * Returns the warnings logged, for tests.
+ */
+export function checkStartup(options: Options, manifests: Iterable<Manifest>, logger: Logger): string[] {
+  const warnings: string[] = [];
+  const warn = (message: string, meta: Readonly<Record<string, unknown>>): void => {
+    warnings.push(message);
+    logger.warn(message, meta);
+  };
+  const { tls, httpPort, httpsPort } = options.render;
+  const tlsFiles = [...manifests]
+    .filter((m) => m.resource?.kind === 'Ingress' && m.resource.rules.some((r) => r.tls))
+    .map((m) => m.file)
+    .sort();
+  const acme = tls.acme;
+  if (acme === undefined) {
+    if (tlsFiles.length > 0) {
+      warn(`TLS ingresses exist but ACME is not configured (${tls.acmeMissing}); their TLS rules are rejected with tls_not_configured`, {
+        files: tlsFiles,
+        missing: tls.acmeMissing,
+      });
+    }
+    return warnings;
+  }
+  if (acme.ca === undefined && acme.challenge === 'http-01' && httpPort !== 80) {
+    warn(`ACME_CHALLENGE=http-01 with CADDY_HTTP_PORT=${httpPort}: Let's Encrypt (the default ACME_CA) validates http-01 on port 80 only, so issuance will fail unless port 80 is forwarded to ${httpPort}`, { httpPort });
+  }
+  if (acme.ca === undefined && acme.challenge === 'tls-alpn-01' && httpsPort !== 443) {
+    warn(`ACME_CHALLENGE=tls-alpn-01 with CADDY_HTTPS_PORT=${httpsPort}: Let's Encrypt (the default ACME_CA) validates tls-alpn-01 on port 443 only, so issuance will fail unless port 443 is forwarded to ${httpsPort}`, { httpsPort });
+  }
+  if (acme.ca === undefined && acme.caRootPemFile !== undefined) {
+    warn('ACME_CA_ROOT is set but ACME_CA is not: the root is trusted for the default CA (Let\'s Encrypt); set ACME_CA to your private CA\'s directory URL', { caRoot: acme.caRootPemFile });
+  }
+  return warnings;
+}
