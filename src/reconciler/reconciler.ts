@@ -15,7 +15,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stableStringify } from '../model/canonical.js';
 import { isIngressdError } from '../model/errors.js';
-import { hashOf } from '../model/ids.js';
 import type { JsonObject } from '../model/json.js';
 import type { Logger } from '../model/logger.js';
 import type { Manifest } from '../model/manifest.js';
@@ -26,8 +25,8 @@ import { parseManifest } from '../sources/parse.js';
 import { applyDesired } from './apply.js';
 import type { CaddyClient } from './caddy-client.js';
 import { evaluate, type EvaluatedSet } from './evaluate.js';
-import { indexInstances, routesOf } from './routes-status.js';
-import { acceptedSinceOf, buildStatus } from './status.js';
+import { Isolations } from './isolations.js';
+import { NOT_ACCEPTED, programmedState, StatusSync } from './status-sync.js';
 import type { CertificateStatus, ProgramState, ResourceStatus } from './status-types.js';
 import type { StatusWriter } from './status-writer.js';
 
@@ -65,33 +64,27 @@ export interface CaddySyncResult {
   readonly timings: Readonly<Record<'evaluateMs' | 'renderMs' | 'readMs' | 'diffMs' | 'writeMs' | 'statusMs', number>>;
 }
 
-interface Isolation {
-  readonly generation: string;
-  readonly state: ProgramState;
-  readonly retryAtMs: number;
-  readonly backoffMs: number;
-}
-
-const PROGRAMMED: ProgramState = { status: 'True', reason: 'Programmed', message: 'Caddy serves every rule of this ingress.' };
-const NOT_ACCEPTED: ProgramState = { status: 'False', reason: 'NotAccepted', message: 'Not applied: the manifest is not accepted (see the Accepted condition).' };
-const PENDING: ProgramState = { status: 'Unknown', reason: 'Pending', message: 'Waiting for the first reconcile with Caddy.' };
-const MAX_ISOLATION_BACKOFF_MS = 600_000;
-
 export class Reconciler {
   readonly #options: ReconcilerOptions;
   readonly #manifests = new Map<string, Manifest>();
-  readonly #statuses = new Map<string, ResourceStatus>();
-  readonly #statusKeys = new Map<string, string>();
+  readonly #statuses: StatusSync;
+  readonly #isolations: Isolations;
   readonly #acceptedSince = new Map<string, number>();
+  /** Ingress id → generation of the ingresses Caddy serves as they are now. */
   readonly #knownGood = new Map<string, string>();
-  readonly #isolated = new Map<string, Isolation>();
   readonly #program = new Map<string, ProgramState>();
+  /** Set when a manifest changed since the last evaluation; resyncs at rest skip evaluate and render. */
+  #dirty = true;
   #evaluated: EvaluatedSet | undefined;
+  /** Renders of the current evaluation, by the set of ingresses left out. */
+  #renders = new Map<string, JsonObject>();
   #savedConfig = '';
-  #lastCertificates: ReadonlyMap<string, CertificateStatus> = new Map();
+  #certificates: ReadonlyMap<string, CertificateStatus> = new Map();
 
   constructor(options: ReconcilerOptions) {
     this.#options = options;
+    this.#statuses = new StatusSync(options.statuses, options.settings);
+    this.#isolations = new Isolations(options.isolationRetryMs);
   }
 
   /** Manifest files currently known, sorted. */
@@ -119,31 +112,59 @@ export class Reconciler {
     try {
       text = await readFile(join(this.#options.manifestDir, file), 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'EISDIR') throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'EISDIR') throw err;
       return this.#forget(file);
     }
     const manifest = parseManifest(file, text);
     const before = this.#manifests.get(file);
-    if (!this.#statuses.has(file)) {
-      const onDisk = await this.#options.statuses.read(file);
-      if (onDisk !== undefined && onDisk.file === file) {
-        this.#statuses.set(file, onDisk);
-        const since = acceptedSinceOf(onDisk);
-        if (since !== undefined) this.#acceptedSince.set(file, since);
-      }
-    }
+    const since = await this.#statuses.adopt(file);
+    if (since !== undefined) this.#acceptedSince.set(file, since);
     this.#manifests.set(file, manifest);
-    return before === undefined || before.generation !== manifest.generation || stableStringify(before.issues) !== stableStringify(manifest.issues);
+    const changed = before === undefined || before.generation !== manifest.generation || stableStringify(before.issues) !== stableStringify(manifest.issues);
+    if (changed) this.#dirty = true;
+    return changed;
   }
 
   async #forget(file: string): Promise<boolean> {
     const known = this.#manifests.delete(file);
-    this.#statuses.delete(file);
-    this.#statusKeys.delete(file);
     this.#acceptedSince.delete(file);
     this.#program.delete(file);
-    await this.#options.statuses.remove(file);
+    await this.#statuses.forget(file);
+    if (known) this.#dirty = true;
     return known;
+  }
+
+  /** Evaluates the manifests again when they changed; otherwise returns the last evaluation. */
+  async #evaluate(now: number): Promise<EvaluatedSet> {
+    if (!this.#dirty && this.#evaluated !== undefined) return this.#evaluated;
+    // Cleared before evaluating: a manifest that changes meanwhile marks the set dirty again.
+    this.#dirty = false;
+    const evaluated = evaluate([...this.#manifests.values()], this.#acceptedSince, this.#options.settings.tls);
+    for (const [file, evaluation] of evaluated.byFile) {
+      if (!evaluation.accepted) this.#acceptedSince.delete(file);
+      else if (!this.#acceptedSince.has(file)) this.#acceptedSince.set(file, now);
+    }
+    this.#evaluated = evaluated;
+    this.#renders = new Map();
+    try {
+      await this.#options.publishInstances(evaluated.instances);
+    } catch (err) {
+      this.#dirty = true; // publish again on the retry
+      throw err;
+    }
+    return evaluated;
+  }
+
+  #render(evaluated: EvaluatedSet, excluded: ReadonlySet<string>): JsonObject {
+    const key = [...excluded].sort().join(',');
+    let config = this.#renders.get(key);
+    if (config === undefined) {
+      const ingresses = excluded.size === 0 ? evaluated.ingresses : evaluated.ingresses.filter((i) => !excluded.has(i.id));
+      config = render({ ingresses, instances: evaluated.instances }, this.#options.settings).config;
+      this.#renders.set(key, config);
+    }
+    return config;
   }
 
   /** Brings Caddy, the DNS registry and every status file in line with the manifests. */
@@ -151,23 +172,16 @@ export class Reconciler {
     const started = performance.now();
     const { settings, logger } = this.#options;
     const now = this.#options.now();
-    const evaluated = evaluate([...this.#manifests.values()], this.#acceptedSince, settings.tls);
+    const evaluated = await this.#evaluate(now);
     const evaluateMs = performance.now() - started;
-    this.#evaluated = evaluated;
-    for (const [file, evaluation] of evaluated.byFile) {
-      if (!evaluation.accepted) this.#acceptedSince.delete(file);
-      else if (!this.#acceptedSince.has(file)) this.#acceptedSince.set(file, now);
-    }
-    await this.#options.publishInstances(evaluated.instances);
 
     const generationOf = (id: string): string => this.#manifests.get(evaluated.fileById.get(id) ?? '')?.generation ?? '';
-    const preExcluded = this.#currentIsolations(evaluated.ingresses, generationOf, now);
+    const preExcluded = this.#isolations.current(new Set(evaluated.ingresses.map((i) => i.id)), generationOf, now);
     let outcome;
     try {
       outcome = await applyDesired({
         client: this.#options.caddy,
-        renderWithout: (excluded) =>
-          render({ ingresses: evaluated.ingresses.filter((i) => !excluded.has(i.id)), instances: evaluated.instances }, settings).config,
+        renderWithout: (excluded) => this.#render(evaluated, excluded),
         ingressIds: evaluated.ingresses.map((i) => i.id),
         ingressesOnPort: (port) => evaluated.ingresses.filter((i) => portsOf(i, settings.tls.httpPort).has(port)).map((i) => i.id),
         tlsIngressIds: evaluated.ingresses.filter((i) => i.rules.some((r) => r.tls)).map((i) => i.id),
@@ -179,7 +193,7 @@ export class Reconciler {
       if (isIngressdError(err, 'caddy_unavailable')) await this.markCaddyUnavailable(err.message);
       throw err;
     }
-    this.#recordIsolations(outcome.excluded, generationOf, now);
+    this.#isolations.record(outcome.excluded, generationOf, now);
     this.#knownGood.clear();
     for (const ingress of evaluated.ingresses) {
       if (!outcome.excluded.has(ingress.id)) this.#knownGood.set(ingress.id, generationOf(ingress.id));
@@ -196,17 +210,9 @@ export class Reconciler {
     }
     const certificatesPending = await this.#probeCertificates(evaluated.ingresses, outcome.excluded);
     const statusStarted = performance.now();
-    const statusWrites = await this.#writeStatuses(now);
+    const statusWrites = await this.#statuses.write(evaluated, this.#program, this.#certificates, now);
     const durationMs = performance.now() - started;
     const round = (ms: number): number => Math.round(ms * 10) / 10;
-    const timings = {
-      evaluateMs: round(evaluateMs),
-      renderMs: round(outcome.timings.renderMs),
-      readMs: round(outcome.timings.readMs),
-      diffMs: round(outcome.timings.diffMs),
-      writeMs: round(outcome.timings.writeMs),
-      statusMs: round(performance.now() - statusStarted),
-    };
     const result: CaddySyncResult = {
       writes: outcome.writes,
       changes: outcome.patch.length,
@@ -214,7 +220,14 @@ export class Reconciler {
       excluded: outcome.excluded.size,
       statusWrites,
       certificatesPending,
-      timings,
+      timings: {
+        evaluateMs: round(evaluateMs),
+        renderMs: round(outcome.timings.renderMs),
+        readMs: round(outcome.timings.readMs),
+        diffMs: round(outcome.timings.diffMs),
+        writeMs: round(outcome.timings.writeMs),
+        statusMs: round(performance.now() - statusStarted),
+      },
     };
     logger.info(outcome.writes > 0 ? 'reconciled: Caddy updated' : 'reconciled: Caddy already up to date', {
       ...result,
@@ -229,34 +242,15 @@ export class Reconciler {
     return result;
   }
 
-  /** Marks every accepted resource `Programmed=Unknown` (Caddy unreachable) and writes statuses. */
+  /** Marks every accepted ingress `Programmed=Unknown` (Caddy unreachable) and writes statuses. */
   async markCaddyUnavailable(message: string): Promise<void> {
+    const evaluated = this.#evaluated;
+    if (evaluated === undefined) return;
     const state: ProgramState = { status: 'Unknown', reason: 'CaddyUnavailable', message: `Caddy's admin API is unreachable: ${message}` };
-    for (const [file, evaluation] of this.#evaluated?.byFile ?? []) {
+    for (const [file, evaluation] of evaluated.byFile) {
       if (evaluation.accepted && evaluation.manifest.resource?.kind === 'Ingress') this.#program.set(file, state);
     }
-    await this.#writeStatuses(this.#options.now());
-  }
-
-  #currentIsolations(ingresses: readonly Ingress[], generationOf: (id: string) => string, now: number): Map<string, ProgramState> {
-    const live = new Set(ingresses.map((i) => i.id));
-    const out = new Map<string, ProgramState>();
-    for (const [id, isolation] of this.#isolated) {
-      if (!live.has(id) || generationOf(id) !== isolation.generation) this.#isolated.delete(id);
-      else if (now < isolation.retryAtMs) out.set(id, isolation.state);
-    }
-    return out;
-  }
-
-  #recordIsolations(excluded: ReadonlyMap<string, ProgramState>, generationOf: (id: string) => string, now: number): void {
-    const first = this.#options.isolationRetryMs ?? 30_000;
-    for (const [id, state] of excluded) {
-      const before = this.#isolated.get(id);
-      if (before !== undefined && now < before.retryAtMs) continue;
-      const backoffMs = before === undefined ? first : Math.min(before.backoffMs * 2, MAX_ISOLATION_BACKOFF_MS);
-      this.#isolated.set(id, { generation: generationOf(id), state, retryAtMs: now + backoffMs, backoffMs });
-    }
-    for (const id of this.#isolated.keys()) if (!excluded.has(id)) this.#isolated.delete(id);
+    await this.#statuses.write(evaluated, this.#program, this.#certificates, this.#options.now());
   }
 
   async #probeCertificates(ingresses: readonly Ingress[], excluded: ReadonlyMap<string, ProgramState>): Promise<boolean> {
@@ -267,52 +261,9 @@ export class Reconciler {
       if (excluded.has(ingress.id)) continue;
       for (const rule of ingress.rules) if (rule.tls) targets.set(`${rule.match.hostname}:${rule.match.port}`, { hostname: rule.match.hostname, port: rule.match.port });
     }
-    if (targets.size === 0) {
-      this.#lastCertificates = new Map();
-      return false;
-    }
-    this.#lastCertificates = await probe([...targets.values()]);
-    return [...this.#lastCertificates.values()].some((c) => !c.served);
+    this.#certificates = targets.size === 0 ? new Map() : await probe([...targets.values()]);
+    return [...this.#certificates.values()].some((c) => !c.served);
   }
-
-  async #writeStatuses(now: number): Promise<number> {
-    const evaluated = this.#evaluated;
-    if (evaluated === undefined) return 0;
-    const { settings } = this.#options;
-    const instances = indexInstances(evaluated.instances);
-    const instancesKey = hashOf(stableStringify(evaluated.instances));
-    const nowText = new Date(now).toISOString();
-    let written = 0;
-    for (const [file, evaluation] of evaluated.byFile) {
-      const resource = evaluation.manifest.resource;
-      const program = this.#program.get(file) ?? (evaluation.accepted ? PENDING : NOT_ACCEPTED);
-      const ingress = resource?.kind === 'Ingress' && evaluation.accepted ? resource : undefined;
-      const certificates = ingress === undefined ? undefined : certificatesOf(ingress, this.#lastCertificates, settings);
-      // Rebuilding 10,000 statuses on every resync is wasted work: skip when nothing they depend on changed.
-      const key = `${evaluation.manifest.generation}|${evaluation.accepted}|${stableStringify(evaluation.issues)}|${stableStringify(program)}|${ingress === undefined ? '' : instancesKey}|${stableStringify(certificates ?? null)}`;
-      if (this.#statusKeys.get(file) === key) continue;
-      const status = buildStatus({
-        evaluation,
-        program,
-        routes: ingress === undefined ? undefined : routesOf(ingress, instances, settings),
-        certificates,
-        previous: this.#statuses.get(file),
-        now: nowText,
-      });
-      this.#statuses.set(file, status);
-      this.#statusKeys.set(file, key);
-      if (await this.#options.statuses.write(file, status)) written++;
-    }
-    return written;
-  }
-}
-
-function programmedState(manifest: Manifest, settings: RenderSettings): ProgramState {
-  const resource = manifest.resource;
-  if (resource?.kind !== 'Instance') return PROGRAMMED;
-  return settings.upstreamMode === 'static'
-    ? { status: 'True', reason: 'Programmed', message: `Caddy dials ${resource.address} for this instance; the instance DNS answers ${resource.name}.${settings.dnsZone}.` }
-    : { status: 'True', reason: 'Programmed', message: `The instance DNS answers ${resource.name}.${settings.dnsZone} and ${resource.id}.${settings.dnsZone} with ${resource.address}.` };
 }
 
 /** Every port an ingress listens on: its rules' ports plus the HTTP port its redirects occupy. */
@@ -323,13 +274,4 @@ export function portsOf(ingress: Ingress, httpPort: number): Set<number> {
     if (rule.tls && rule.redirect_http) ports.add(httpPort);
   }
   return ports;
-}
-
-function certificatesOf(ingress: Ingress, probed: ReadonlyMap<string, CertificateStatus>, settings: RenderSettings): CertificateStatus[] | undefined {
-  const tlsRules = ingress.rules.filter((r) => r.tls);
-  if (tlsRules.length === 0 || settings.tls.acme === undefined) return undefined;
-  return tlsRules.map(
-    (rule) =>
-      probed.get(`${rule.match.hostname}:${rule.match.port}`) ?? { hostname: rule.match.hostname, served: false, message: 'not checked yet' },
-  );
 }

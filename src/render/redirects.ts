@@ -8,8 +8,9 @@ import { groupBy, uniqueSorted } from './order.js';
  * redirected rules listen on, sorted by that port. Given all bindings; uses those with `redirect`.
  *
  * - The `protocol: "http"` matcher keeps an HTTPS request from matching (the seed's redirect loop).
- * - The Location carries `:<port>` unless the TLS port is `settings.httpsPort`:
- *   `{http.request.host}` has no port, so a bare redirect would always land on the default port.
+ * - The Location carries `:<port>` unless the TLS port is 443: `{http.request.host}` has no port,
+ *   so a bare redirect lands on 443 (the seed's bug). CADDY_HTTPS_PORT does not change this: the
+ *   client must reach the port the TLS rule really listens on.
  * - A redirecting rule that itself listens on the HTTP port is left out (it would redirect to itself).
  */
 export function redirectRoutes(port: number, bindings: readonly Binding[], settings: RenderSettings): Owned[] {
@@ -18,7 +19,7 @@ export function redirectRoutes(port: number, bindings: readonly Binding[], setti
   return byTlsPort.map(([, group]): Owned => {
     const tlsPort = group[0]!.port;
     const id = `${ID_PREFIX}.${port}.redirect.${tlsPort}`;
-    const portSuffix = tlsPort === settings.httpsPort ? '' : `:${tlsPort}`;
+    const portSuffix = tlsPort === 443 ? '' : `:${tlsPort}`;
     return {
       id,
       owners: uniqueSorted(group.map((b) => b.ingressId)),

@@ -209,7 +209,13 @@ describe('HTTP API (ACME dns-01 without the Caddy module, TLS_ALLOWED_DOMAINS=al
   });
 
   test('DELETE answers 204 once Caddy no longer serves the host', async () => {
+    const mark = ingressd.output().length;
     expect((await api(`/ingresses/${deriveId('Ingress', 'api')}`, { method: 'DELETE' })).status).toBe(204);
+    const dbg = await get(HTTP, 'api.test');
+    if (dbg.status === 200) {
+      const cfg = await new Promise<string>((resolve) => { void import('node:http').then((h) => h.get('http://127.0.0.1:26019/config/apps/http/servers/ingress-26080', (r) => { let t = ''; r.on('data', (c: Buffer) => (t += c.toString())); r.on('end', () => resolve(t)); })); });
+      console.log(JSON.stringify(dbg.headers), cfg, ingressd.output().slice(mark));
+    }
     expect(await get(HTTP, 'api.test')).toMatchObject({ status: 404, body: 'Not Found: no ingress configured for hostname api.test\n' });
     expect(await api('/ingresses/api')).toMatchObject({ status: 404, json: { code: 'not_found', message: 'resource not found' } });
     expect((await listing(dir)).filter((f) => f.startsWith('api.'))).toEqual(['api.instance.json', 'api.instance.status.json']);

@@ -398,7 +398,7 @@ describe('render', () => {
       for (const port of [443, 8080, 8443]) expect(routeIds(config, port).some((id) => id.includes('redirect'))).toBe(false);
     });
 
-    it('adds :<port> to the Location when the TLS port is not https_port', () => {
+    it('adds :<port> to the Location when the TLS port is not 443', () => {
       const input: RenderInput = { instances: [], ingresses: [ingress('x', { host: 'x.test', port: 8443, to: 'x', tls: true, redirect: true })] };
       const { config } = render(input, settings({}, {}));
       expect(handler(route(config, 'ingressd.80.redirect.8443'))['headers']).toEqual({ Location: ['https://{http.request.host}:8443{http.request.uri}'] });
@@ -415,7 +415,8 @@ describe('render', () => {
       const input: RenderInput = { instances: [], ingresses: [ingress('x', { host: 'x.test', port: 10443, to: 'x', tls: true, redirect: true })] };
       const { config } = render(input, settings({ httpPort: 10080, httpsPort: 10443 }, {}));
       expect(Object.keys(obj(http(config)['servers']))).toEqual(['ingress-10080', 'ingress-10443']);
-      expect(handler(route(config, 'ingressd.10080.redirect.10443'))['headers']).toEqual({ Location: ['https://{http.request.host}{http.request.uri}'] });
+      // The HTTPS port is not 443, so the client must be told the port.
+      expect(handler(route(config, 'ingressd.10080.redirect.10443'))['headers']).toEqual({ Location: ['https://{http.request.host}:10443{http.request.uri}'] });
     });
 
     it('renders no redirect for a TLS rule without redirect_http', () => {

@@ -1,0 +1,103 @@
+/**
+ * Keeps every status file in line with the last evaluation and apply. Builds a status only when
+ * something it depends on changed (10,000 unchanged statuses cost a string compare each), and
+ * writes it only when its bytes differ from the file.
+ */
+import { stableStringify } from '../model/canonical.js';
+import { hashOf } from '../model/ids.js';
+import type { Manifest } from '../model/manifest.js';
+import type { Ingress } from '../model/resource.js';
+import type { RenderSettings } from '../model/settings.js';
+import type { EvaluatedSet } from './evaluate.js';
+import { indexInstances, routesOf } from './routes-status.js';
+import { acceptedSinceOf, buildStatus } from './status.js';
+import type { CertificateStatus, ProgramState, ResourceStatus } from './status-types.js';
+import type { StatusWriter } from './status-writer.js';
+
+export const NOT_ACCEPTED: ProgramState = { status: 'False', reason: 'NotAccepted', message: 'Not applied: the manifest is not accepted (see the Accepted condition).' };
+const PENDING: ProgramState = { status: 'Unknown', reason: 'Pending', message: 'Waiting for the first reconcile with Caddy.' };
+
+export class StatusSync {
+  readonly #writer: StatusWriter;
+  readonly #settings: RenderSettings;
+  readonly #statuses = new Map<string, ResourceStatus>();
+  readonly #keys = new Map<string, string>();
+
+  constructor(writer: StatusWriter, settings: RenderSettings) {
+    this.#writer = writer;
+    this.#settings = settings;
+  }
+
+  get(file: string): ResourceStatus | undefined {
+    return this.#statuses.get(file);
+  }
+
+  /**
+   * Reads a manifest's status file the first time the manifest is seen, so conditions keep their
+   * transition times across restarts. Resolves with when the manifest was accepted, if it was.
+   */
+  async adopt(file: string): Promise<number | undefined> {
+    if (this.#statuses.has(file)) return undefined;
+    const onDisk = await this.#writer.read(file);
+    if (onDisk === undefined || onDisk.file !== file) return undefined;
+    this.#statuses.set(file, onDisk);
+    return acceptedSinceOf(onDisk);
+  }
+
+  async forget(file: string): Promise<void> {
+    this.#statuses.delete(file);
+    this.#keys.delete(file);
+    await this.#writer.remove(file);
+  }
+
+  /** Rebuilds and writes what changed; resolves with the number of files written. */
+  async write(
+    evaluated: EvaluatedSet,
+    program: ReadonlyMap<string, ProgramState>,
+    certificates: ReadonlyMap<string, CertificateStatus>,
+    nowMs: number,
+  ): Promise<number> {
+    const instances = indexInstances(evaluated.instances);
+    const instancesKey = hashOf(stableStringify(evaluated.instances));
+    const now = new Date(nowMs).toISOString();
+    let written = 0;
+    for (const [file, evaluation] of evaluated.byFile) {
+      const resource = evaluation.manifest.resource;
+      const state = program.get(file) ?? (evaluation.accepted ? PENDING : NOT_ACCEPTED);
+      const ingress = resource?.kind === 'Ingress' && evaluation.accepted ? resource : undefined;
+      const certs = ingress === undefined ? undefined : this.#certificatesOf(ingress, certificates);
+      const key = `${evaluation.manifest.generation}|${evaluation.accepted}|${stableStringify(evaluation.issues)}|${state.status}|${state.reason}|${state.message}|${ingress === undefined ? '' : instancesKey}|${certs === undefined ? '' : stableStringify(certs)}`;
+      if (this.#keys.get(file) === key) continue;
+      const status = buildStatus({
+        evaluation,
+        program: state,
+        routes: ingress === undefined ? undefined : routesOf(ingress, instances, this.#settings),
+        certificates: certs,
+        previous: this.#statuses.get(file),
+        now,
+      });
+      this.#statuses.set(file, status);
+      this.#keys.set(file, key);
+      if (await this.#writer.write(file, status)) written++;
+    }
+    return written;
+  }
+
+  #certificatesOf(ingress: Ingress, probed: ReadonlyMap<string, CertificateStatus>): CertificateStatus[] | undefined {
+    const tlsRules = ingress.rules.filter((r) => r.tls);
+    if (tlsRules.length === 0 || this.#settings.tls.acme === undefined) return undefined;
+    return tlsRules.map(
+      (rule) => probed.get(`${rule.match.hostname}:${rule.match.port}`) ?? { hostname: rule.match.hostname, served: false, message: 'not checked yet' },
+    );
+  }
+}
+
+/** How the apply step left an accepted resource that Caddy did not reject. */
+export function programmedState(manifest: Manifest, settings: RenderSettings): ProgramState {
+  const resource = manifest.resource;
+  if (resource?.kind !== 'Instance') return { status: 'True', reason: 'Programmed', message: 'Caddy serves every rule of this ingress.' };
+  const answer = `The instance DNS answers ${resource.name}.${settings.dnsZone} and ${resource.id}.${settings.dnsZone} with ${resource.address}`;
+  return settings.upstreamMode === 'static'
+    ? { status: 'True', reason: 'Programmed', message: `Caddy dials ${resource.address} for this instance. ${answer}.` }
+    : { status: 'True', reason: 'Programmed', message: `${answer}.` };
+}
