@@ -11,14 +11,17 @@
 # ---- 1. Caddy with the Cloudflare DNS provider ---------------------------------------------------
 # The 2.x builder follows Caddy's releases, so Caddy and the module's latest version always build
 # together. ingressd is tested against Caddy 2.6.2 and also reads 2.8+'s ETag header; for a
-# reproducible image, pin both: CADDY_BUILDER_TAG=2.10.2-builder and CADDY_DNS_MODULE=...@vX.Y.Z.
+# reproducible image, pin both: --build-arg CADDY_BUILDER_TAG=<x.y.z>-builder and
+# --build-arg CADDY_DNS_MODULE=github.com/caddy-dns/cloudflare@<version>.
 ARG CADDY_BUILDER_TAG=2-builder
 FROM caddy:${CADDY_BUILDER_TAG} AS caddy
 ARG CADDY_DNS_MODULE=github.com/caddy-dns/cloudflare
 # Static binary: it is built on Alpine (musl) and runs on Debian (glibc).
 ENV CGO_ENABLED=0
+# Fail the build, not the first certificate, when the module is missing (no pipe: no pipefail in sh).
 RUN xcaddy build --with "${CADDY_DNS_MODULE}" --output /out/caddy \
- && /out/caddy list-modules | grep -qx 'dns.providers.cloudflare'
+ && /out/caddy list-modules > /tmp/modules.txt \
+ && grep -qx 'dns.providers.cloudflare' /tmp/modules.txt
 
 # ---- 2. ingressd: compile TypeScript, then drop the dev dependencies ------------------------------
 FROM node:20-bookworm-slim AS build

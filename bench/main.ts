@@ -14,6 +14,7 @@ import { Cleanup } from './harness/cleanup.js';
 import { SizeContext, type ColdStart } from './harness/context.js';
 import type { Figure } from './harness/figures.js';
 import { LoadGenerator } from './harness/load-generator.js';
+import { MachineMonitor, OwnProcesses } from './harness/machine.js';
 import { planFor, type Plan } from './harness/plan.js';
 import { formatSummary, formatTable } from './harness/table.js';
 import * as all from './scenarios/index.js';
@@ -37,10 +38,27 @@ interface Failure {
   readonly error: string;
 }
 
+/** How one scenario ran: its duration, the wait for a quiet machine, and others' CPU meanwhile. */
+interface ScenarioRun {
+  readonly scenario: string;
+  readonly seconds: number;
+  readonly waitedForQuietS: number;
+  /** Share of the whole machine (0-1) used by processes that are not the benchmark's. */
+  readonly othersCpuShare: number;
+}
+
 interface Results {
   readonly figures: Figure[];
   readonly failures: Failure[];
-  readonly contexts: { n: number; cold: ColdStart; seconds: Record<string, number> }[];
+  readonly contexts: { n: number; cold: ColdStart; setupSeconds: number; runs: ScenarioRun[] }[];
+}
+
+interface Shared {
+  readonly cleanup: Cleanup;
+  readonly load: LoadGenerator;
+  readonly plan: Plan;
+  readonly own: OwnProcesses;
+  readonly monitor: MachineMonitor;
 }
 
 function progress(text: string): void {
@@ -56,14 +74,17 @@ function selectScenarios(only: readonly string[]): Scenario[] {
   return SCENARIOS.filter((s) => only.includes(String(s.id)) || only.includes(s.name));
 }
 
-async function runSize(n: number, scenarios: readonly Scenario[], shared: { cleanup: Cleanup; load: LoadGenerator; plan: Plan }, args: BenchArgs, results: Results): Promise<void> {
+async function runSize(n: number, scenarios: readonly Scenario[], shared: Shared, args: BenchArgs, results: Results): Promise<void> {
+  await shared.monitor.waitForQuiet();
   const setupStarted = performance.now();
   progress(`N=${n.toLocaleString('en-US')}: generating manifests, starting Caddy-only and ingressd (cold)...`);
   const ctx = await SizeContext.create(n, shared);
-  const seconds: Record<string, number> = { setup: (performance.now() - setupStarted) / 1000 };
-  results.contexts.push({ n, cold: ctx.cold, seconds });
+  const runs: ScenarioRun[] = [];
+  results.contexts.push({ n, cold: ctx.cold, setupSeconds: (performance.now() - setupStarted) / 1000, runs });
   let failed = false;
   for (const scenario of scenarios) {
+    const quiet = await shared.monitor.waitForQuiet();
+    const before = shared.monitor.snapshot();
     const started = performance.now();
     try {
       const figures = await scenario.run(ctx);
@@ -75,11 +96,21 @@ async function runSize(n: number, scenarios: readonly Scenario[], shared: { clea
       results.failures.push({ n, scenario: `${scenario.id} ${scenario.name}`, error });
       progress(`  ${scenario.id} ${scenario.name} FAILED: ${error}`);
     }
-    seconds[scenario.name] = (performance.now() - started) / 1000;
-    progress(`  (${scenario.id} ${scenario.name}: ${seconds[scenario.name]!.toFixed(1)} s)`);
+    const run = { scenario: `${scenario.id} ${scenario.name}`, seconds: (performance.now() - started) / 1000, waitedForQuietS: quiet.waitedS, othersCpuShare: MachineMonitor.foreignShare(before, shared.monitor.snapshot()) };
+    runs.push(run);
+    progress(`  (${run.scenario}: ${run.seconds.toFixed(1)} s; others used ${(run.othersCpuShare * 100).toFixed(0)}% of the machine; waited ${run.waitedForQuietS.toFixed(0)} s for quiet)`);
   }
   await ctx.dispose(args.keep || failed);
   if (args.keep || failed) progress(`  kept ${ctx.root}`);
+}
+
+function formatRuns(results: Results): string {
+  const lines = ['N | scenario | seconds | waited for quiet (s) | others\' CPU (% of machine)'];
+  for (const c of results.contexts) {
+    lines.push(`${c.n} | setup | ${c.setupSeconds.toFixed(1)} | | `);
+    for (const r of c.runs) lines.push(`${c.n} | ${r.scenario} | ${r.seconds.toFixed(1)} | ${r.waitedForQuietS.toFixed(0)} | ${(r.othersCpuShare * 100).toFixed(0)}%`);
+  }
+  return lines.join('\n');
 }
 
 function caddyVersion(): string {
@@ -119,9 +150,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const results: Results = { figures: [], failures: [], contexts: [] };
   const began = performance.now();
   try {
+    const own = new OwnProcesses();
+    const monitor = new MachineMonitor(() => own.list());
     const backends = await startBackends(cleanup);
+    own.add(backends.pid);
     const load = LoadGenerator.start(cleanup);
-    for (const n of sizes) await runSize(n, scenarios, { cleanup, load, plan }, args, results);
+    own.add(load.pid);
+    for (const n of sizes) await runSize(n, scenarios, { cleanup, load, plan, own, monitor }, args, results);
     await load.stop();
     await backends.stop();
   } catch (err) {
@@ -147,7 +182,7 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`\n${formatTable(results.figures)}\n\n`);
+  process.stdout.write(`\n${formatTable(results.figures)}\n\n${formatRuns(results)}\n\n`);
   process.stdout.write(`targets missed: ${missed.length === 0 ? 'none' : `\n  - ${missed.join('\n  - ')}`}\n`);
   if (results.failures.length > 0) process.stdout.write(`scenarios that failed:\n  - ${results.failures.map((f) => `N=${f.n} ${f.scenario}: ${f.error}`).join('\n  - ')}\n`);
   process.stdout.write(`total ${durationS.toFixed(0)} s; figures written to ${out}\n`);

@@ -5,6 +5,7 @@ import type { Cleanup } from './cleanup.js';
 import { terminate } from './proc.js';
 
 export interface Backends {
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -18,6 +19,7 @@ export async function startBackends(cleanup: Cleanup): Promise<Backends> {
     child.once('exit', (code) => reject(new Error(`the backends process exited (code ${code}); are 127.0.0.2-5:28201 free?`)));
   });
   return {
+    pid,
     async stop() {
       await terminate(pid);
       unregister();

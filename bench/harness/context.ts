@@ -13,10 +13,11 @@ import { CaddyOnly, serialize } from './caddy-only.js';
 import type { Cleanup } from './cleanup.js';
 import { ConfigRenderer, flatten, renderSettingsFor, sameOwned } from './configs.js';
 import type { Target } from './http-client.js';
-import { caddyWrites, Ingressd, ingressdEnv, stopDaemons } from './ingressd.js';
+import { caddyWrites, daemonPids, Ingressd, ingressdEnv, stopDaemons } from './ingressd.js';
 import type { LoadGenerator } from './load-generator.js';
 import { exactIngress, generateWorkload, workloadIngress, writeManifests, type ManifestFile, type Workload } from './manifests.js';
 import type { MoveResult } from './instance-move.js';
+import type { OwnProcesses } from './machine.js';
 import type { Plan } from './plan.js';
 import { INGRESSD_ADMIN_PORT, MAIN_PORT } from './ports.js';
 import { summarize, type Summary } from './stats.js';
@@ -25,6 +26,8 @@ export interface Shared {
   readonly cleanup: Cleanup;
   readonly load: LoadGenerator;
   readonly plan: Plan;
+  /** Where this N registers the pids it starts, so the machine monitor can tell them from others'. */
+  readonly own: OwnProcesses;
 }
 
 /** The one change scenarios 1, 2 and 8 make: ingress h1 moves between inst1 (A) and inst2 (B). */
@@ -83,7 +86,12 @@ export class SizeContext {
     await writeManifests(join(root, 'manifests'), workload.files);
     const renderer = new ConfigRenderer(renderSettingsFor(ingressdEnv(dataDir)), workload.files);
     const caddyOnly = await CaddyOnly.start(join(root, 'caddy-only'), shared.cleanup);
+    shared.own.add(caddyOnly.pid);
     const ingressd = await Ingressd.start({ dir: join(root, 'manifests'), env: ingressdEnv(dataDir), logFile: join(root, 'ingressd-0.log'), cleanup: shared.cleanup });
+    shared.own.add(ingressd.pid);
+    const daemons = await daemonPids(dataDir);
+    shared.own.add(daemons.caddy);
+    shared.own.add(daemons.dns);
     await sleep(500);
     const memory = ingressd.memory();
     const configMatches = sameOwned(await getConfig(INGRESSD_ADMIN_PORT), renderer.render());
@@ -108,12 +116,14 @@ export class SizeContext {
   /** Starts ingressd after `ingressd.stop()` (for scenarios that time the gap themselves). */
   async startIngressd(overrides: Readonly<Record<string, string>> = {}): Promise<Ingressd> {
     this.#restarts++;
+    this.shared.own.delete(this.#ingressd.pid);
     this.#ingressd = await Ingressd.start({
       dir: this.manifestDir,
       env: ingressdEnv(this.dataDir, overrides),
       logFile: join(this.root, `ingressd-${this.#restarts}.log`),
       cleanup: this.shared.cleanup,
     });
+    this.shared.own.add(this.#ingressd.pid);
     return this.#ingressd;
   }
 

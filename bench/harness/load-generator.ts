@@ -23,6 +23,10 @@ export class LoadGenerator {
     this.#unregister = unregister;
   }
 
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
   static start(cleanup: Cleanup): LoadGenerator {
     const child = fork(fileURLToPath(new URL('./load-worker.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const pid = child.pid;

@@ -33,7 +33,8 @@ export const PROBE_LABEL = 'ingressd-probe';
  * and whose validity period contains `now()`; then `notAfter` (RFC 3339) and `issuer` (the issuer
  * CN, or its O) are set. Any failure (refused, handshake alert, timeout, wrong name, expired)
  * gives `served: false` with a message for people; messages hold no timings, so a steady state
- * gives identical statuses. Never rejects. Runs at most `concurrency` handshakes at once.
+ * gives identical statuses. Never rejects. Runs at most `concurrency` handshakes at once; the map
+ * lists the targets in the order given.
  */
 export function createCertificateProbe(options: CertificateProbeOptions): CertificateProbe {
   const host = probeAddress(options.listenAddress);
@@ -41,16 +42,17 @@ export function createCertificateProbe(options: CertificateProbeOptions): Certif
   const now = options.now ?? Date.now;
   const concurrency = Math.max(1, options.concurrency ?? 8);
   return async (targets) => {
-    const out = new Map<string, CertificateStatus>();
+    const results: CertificateStatus[] = [];
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < targets.length) {
-        const target = targets[next++]!;
-        out.set(`${target.hostname}:${target.port}`, await probeOne(host, target, timeoutMs, now));
+        const i = next++;
+        results[i] = await probeOne(host, targets[i]!, timeoutMs, now);
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, () => worker()));
-    return out;
+    // In target order, whatever order the handshakes finished in.
+    return new Map(targets.map((t, i) => [`${t.hostname}:${t.port}`, results[i]!]));
   };
 }
 

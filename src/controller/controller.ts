@@ -68,6 +68,9 @@ export class Controller {
   #ready = false;
   #caddyReachable = true;
   #restartingCaddy = false;
+  /** Consecutive failed Caddy restarts, and when the next one may be tried (exponential, 1 s to 60 s). */
+  #restartFailures = 0;
+  #nextRestartAtMs = 0;
   #lastSyncAt: number | undefined;
 
   constructor(options: Options, deps: ControllerDeps) {
@@ -254,15 +257,19 @@ export class Controller {
       this.#deps.logger.warn('Caddy admin API is unreachable', { admin: client.adminUrl, managed: caddy.managed });
       await this.reconciler.markCaddyUnavailable('no answer from the admin API').catch(() => undefined);
     }
-    if (caddy.managed && !caddy.isProcessAlive()) {
+    if (caddy.managed && !caddy.isProcessAlive() && this.#clock.now() >= this.#nextRestartAtMs) {
       this.#restartingCaddy = true;
       try {
-        this.#deps.logger.warn('the Caddy started by ingressd exited; restarting it');
+        this.#deps.logger.warn('the Caddy started by ingressd exited; restarting it', { attempt: this.#restartFailures + 1 });
         await caddy.restart();
+        this.#restartFailures = 0;
         this.#caddyReachable = true;
         this.#queue.add(CADDY_KEY);
       } catch (err) {
-        this.#deps.logger.error('could not restart Caddy', { error: isIngressdError(err) ? err.message : String(err) });
+        this.#restartFailures++;
+        const delayMs = Math.min(1000 * 2 ** this.#restartFailures, 60_000);
+        this.#nextRestartAtMs = this.#clock.now() + delayMs;
+        this.#deps.logger.error('could not restart Caddy; trying again later', { error: isIngressdError(err) ? err.message : String(err), retryInMs: delayMs });
       } finally {
         this.#restartingCaddy = false;
       }

@@ -58,7 +58,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { env: 'CADDY_ADMIN_PORT', flag: 'admin-port', defaultText: '2019', description: 'Caddy admin API port' },
   { env: 'CADDY_STOP_ON_SHUTDOWN', flag: undefined, defaultText: 'false', description: 'Stop Caddy (and the DNS process) when ingressd exits' },
   { env: 'CADDY_HTTP_PORT', flag: 'http-port', defaultText: '80', description: "Caddy's HTTP port: where redirect_http and the http-01 challenge listen" },
-  { env: 'CADDY_HTTPS_PORT', flag: 'https-port', defaultText: '443', description: "Caddy's HTTPS port: redirects to it omit the port; tls-alpn-01 is answered there" },
+  { env: 'CADDY_HTTPS_PORT', flag: 'https-port', defaultText: '443', description: "Caddy's HTTPS port: tls-alpn-01 is answered there; redirects name the TLS port unless it is 443" },
   { env: 'INTERNAL_DNS_PORT', flag: 'dns-port', defaultText: '5353', description: 'Port of the instance DNS server on 127.0.0.1 (0 = any free port)' },
   { env: 'INTERNAL_DNS_ZONE', flag: 'dns-zone', defaultText: 'ingressd.internal', description: 'Zone of instance names (<instance>.<zone>)' },
   { env: 'UPSTREAM_MODE', flag: 'upstream-mode', defaultText: 'dns', description: 'dns: resolve instances at request time; static: render addresses into Caddy' },

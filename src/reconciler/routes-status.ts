@@ -1,5 +1,5 @@
 /** Pure: the routes an accepted ingress is served with, as shown in its status file. */
-import { expandTemplate, isPattern, parsePattern } from '../model/hostname.js';
+import { isPattern } from '../model/hostname.js';
 import type { Ingress, Instance } from '../model/resource.js';
 import type { RenderSettings } from '../model/settings.js';
 import type { RouteStatus } from './status-types.js';
@@ -20,8 +20,8 @@ export function routesOf(ingress: Ingress, instances: InstanceIndex, settings: R
   return ingress.rules.map((rule) => {
     let upstream: string;
     if (isPattern(rule.match.hostname)) {
-      const parsed = parsePattern(rule.match.hostname);
-      upstream = `${parsed.ok ? expandTemplate(rule.target.instance, parsed.pattern) : rule.target.instance}.${settings.dnsZone}`;
+      // Shown as the template (`{instance}.ingressd.internal`): the name is only known per request.
+      upstream = `${rule.target.instance}.${settings.dnsZone}`;
     } else {
       const instance = instances.get(rule.target.instance.toLowerCase());
       if (settings.upstreamMode === 'static') upstream = instance?.address ?? `(instance "${rule.target.instance}" not declared)`;

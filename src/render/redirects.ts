@@ -1,10 +1,9 @@
 import { ID_PREFIX } from '../model/ownership.js';
-import type { RenderSettings } from '../model/settings.js';
 import type { Binding, Owned } from './model.js';
 import { groupBy, uniqueSorted } from './order.js';
 
 /**
- * HTTP→HTTPS redirect routes for the server on `settings.tls.httpPort`: one per TLS port that
+ * HTTP→HTTPS redirect routes for the server on the HTTP port `port`: one per TLS port that
  * redirected rules listen on, sorted by that port. Given all bindings; uses those with `redirect`.
  *
  * - The `protocol: "http"` matcher keeps an HTTPS request from matching (the seed's redirect loop).
@@ -13,7 +12,7 @@ import { groupBy, uniqueSorted } from './order.js';
  *   client must reach the port the TLS rule really listens on.
  * - A redirecting rule that itself listens on the HTTP port is left out (it would redirect to itself).
  */
-export function redirectRoutes(port: number, bindings: readonly Binding[], settings: RenderSettings): Owned[] {
+export function redirectRoutes(port: number, bindings: readonly Binding[]): Owned[] {
   const redirected = bindings.filter((b) => b.redirect && b.port !== port);
   const byTlsPort = groupBy(redirected, (b) => String(b.port).padStart(5, '0'));
   return byTlsPort.map(([, group]): Owned => {

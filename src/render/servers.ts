@@ -38,7 +38,7 @@ export interface RenderedServer {
 export function renderServer(port: number, allBindings: readonly Binding[], settings: RenderSettings): RenderedServer {
   const bindings = allBindings.filter((b) => b.port === port);
   const isHttpPort = port === settings.tls.httpPort;
-  const redirects = isHttpPort ? redirectRoutes(port, allBindings, settings) : [];
+  const redirects = isHttpPort ? redirectRoutes(port, allBindings) : [];
   const routes = [...redirects, ...exactRoutes(port, bindings, settings), ...patternRoutes(port, bindings, settings), notFoundRoute(port)];
   const id = `${ID_PREFIX}.server.${port}`;
   const owners = bindings.map((b) => b.ingressId);

@@ -151,10 +151,12 @@ describe('createCertificateProbe', () => {
     expect(result.get(`good.test:${TLS_PORT}`)?.served).toBe(false);
   });
 
-  it('gives the same message for the same state, so status files do not churn', async () => {
+  it('answers in target order with the same messages for the same state, so status files do not churn', async () => {
     const probe = createCertificateProbe({ listenAddress: '127.0.0.1', timeoutMs: 200 });
     const targets = [{ hostname: 'good.test', port: TLS_PORT }, { hostname: 'unknown.test', port: TLS_PORT }, { hostname: 'good.test', port: CLOSED_PORT }];
-    expect([...(await probe(targets)).entries()].sort()).toEqual([...(await probe(targets)).entries()].sort());
+    const first = await probe(targets);
+    expect([...first.keys()]).toEqual([`good.test:${TLS_PORT}`, `unknown.test:${TLS_PORT}`, `good.test:${CLOSED_PORT}`]);
+    expect([...(await probe(targets)).entries()]).toEqual([...first.entries()]);
   });
 
   it('runs at most `concurrency` handshakes at once and answers every target', async () => {

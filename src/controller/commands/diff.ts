@@ -33,7 +33,7 @@ Output:
   +++ desired (DIR)
   OP      PATH [VALUE]      one JSON Patch operation per line
   N change(s) | in sync
-Exit status: 0 in sync, 1 differences found, 2 usage error or Caddy unreachable.
+Exit status: 0 in sync, 1 differences found, 2 on error (usage, unreadable DIR, Caddy unreachable).
 
 Point diff at the same Caddy and data directory as 'ingressd run' (same environment or flags).
 The instance DNS port is read from the running DNS process (DATA_DIR/dns/dns.json) when there is one.
