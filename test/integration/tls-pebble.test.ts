@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { delimiter, join } from 'node:path';
 import {
@@ -301,15 +300,12 @@ function sampleListeners(ports: readonly number[]): ListenerSampler {
   };
 }
 
-/** /proc/net/tcp{,6} addresses: 32-bit words in host (little-endian) byte order. */
+/** /proc/net/tcp{,6} addresses are 32-bit words in little-endian order; IPv6 is shown as its 8 groups. */
 function decodeAddress(hex: string): string {
-  const bytes = (word: string): number[] => [6, 4, 2, 0].map((i) => parseInt(word.slice(i, i + 2), 16));
-  if (hex.length === 8) return bytes(hex).join('.');
-  const all = [0, 8, 16, 24].flatMap((i) => bytes(hex.slice(i, i + 8)));
-  if (all.slice(0, 10).every((b) => b === 0) && all[10] === 0xff && all[11] === 0xff) return all.slice(12).join('.');
-  const groups = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((all[i]! << 8) | all[i + 1]!).toString(16));
-  return groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
+  const bytes = [...hex.matchAll(/.{8}/g)].flatMap(([word]) => [6, 4, 2, 0].map((i) => parseInt(word.slice(i, i + 2), 16)));
+  if (bytes.length === 4) return bytes.join('.');
+  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) return bytes.slice(12).join('.');
+  return Array.from({ length: 8 }, (_, i) => ((bytes[2 * i]! << 8) | bytes[2 * i + 1]!).toString(16)).join(':');
 }
 
 interface CaddyView {
@@ -320,15 +316,6 @@ interface CaddyView {
 }
 
 /** Caddy's live config, from its admin API. */
-function caddyConfig(adminPort: number): Promise<CaddyView> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: adminPort, path: '/config/', agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve(JSON.parse(body) as CaddyView));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+async function caddyConfig(adminPort: number): Promise<CaddyView> {
+  return (await (await fetch(`http://127.0.0.1:${adminPort}/config/`)).json()) as CaddyView;
 }
