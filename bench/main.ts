@@ -11,11 +11,11 @@ import { dirname, join, resolve } from 'node:path';
 import { parseBenchArgs, USAGE, type BenchArgs } from './harness/args.js';
 import { startBackends } from './harness/backends.js';
 import { Cleanup } from './harness/cleanup.js';
-import { SizeContext, type ColdStart } from './harness/context.js';
+import { SizeContext, type ColdStart, type Shared } from './harness/context.js';
 import type { Figure } from './harness/figures.js';
 import { LoadGenerator } from './harness/load-generator.js';
 import { MachineMonitor, OwnProcesses } from './harness/machine.js';
-import { planFor, type Plan } from './harness/plan.js';
+import { planFor } from './harness/plan.js';
 import { formatSummary, formatTable } from './harness/table.js';
 import * as all from './scenarios/index.js';
 import type { Scenario } from './scenarios/index.js';
@@ -53,13 +53,7 @@ interface Results {
   readonly contexts: { n: number; cold: ColdStart; setupSeconds: number; runs: ScenarioRun[] }[];
 }
 
-interface Shared {
-  readonly cleanup: Cleanup;
-  readonly load: LoadGenerator;
-  readonly plan: Plan;
-  readonly own: OwnProcesses;
-  readonly monitor: MachineMonitor;
-}
+
 
 function progress(text: string): void {
   process.stderr.write(`${text}\n`);
@@ -156,7 +150,7 @@ async function main(argv: readonly string[]): Promise<number> {
     own.add(backends.pid);
     const load = LoadGenerator.start(cleanup);
     own.add(load.pid);
-    for (const n of sizes) await runSize(n, scenarios, { cleanup, load, plan, own, monitor }, args, results);
+    for (const n of sizes) await runSize(n, scenarios, { cleanup, backends, load, plan, own, monitor }, args, results);
     await load.stop();
     await backends.stop();
   } catch (err) {

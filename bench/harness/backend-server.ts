@@ -1,10 +1,13 @@
 /**
  * Child process (forked by backends.ts): one HTTP server per BACKEND_ADDRESSES entry on
- * BACKEND_PORT, answering `ok` with `x-backend: <its address>`. Reports `ready` over IPC and
- * exits when the parent goes away.
+ * BACKEND_PORT, answering `ok` with `x-backend: <its address>`. Reports `ready` over IPC, answers
+ * `count` with the number of TCP connections accepted so far (each one is an upstream connection
+ * Caddy opened), and exits when the parent goes away.
  */
 import { createServer, type Server } from 'node:http';
 import { BACKEND_ADDRESSES, BACKEND_PORT } from './ports.js';
+
+let accepted = 0;
 
 function listen(address: string): Promise<Server> {
   const server = createServer((_req, res) => {
@@ -12,6 +15,7 @@ function listen(address: string): Promise<Server> {
     res.end('ok');
   });
   server.keepAliveTimeout = 60_000;
+  server.on('connection', () => accepted++);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(BACKEND_PORT, address, () => resolve(server));
@@ -19,6 +23,9 @@ function listen(address: string): Promise<Server> {
 }
 
 process.on('disconnect', () => process.exit(0));
+process.on('message', (message: unknown) => {
+  if (typeof message === 'object' && message !== null && 'kind' in message && message.kind === 'count') process.send?.({ kind: 'count', accepted });
+});
 Promise.all(BACKEND_ADDRESSES.map(listen)).then(
   () => process.send?.({ kind: 'ready' }),
   (err: unknown) => {

@@ -1,4 +1,4 @@
-/** Starts the backends process (backend-server.js) and stops it. */
+/** Starts the backends process (backend-server.js), asks it for its connection count, stops it. */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Cleanup } from './cleanup.js';
@@ -6,7 +6,13 @@ import { terminate } from './proc.js';
 
 export interface Backends {
   readonly pid: number;
+  /** TCP connections the backends accepted since they started (= upstream connections Caddy opened). */
+  acceptedConnections(): Promise<number>;
   stop(): Promise<void>;
+}
+
+function isCount(message: unknown): message is { kind: 'count'; accepted: number } {
+  return typeof message === 'object' && message !== null && 'kind' in message && message.kind === 'count' && 'accepted' in message && typeof message.accepted === 'number';
 }
 
 export async function startBackends(cleanup: Cleanup): Promise<Backends> {
@@ -20,6 +26,16 @@ export async function startBackends(cleanup: Cleanup): Promise<Backends> {
   });
   return {
     pid,
+    acceptedConnections: () =>
+      new Promise((resolve) => {
+        const onMessage = (message: unknown): void => {
+          if (!isCount(message)) return;
+          child.off('message', onMessage);
+          resolve(message.accepted);
+        };
+        child.on('message', onMessage);
+        child.send({ kind: 'count' });
+      }),
     async stop() {
       await terminate(pid);
       unregister();

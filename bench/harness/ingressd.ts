@@ -23,6 +23,8 @@ export interface Reconcile {
   /** performance.now() in the benchmark when the line arrived. */
   readonly at: number;
   readonly writes: number;
+  /** Accepted ingresses in the set this reconcile applied. */
+  readonly ingresses: number;
   readonly durationMs: number;
   readonly timings: Readonly<Record<Stage, number>>;
 }
@@ -134,6 +136,20 @@ export class Ingressd {
     }
   }
 
+  /**
+   * Resolves with the first reconcile since `mark` that applied exactly `ingresses` ingresses (so
+   * ingressd has finished applying a new set, status files included); rejects after `timeoutMs`.
+   */
+  async waitForSet(mark: number, ingresses: number, timeoutMs = 180_000): Promise<Reconcile> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const found = this.reconcilesSince(mark).find((r) => r.ingresses === ingresses);
+      if (found !== undefined) return found;
+      if (performance.now() > deadline) throw new Error(`ingressd did not reconcile a set of ${ingresses} ingresses within ${timeoutMs} ms`);
+      await sleep(20);
+    }
+  }
+
   /** Waits until no reconcile line arrived for `quietMs` (at most `timeoutMs`). */
   async waitQuiet(quietMs = 1000, timeoutMs = 60_000): Promise<void> {
     const deadline = performance.now() + timeoutMs;
@@ -183,7 +199,7 @@ function toReconcile(line: LogLine): Reconcile {
   const timingsField = line.fields['timings'];
   const source = typeof timingsField === 'object' && timingsField !== null ? (timingsField as Record<string, unknown>) : {};
   const timings = Object.fromEntries(STAGES.map((s) => [s, Number(source[s] ?? Number.NaN)])) as Record<Stage, number>;
-  return { at: line.at, writes: Number(line.fields['writes'] ?? 0), durationMs: Number(line.fields['durationMs'] ?? Number.NaN), timings };
+  return { at: line.at, writes: Number(line.fields['writes'] ?? 0), ingresses: Number(line.fields['ingresses'] ?? Number.NaN), durationMs: Number(line.fields['durationMs'] ?? Number.NaN), timings };
 }
 
 /** Config writes Caddy received (admin.api "received request" lines, non-GET), from its own log. */

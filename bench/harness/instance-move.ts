@@ -5,6 +5,7 @@
  */
 import type { SizeContext } from './context.js';
 import { waitUntilAnswered } from './http-client.js';
+import { singleGroup } from './load-protocol.js';
 import { addressOf, instanceManifest, writeManifest } from './manifests.js';
 import { BACKEND_ADDRESSES } from './ports.js';
 
@@ -24,18 +25,20 @@ export async function measureInstanceMove(ctx: SizeContext, reps: number): Promi
   const probe = ctx.workload.targets[0]!; // h0 → inst0
   const untouched = ctx.workload.targets[2]!; // h2 → inst2
   const moved = BACKEND_ADDRESSES[BACKEND_ADDRESSES.length - 1]!;
-  const loops = await ctx.shared.load.begin({ targets: [untouched], connections: 4, spread: 'first', warmupMs: 0, durationMs: 0 });
+  const loops = await ctx.shared.load.begin(singleGroup([untouched], 4, 'first', { warmupMs: 0, durationMs: 0 }));
   const timesMs: number[] = [];
   const writes: number[] = [];
   try {
     for (let r = 0; r < reps; r++) {
       const address = r % 2 === 0 ? moved : addressOf(0);
       const before = await ctx.writes();
+      const mark = ctx.ingressd.mark();
       const started = performance.now();
       await writeManifest(ctx.manifestDir, instanceManifest(0, address));
       const answered = await waitUntilAnswered({ ...probe, backend: address }, 30_000);
       timesMs.push(answered - started);
-      await ctx.ingressd.waitQuiet(500);
+      await ctx.ingressd.waitForSet(mark, ctx.n);
+      await ctx.ingressd.waitQuiet(300);
       writes.push((await ctx.writes()) - before);
     }
   } catch (err) {

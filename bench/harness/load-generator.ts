@@ -5,12 +5,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Cleanup } from './cleanup.js';
-import { isFromWorker, type FromWorker, type LoadPlan, type LoadResult, type ToWorker } from './load-protocol.js';
+import { isFromWorker, type FromWorker, type LoadPlan, type LoadReport, type ToWorker } from './load-protocol.js';
 import { terminate } from './proc.js';
 
 export interface RunningLoad {
   /** Ends the run; resolves with what was measured since the warm-up ended. */
-  stop(): Promise<LoadResult>;
+  stop(): Promise<LoadReport>;
 }
 
 export class LoadGenerator {
@@ -35,7 +35,7 @@ export class LoadGenerator {
   }
 
   /** Runs a plan with `durationMs > 0` to its end. */
-  async run(plan: LoadPlan): Promise<LoadResult> {
+  async run(plan: LoadPlan): Promise<LoadReport> {
     if (plan.durationMs <= 0) throw new Error('run() needs durationMs > 0; use begin() for open-ended load');
     const running = await this.begin(plan);
     return running.stop();

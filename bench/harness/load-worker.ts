@@ -1,10 +1,10 @@
 /**
  * Child process: the load generator. Runs one plan at a time over node:http keep-alive agents
- * (one agent and one socket per connection) and reports a LoadResult. Exits with its parent.
+ * (one agent and one socket per connection) and reports a LoadReport. Exits with its parent.
  */
 import { Agent } from 'node:http';
 import { get, isAnsweredBy, type Target } from './http-client.js';
-import { isToWorker, type FromWorker, type LoadPlan, type LoadResult } from './load-protocol.js';
+import { isToWorker, type FromWorker, type LoadGroup, type LoadPlan, type LoadReport, type LoadResult } from './load-protocol.js';
 import { percentileOfSorted } from './stats.js';
 
 class Recorder {
@@ -58,9 +58,15 @@ class Recorder {
 
 let stopRequested = false;
 
-async function connectionLoop(plan: LoadPlan, isMeasuring: () => Recorder | undefined, until: () => boolean): Promise<void> {
+/** The recorders a finished request reports to (its group's and the overall one), once measuring started. */
+interface Recorders {
+  readonly all: Recorder;
+  readonly byGroup: ReadonlyMap<string, Recorder>;
+}
+
+async function connectionLoop(group: LoadGroup, recorders: () => Recorders | undefined, until: () => boolean): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const pick = (): Target => plan.targets[plan.spread === 'first' ? 0 : Math.floor(Math.random() * plan.targets.length)]!;
+  const pick = (): Target => group.targets[group.spread === 'first' ? 0 : Math.floor(Math.random() * group.targets.length)]!;
   while (!until()) {
     const target = pick();
     const started = performance.now();
@@ -71,29 +77,33 @@ async function connectionLoop(plan: LoadPlan, isMeasuring: () => Recorder | unde
     } catch (err) {
       outcome = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : 'error');
     }
-    // A request started during the warm-up counts only if it ends inside the measured stretch.
-    const recorder = isMeasuring();
-    if (recorder !== undefined && started >= recorder.startedAt) recorder.record(started, outcome);
+    // A request started during the warm-up is not counted.
+    const r = recorders();
+    if (r !== undefined && started >= r.all.startedAt) {
+      r.all.record(started, outcome);
+      r.byGroup.get(group.label)?.record(started, outcome);
+    }
   }
   agent.destroy();
 }
 
-async function run(plan: LoadPlan): Promise<LoadResult> {
+async function run(plan: LoadPlan): Promise<LoadReport> {
   stopRequested = false;
-  const begin = performance.now();
-  const measureFrom = begin + plan.warmupMs;
+  const measureFrom = performance.now() + plan.warmupMs;
   const measureTo = plan.durationMs > 0 ? measureFrom + plan.durationMs : Number.POSITIVE_INFINITY;
-  let recorder: Recorder | undefined;
-  const startTimer = setTimeout(() => {
-    recorder = new Recorder(performance.now());
+  const makeRecorders = (now: number): Recorders => ({ all: new Recorder(now), byGroup: new Map(plan.groups.map((g) => [g.label, new Recorder(now)])) });
+  let recorders: Recorders | undefined;
+  const begin = (): void => {
+    recorders = makeRecorders(performance.now());
     send({ kind: 'started' });
-  }, plan.warmupMs);
+  };
+  const startTimer = setTimeout(begin, plan.warmupMs);
   const until = (): boolean => stopRequested || performance.now() >= measureTo;
-  const loops = Array.from({ length: plan.connections }, () => connectionLoop(plan, () => recorder, until));
-  await Promise.all(loops);
+  await Promise.all(plan.groups.flatMap((g) => Array.from({ length: g.connections }, () => connectionLoop(g, () => recorders, until))));
   clearTimeout(startTimer);
   const ended = Math.min(performance.now(), measureTo);
-  return (recorder ?? new Recorder(measureFrom)).result(ended);
+  const final = recorders ?? makeRecorders(measureFrom);
+  return { ...final.all.result(ended), groups: Object.fromEntries([...final.byGroup].map(([label, r]) => [label, r.result(ended)])) };
 }
 
 function send(message: FromWorker): void {

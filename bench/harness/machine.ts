@@ -51,14 +51,14 @@ export class MachineMonitor {
   }
 
   /**
-   * Waits until other processes use under `maxShare` of the machine over a 1 s sample, at most
+   * Waits until other processes use under `maxShare` of the machine over a 0.5 s sample, at most
    * `timeoutMs`. Resolves with the seconds waited and the last share seen.
    */
   async waitForQuiet(maxShare = 0.1, timeoutMs = 180_000): Promise<{ readonly waitedS: number; readonly share: number }> {
     const started = performance.now();
     for (;;) {
       const a = this.snapshot();
-      await sleep(1000);
+      await sleep(500);
       const share = MachineMonitor.foreignShare(a, this.snapshot());
       const waited = performance.now() - started;
       if (share < maxShare || waited > timeoutMs) return { waitedS: waited / 1000, share };

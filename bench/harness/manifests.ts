@@ -26,6 +26,9 @@ export interface Workload {
   readonly files: readonly ManifestFile[];
   /** One request target per ingress, in index order. */
   readonly targets: readonly Target[];
+  /** The targets of exact-host ingresses, and of pattern ingresses. */
+  readonly exact: readonly Target[];
+  readonly patterns: readonly Target[];
 }
 
 export function instanceName(k: number): string {
@@ -47,11 +50,15 @@ export function exactIngress(name: string, host: string, port: number, instance:
   return { manifest: { file: `${name}.json`, text: json({ kind: 'Ingress', name, rules: [rule] }) }, target: { port, host, backend: addressOf(instance) } };
 }
 
+export function isPatternIndex(i: number): boolean {
+  return i % 20 === 10;
+}
+
 /** Ingress i of the workload (see the module comment). */
 export function workloadIngress(i: number): { readonly manifest: ManifestFile; readonly target: Target } {
   const name = `h${i}`;
   const k = i % INSTANCE_COUNT;
-  if (i % 20 === 10) {
+  if (isPatternIndex(i)) {
     const rule = { match: { hostname: `{instance}.p${i}.${DOMAIN}`, port: MAIN_PORT }, target: { instance: '{instance}', port: BACKEND_PORT } };
     return {
       manifest: { file: `${name}.json`, text: json({ kind: 'Ingress', name, rules: [rule] }) },
@@ -71,7 +78,7 @@ export function generateWorkload(n: number): Workload {
     files.push(manifest);
     targets.push(target);
   }
-  return { n, files, targets };
+  return { n, files, targets, exact: targets.filter((_, i) => !isPatternIndex(i)), patterns: targets.filter((_, i) => isPatternIndex(i)) };
 }
 
 /** `count` new exact-host ingresses `<prefix><j>` on MAIN_PORT, spread over the instances. */

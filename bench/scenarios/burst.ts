@@ -34,11 +34,14 @@ export const burstScenario: Scenario = {
       await writeManifests(ctx.manifestDir, burst.manifests);
       const written = performance.now();
       const answered = await waitUntilAllAnswered(burst.targets, 180_000);
-      await ctx.ingressd.waitQuiet(1500);
+      await ctx.ingressd.waitForSet(mark, ctx.n + burst.targets.length);
+      await ctx.ingressd.waitQuiet(1000);
       runs.push({ allAnsweringMs: answered - started, writeFilesMs: written - started, caddyWrites: (await ctx.writes()) - before, reconciles: ctx.ingressd.reconcilesSince(mark) });
+      const removal = ctx.ingressd.mark();
       await removeManifests(ctx.manifestDir, burst.manifests);
+      await ctx.ingressd.waitForSet(removal, ctx.n);
       await waitUntilGone(burst.targets[0]!.port, burst.targets[0]!.host);
-      await ctx.ingressd.waitQuiet(1500);
+      await ctx.ingressd.waitQuiet(1000);
     }
     const all = summarize(runs.map((r) => r.allAnsweringMs));
     const writes = summarize(runs.map((r) => r.caddyWrites));
@@ -68,7 +71,7 @@ async function finalFloor(ctx: SizeContext, burst: readonly ManifestFile[]): Pro
   const a = serialize(ctx.renderer.put([toggle.manifests[1]]).render());
   const b = serialize(ctx.renderer.put([toggle.manifests[0]]).render());
   ctx.renderer.remove(burst);
-  return ctx.timeLoads([b, a]);
+  return ctx.quietly(() => ctx.timeLoads([b, a]));
 }
 
 /** Waits until the host answers 404 again (its manifest was removed and Caddy reloaded). */

@@ -8,12 +8,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { SizeContext } from '../harness/context.js';
 import { figuresOf, reference } from '../harness/figures.js';
 import { waitUntilAnswered, type Target } from '../harness/http-client.js';
-import type { LoadResult } from '../harness/load-protocol.js';
+import { singleGroup, type LoadResult } from '../harness/load-protocol.js';
 import { extraIngresses, removeManifests, writeManifest } from '../harness/manifests.js';
 import { CADDY_ONLY_PORT_OFFSET } from '../harness/ports.js';
 import { summarize } from '../harness/stats.js';
 import { errorsNote } from './instance-move.js';
 import type { Scenario } from './types.js';
+
+const OPEN_ENDED = { warmupMs: 0, durationMs: 0 } as const;
 
 interface Disturbed {
   readonly traffic: LoadResult;
@@ -58,12 +60,14 @@ function untouched(ctx: SizeContext, portOffset = 0): Target {
 async function underChanges(ctx: SizeContext, count: number): Promise<Disturbed> {
   const extra = extraIngresses('d', count);
   const before = await ctx.writes();
-  const loops = await ctx.shared.load.begin({ targets: [untouched(ctx)], connections: 4, spread: 'first', warmupMs: 0, durationMs: 0 });
+  const mark = ctx.ingressd.mark();
+  const loops = await ctx.shared.load.begin(singleGroup([untouched(ctx)], 4, 'first', OPEN_ENDED));
   const stepMs: number[] = [];
   const settle = async (): Promise<void> => {
+    const mark = ctx.ingressd.mark();
     await removeManifests(ctx.manifestDir, extra.manifests);
-    await sleep(300);
-    await ctx.ingressd.waitQuiet(1500);
+    await ctx.ingressd.waitForSet(mark, ctx.n);
+    await ctx.ingressd.waitQuiet(500);
   };
   try {
     for (let j = 0; j < count; j++) {
@@ -77,7 +81,7 @@ async function underChanges(ctx: SizeContext, count: number): Promise<Disturbed>
     throw err;
   }
   const traffic = await loops.stop();
-  await ctx.ingressd.waitQuiet(500);
+  await ctx.ingressd.waitForSet(mark, ctx.n + count);
   const writes = (await ctx.writes()) - before;
   await settle();
   return { traffic, writes, stepMs };
@@ -85,7 +89,7 @@ async function underChanges(ctx: SizeContext, count: number): Promise<Disturbed>
 
 async function acrossRestart(ctx: SizeContext): Promise<Disturbed> {
   const before = await ctx.writes();
-  const loops = await ctx.shared.load.begin({ targets: [untouched(ctx)], connections: 4, spread: 'first', warmupMs: 0, durationMs: 0 });
+  const loops = await ctx.shared.load.begin(singleGroup([untouched(ctx)], 4, 'first', OPEN_ENDED));
   const started = performance.now();
   await ctx.ingressd.stop();
   await ctx.startIngressd();
@@ -98,7 +102,7 @@ async function acrossRestart(ctx: SizeContext): Promise<Disturbed> {
 async function underRawReloads(ctx: SizeContext, count: number): Promise<Disturbed> {
   const toggle = ctx.toggle();
   await ctx.caddyOnly.load(toggle.bodies[0]);
-  const loops = await ctx.shared.load.begin({ targets: [untouched(ctx, CADDY_ONLY_PORT_OFFSET)], connections: 4, spread: 'first', warmupMs: 0, durationMs: 0 });
+  const loops = await ctx.shared.load.begin(singleGroup([untouched(ctx, CADDY_ONLY_PORT_OFFSET)], 4, 'first', OPEN_ENDED));
   const stepMs: number[] = [];
   try {
     for (let j = 0; j < count; j++) {

@@ -23,11 +23,12 @@ export const routingScenario: Scenario = {
   name: 'routing',
   async run(ctx) {
     const hosts = await routingHosts(ctx);
-    const measure = async (t: Target): Promise<Latency> => {
-      await sequentialLatencies(t, 200); // warm-up
-      const samples = await sequentialLatencies(t, ctx.plan.routingRequests);
-      return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
-    };
+    const measure = (t: Target): Promise<Latency> =>
+      ctx.quietly(async () => {
+        await sequentialLatencies(t, 100); // warm-up
+        const samples = await sequentialLatencies(t, ctx.plan.routingRequests);
+        return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+      });
     const ours = { first: await measure(hosts.first), lastExact: await measure(hosts.lastExact), lastRoute: await measure(hosts.lastRoute) };
     await ctx.caddyOnly.load(ctx.toggle().flatBodies[0]);
     const shift = (t: Target): Target => ({ ...t, port: t.port + CADDY_ONLY_PORT_OFFSET });

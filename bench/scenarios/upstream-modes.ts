@@ -14,7 +14,7 @@ import { figuresOf, reference, targetAt, type FigureInput } from '../harness/fig
 import type { Target } from '../harness/http-client.js';
 import { daemonPids, ingressdEnv } from '../harness/ingressd.js';
 import { measureInstanceMove, type MoveResult } from '../harness/instance-move.js';
-import type { LoadResult } from '../harness/load-protocol.js';
+import { singleGroup, type LoadReport, type LoadResult } from '../harness/load-protocol.js';
 import { CADDY_ONLY_PORT_OFFSET } from '../harness/ports.js';
 import { summarize, type Summary } from '../harness/stats.js';
 import { errorsNote } from './instance-move.js';
@@ -31,7 +31,7 @@ interface Throughput {
 
 interface ModeResult {
   readonly throughput: Throughput;
-  readonly pause: LoadResult;
+  readonly pause: LoadReport;
   readonly move: MoveResult;
   readonly switchWrites: number;
 }
@@ -67,7 +67,7 @@ async function throughput(ctx: SizeContext, portOffset: number): Promise<Through
   const { plan } = ctx;
   const targets = ctx.workload.targets.map((t): Target => ({ ...t, port: t.port + portOffset }));
   const run = (spread: 'first' | 'uniform'): Promise<LoadResult> =>
-    ctx.shared.load.run({ targets, connections: plan.loadConnections, spread, warmupMs: plan.loadWarmupMs, durationMs: plan.loadDurationMs });
+    ctx.quietly(() => ctx.shared.load.run(singleGroup(targets, plan.loadConnections, spread, { warmupMs: plan.loadWarmupMs, durationMs: plan.loadDurationMs })));
   const single: LoadResult[] = [];
   const uniform: LoadResult[] = [];
   for (let r = 0; r < plan.loadReps; r++) {
@@ -82,11 +82,21 @@ async function throughput(ctx: SizeContext, portOffset: number): Promise<Through
   };
 }
 
-/** 8 keep-alive loops over random hosts: 1 s, then the DNS process stopped for `dnsPauseMs`, then 2 s. */
-async function dnsPause(ctx: SizeContext): Promise<LoadResult> {
+/**
+ * 4 keep-alive loops over random exact hosts and 4 over random pattern hosts: 1 s, then the DNS
+ * process stopped for `dnsPauseMs`, then 2 s. Each group is reported on its own.
+ */
+async function dnsPause(ctx: SizeContext): Promise<LoadReport> {
   const { dns } = await daemonPids(ctx.dataDir);
   if (dns === undefined) throw new Error('no DNS process pid in dns.json');
-  const loops = await ctx.shared.load.begin({ targets: ctx.workload.targets, connections: 8, spread: 'uniform', warmupMs: 0, durationMs: 0 });
+  const loops = await ctx.shared.load.begin({
+    groups: [
+      { label: 'exact', targets: ctx.workload.exact, connections: 4, spread: 'uniform' },
+      { label: 'pattern', targets: ctx.workload.patterns, connections: 4, spread: 'uniform' },
+    ],
+    warmupMs: 0,
+    durationMs: 0,
+  });
   const unregister = ctx.shared.cleanup.add(`resume the DNS process (pid ${dns})`, () => void signalPid(dns, 'SIGCONT'));
   try {
     await sleep(1000);
@@ -121,8 +131,16 @@ function modeFigures(ctx: SizeContext, mode: Mode, m: ModeResult, caddy: Through
     { name: `[${mode}] instance move → traffic at new address`, unit: 'ms', value: summarize(m.move.timesMs), reference: reference('Caddy POST /load (floor)', floor) },
     { name: `[${mode}] instance move: Caddy writes per move`, unit: 'count', value: summarize(m.move.writes) },
     { name: `[${mode}] instance move: failed requests, untouched host`, unit: 'count', value: m.move.failed, note: `of ${m.move.requests.toLocaleString('en-US')}${errorsNote(m.move.errors)}` },
-    { name: `[${mode}] DNS process stopped ${pauseSeconds} s: longest time with no request completed`, unit: 'ms', value: m.pause.longestGapMs, note: `8 loops, ${m.pause.requests.toLocaleString('en-US')} requests` },
-    { name: `[${mode}] DNS process stopped ${pauseSeconds} s: requests > 1 s`, unit: 'count', value: m.pause.slowRequests, note: `max ${m.pause.maxMs.toFixed(0)} ms` },
-    { name: `[${mode}] DNS process stopped ${pauseSeconds} s: failed requests`, unit: 'count', value: m.pause.failed, note: errorsNote(m.pause.errors).replace(/^; /, '') || undefined },
+    ...(['exact', 'pattern'] as const).flatMap((group) => pauseFigures(mode, group, m.pause.groups[group], pauseSeconds)),
+  ];
+}
+
+function pauseFigures(mode: Mode, group: 'exact' | 'pattern', r: LoadResult | undefined, seconds: string): FigureInput[] {
+  if (r === undefined) return [];
+  const what = `[${mode}] DNS process stopped ${seconds} s, 4 loops on ${group} hosts`;
+  return [
+    { name: `${what}: longest time with no request completed`, unit: 'ms', value: r.longestGapMs, note: `${r.requests.toLocaleString('en-US')} requests, max ${r.maxMs.toFixed(0)} ms` },
+    { name: `${what}: requests > 1 s`, unit: 'count', value: r.slowRequests },
+    { name: `${what}: failed requests`, unit: 'count', value: r.failed, note: errorsNote(r.errors).replace(/^; /, '') || undefined },
   ];
 }

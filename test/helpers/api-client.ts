@@ -21,6 +21,8 @@ export interface ApiCall {
   readonly token?: string;
   readonly authorization?: string;
   readonly contentType?: string;
+  /** Send the body chunked, without Content-Length. */
+  readonly chunked?: boolean;
 }
 
 /** Calls 127.0.0.1:<port><path>; `path` goes on the wire byte for byte. */
@@ -29,7 +31,7 @@ export function callApi(port: number, path: string, call: ApiCall = {}): Promise
   const headers: Record<string, string> = {};
   if (body !== undefined) {
     headers['content-type'] = call.contentType ?? 'application/json';
-    headers['content-length'] = String(Buffer.byteLength(body));
+    if (call.chunked !== true) headers['content-length'] = String(Buffer.byteLength(body));
   }
   if (call.token !== undefined) headers['authorization'] = `Bearer ${call.token}`;
   if (call.authorization !== undefined) headers['authorization'] = call.authorization;
