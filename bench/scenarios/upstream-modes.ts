@@ -26,7 +26,15 @@ interface Throughput {
   readonly single: Summary;
   readonly uniform: Summary;
   readonly uniformP99: Summary;
+  /** Upstream connections the backends accepted per 1,000 measured requests. */
+  readonly singleConnections: Summary;
+  readonly uniformConnections: Summary;
   readonly failed: number;
+}
+
+interface Measured {
+  readonly result: LoadResult;
+  readonly connectionsPer1k: number;
 }
 
 interface ModeResult {
@@ -65,20 +73,29 @@ async function measureMode(ctx: SizeContext, mode: Mode, switchWrites: number): 
 /** `loadReps` runs each of: every request to h0, and requests spread uniformly over all N hosts. */
 async function throughput(ctx: SizeContext, portOffset: number): Promise<Throughput> {
   const { plan } = ctx;
+  const { backends, load } = ctx.shared;
   const targets = ctx.workload.targets.map((t): Target => ({ ...t, port: t.port + portOffset }));
-  const run = (spread: 'first' | 'uniform'): Promise<LoadResult> =>
-    ctx.quietly(() => ctx.shared.load.run(singleGroup(targets, plan.loadConnections, spread, { warmupMs: plan.loadWarmupMs, durationMs: plan.loadDurationMs })));
-  const single: LoadResult[] = [];
-  const uniform: LoadResult[] = [];
+  const run = (spread: 'first' | 'uniform'): Promise<Measured> =>
+    ctx.quietly(async () => {
+      const running = await load.begin(singleGroup(targets, plan.loadConnections, spread, { warmupMs: plan.loadWarmupMs, durationMs: plan.loadDurationMs }));
+      const before = await backends.acceptedConnections(); // after the warm-up
+      const result = await running.stop();
+      const opened = (await backends.acceptedConnections()) - before;
+      return { result, connectionsPer1k: result.requests === 0 ? Number.NaN : (opened * 1000) / result.requests };
+    });
+  const single: Measured[] = [];
+  const uniform: Measured[] = [];
   for (let r = 0; r < plan.loadReps; r++) {
     single.push(await run('first'));
     uniform.push(await run('uniform'));
   }
   return {
-    single: summarize(single.map((r) => r.rps)),
-    uniform: summarize(uniform.map((r) => r.rps)),
-    uniformP99: summarize(uniform.map((r) => r.p99Ms)),
-    failed: [...single, ...uniform].reduce((acc, r) => acc + r.failed, 0),
+    single: summarize(single.map((m) => m.result.rps)),
+    uniform: summarize(uniform.map((m) => m.result.rps)),
+    uniformP99: summarize(uniform.map((m) => m.result.p99Ms)),
+    singleConnections: summarize(single.map((m) => m.connectionsPer1k)),
+    uniformConnections: summarize(uniform.map((m) => m.connectionsPer1k)),
+    failed: [...single, ...uniform].reduce((acc, m) => acc + m.result.failed, 0),
   };
 }
 
@@ -127,6 +144,8 @@ function modeFigures(ctx: SizeContext, mode: Mode, m: ModeResult, caddy: Through
       target: targetAt(ctx.n, 10_000, '≥ 0.85', spread >= 0.85),
     },
     { name: `[${mode}] p99 latency, uniform`, unit: 'ms', value: t.uniformP99, reference: caddyRef('uniform p99', caddy.uniformP99) },
+    { name: `[${mode}] upstream connections opened per 1,000 requests, one host`, unit: 'count', value: t.singleConnections, reference: caddyRef('one host', caddy.singleConnections) },
+    { name: `[${mode}] upstream connections opened per 1,000 requests, uniform`, unit: 'count', value: t.uniformConnections, reference: caddyRef('uniform', caddy.uniformConnections) },
     { name: `[${mode}] failed requests in the load runs`, unit: 'count', value: t.failed, reference: caddyRef('failed', caddy.failed) },
     { name: `[${mode}] instance move → traffic at new address`, unit: 'ms', value: summarize(m.move.timesMs), reference: reference('Caddy POST /load (floor)', floor) },
     { name: `[${mode}] instance move: Caddy writes per move`, unit: 'count', value: summarize(m.move.writes) },

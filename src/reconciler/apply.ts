@@ -11,10 +11,12 @@
  * - Caddy unreachable → the error propagates (the caller retries with backoff).
  */
 import type { Operation } from 'fast-json-patch';
-import { isIngressdError, type IngressdError } from '../model/errors.js';
-import type { JsonObject } from '../model/json.js';
+import { IngressdError, isIngressdError } from '../model/errors.js';
+import { isJsonObject, type JsonObject } from '../model/json.js';
 import type { CaddyClient } from './caddy-client.js';
 import { diffConfig, type WritePlan } from './diff.js';
+import { ownedOf } from './ownership.js';
+import { portOfListen } from './port-probe.js';
 import type { ProgramState } from './status-types.js';
 
 export interface ApplyInput {
@@ -31,6 +33,8 @@ export interface ApplyInput {
   readonly knownGood: ReadonlySet<string>;
   /** Ingresses already known to break Caddy (left out without trying them again). */
   readonly preExcluded: ReadonlyMap<string, ProgramState>;
+  /** Whether a listen address Caddy does not hold yet is free; absent → Caddy is asked directly. */
+  readonly isListenFree?: (listen: string) => Promise<boolean>;
   readonly signal?: AbortSignal;
 }
 
@@ -85,6 +89,14 @@ export async function applyDesired(input: ApplyInput): Promise<ApplyOutcome> {
     const diff = timed('diffMs', () => diffConfig(live.config, desired));
     firstPatch ??= diff.patch;
     if (diff.plan.kind === 'none') return { writes, patch: firstPatch, applied: diff.merged, excluded, timings };
+    const busy = new Map<string, ProgramState>();
+    for (const port of await busyPorts(input, live.config, desired)) {
+      for (const [id, state] of blame(new IngressdError('port_in_use', '', { port }), input, excluded)) busy.set(id, state);
+    }
+    if (busy.size > 0) {
+      for (const [id, state] of busy) excluded.set(id, state);
+      continue;
+    }
     const plan = diff.plan;
     try {
       await timedAsync('writeMs', () => write(input.client, plan, live.etag, input.signal));
@@ -104,6 +116,23 @@ export async function applyDesired(input: ApplyInput): Promise<ApplyOutcome> {
       return { writes, patch: firstPatch, applied: bisected.applied, excluded, timings };
     }
   }
+}
+
+/** Ports of listen addresses that `desired` adds to what Caddy serves and that another process holds. */
+async function busyPorts(input: ApplyInput, live: JsonObject | null, desired: JsonObject): Promise<number[]> {
+  if (input.isListenFree === undefined) return [];
+  const listens = (config: JsonObject | null): Set<string> => {
+    const out = new Set<string>();
+    for (const server of Object.values(ownedOf(config).servers)) {
+      const listen = isJsonObject(server) ? server['listen'] : undefined;
+      if (Array.isArray(listen)) for (const l of listen) if (typeof l === 'string') out.add(l);
+    }
+    return out;
+  };
+  const served = listens(live);
+  const added = [...listens(desired)].filter((l) => !served.has(l));
+  const free = await Promise.all(added.map((l) => input.isListenFree!(l)));
+  return added.filter((_, i) => !free[i]).map(portOfListen);
 }
 
 /** The ingresses an error names directly, without trial writes. */

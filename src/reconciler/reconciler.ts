@@ -26,6 +26,7 @@ import { applyDesired } from './apply.js';
 import type { CaddyClient } from './caddy-client.js';
 import { evaluate, type EvaluatedSet } from './evaluate.js';
 import { Isolations } from './isolations.js';
+import { isListenFree } from './port-probe.js';
 import { NOT_ACCEPTED, programmedState, StatusSync } from './status-sync.js';
 import type { CertificateStatus, ProgramState, ResourceStatus } from './status-types.js';
 import type { StatusWriter } from './status-writer.js';
@@ -83,7 +84,7 @@ export class Reconciler {
 
   constructor(options: ReconcilerOptions) {
     this.#options = options;
-    this.#statuses = new StatusSync(options.statuses, options.settings);
+    this.#statuses = new StatusSync(options.statuses, options.settings, (file) => this.#manifests.has(file));
     this.#isolations = new Isolations(options.isolationRetryMs);
   }
 
@@ -183,10 +184,11 @@ export class Reconciler {
         client: this.#options.caddy,
         renderWithout: (excluded) => this.#render(evaluated, excluded),
         ingressIds: evaluated.ingresses.map((i) => i.id),
-        ingressesOnPort: (port) => evaluated.ingresses.filter((i) => portsOf(i, settings.tls.httpPort).has(port)).map((i) => i.id),
+        ingressesOnPort: (port) => evaluated.ingresses.filter((i) => portsOf(i, settings).has(port)).map((i) => i.id),
         tlsIngressIds: evaluated.ingresses.filter((i) => i.rules.some((r) => r.tls)).map((i) => i.id),
         knownGood: new Set([...this.#knownGood].filter(([id, gen]) => generationOf(id) === gen).map(([id]) => id)),
         preExcluded,
+        isListenFree,
         ...(signal === undefined ? {} : { signal }),
       });
     } catch (err) {
@@ -266,12 +268,18 @@ export class Reconciler {
   }
 }
 
-/** Every port an ingress listens on: its rules' ports plus the HTTP port its redirects occupy. */
-export function portsOf(ingress: Ingress, httpPort: number): Set<number> {
+/**
+ * Every port an ingress makes Caddy listen on: its rules' ports, the HTTP port its redirects
+ * occupy, and the port its certificates' ACME challenge is answered on.
+ */
+export function portsOf(ingress: Ingress, settings: RenderSettings): Set<number> {
   const ports = new Set<number>();
+  const challenge = settings.tls.acme?.challenge;
   for (const rule of ingress.rules) {
     ports.add(rule.match.port);
-    if (rule.tls && rule.redirect_http) ports.add(httpPort);
+    if (rule.tls && rule.redirect_http) ports.add(settings.tls.httpPort);
+    if (rule.tls && challenge === 'http-01') ports.add(settings.httpPort);
+    if (rule.tls && challenge === 'tls-alpn-01') ports.add(settings.httpsPort);
   }
   return ports;
 }

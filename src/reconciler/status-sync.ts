@@ -20,12 +20,15 @@ const PENDING: ProgramState = { status: 'Unknown', reason: 'Pending', message: '
 export class StatusSync {
   readonly #writer: StatusWriter;
   readonly #settings: RenderSettings;
+  readonly #isKnown: (file: string) => boolean;
   readonly #statuses = new Map<string, ResourceStatus>();
   readonly #keys = new Map<string, string>();
 
-  constructor(writer: StatusWriter, settings: RenderSettings) {
+  /** `isKnown` tells whether a manifest still exists: a status is never written for one that is gone. */
+  constructor(writer: StatusWriter, settings: RenderSettings, isKnown: (file: string) => boolean) {
     this.#writer = writer;
     this.#settings = settings;
+    this.#isKnown = isKnown;
   }
 
   get(file: string): ResourceStatus | undefined {
@@ -62,6 +65,7 @@ export class StatusSync {
     const now = new Date(nowMs).toISOString();
     let written = 0;
     for (const [file, evaluation] of evaluated.byFile) {
+      if (!this.#isKnown(file)) continue;
       const resource = evaluation.manifest.resource;
       const state = program.get(file) ?? (evaluation.accepted ? PENDING : NOT_ACCEPTED);
       const ingress = resource?.kind === 'Ingress' && evaluation.accepted ? resource : undefined;
@@ -79,6 +83,8 @@ export class StatusSync {
       this.#statuses.set(file, status);
       this.#keys.set(file, key);
       if (await this.#writer.write(file, status)) written++;
+      // The manifest may have been deleted while this status was being written: do not leave it behind.
+      if (!this.#isKnown(file)) await this.forget(file);
     }
     return written;
   }

@@ -45,6 +45,9 @@ export async function watchManifests(options: WatcherOptions): Promise<ManifestW
   };
   watcher.on('add', report).on('change', report).on('unlink', report);
   watcher.on('unlinkDir', (path) => options.onRescan(`directory removed: ${toRel(path)}`));
+  // Files written into a directory created at the same moment can be missed while the watch on the
+  // new directory is being set up: rescan when a directory appears (directories are rare, files not).
+  watcher.on('addDir', (path) => options.onRescan(`directory added: ${toRel(path)}`));
   watcher.on('error', (err) => {
     options.logger.warn('watcher error; rescanning', { error: String(err) });
     options.onRescan('watcher error');

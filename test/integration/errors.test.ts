@@ -94,7 +94,11 @@ describe('ingressd run with bad input', () => {
     expect(condition(status, 'Programmed')).toMatchObject({ reason: 'PortInUse' });
     expect(condition(status, 'Programmed')?.message).toContain(String(BUSY));
     await waitFor('fresh.test served', async () => (await get(HTTP, 'fresh.test')).body === 'good' || undefined);
-    expect((await get(HTTP, 'good.test')).body).toBe('good');
+    // Every connection gets the applied config: no half-started config lingers beside it.
+    for (let i = 0; i < 20; i++) {
+      expect((await get(HTTP, 'good.test')).body).toBe('good');
+      expect((await get(HTTP, 'busy.test')).status).toBe(404);
+    }
   });
 
   test('an unknown instance is reported but does not block serving once it appears', async () => {
