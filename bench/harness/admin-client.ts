@@ -9,16 +9,22 @@ import { LOOPBACK } from './ports.js';
 interface Reply {
   readonly status: number;
   readonly body: string;
+  /** Caddy 2.6 sends the ETag as an HTTP trailer. */
+  readonly etag: string | undefined;
 }
 
-function send(port: number, method: 'GET' | 'POST', path: string, body: string | undefined, timeoutMs: number): Promise<Reply> {
+function send(port: number, method: 'GET' | 'POST', path: string, body: string | undefined, timeoutMs: number, ifMatch?: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { 'content-type': 'application/json' };
     if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
+    if (ifMatch !== undefined) headers['if-match'] = ifMatch;
     const req = request({ host: LOOPBACK, port, method, path, headers, agent: false, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => {
+        const etag = res.headers.etag ?? res.trailers['etag'];
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), etag });
+      });
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`${method} ${path} on :${port} timed out after ${timeoutMs} ms`)));
@@ -36,6 +42,19 @@ export async function timedLoad(port: number, body: string, timeoutMs = 60_000):
   const reply = await send(port, 'POST', '/load', body, timeoutMs);
   const ms = performance.now() - started;
   if (reply.status !== 200) throw new Error(`POST /load on :${port} answered ${reply.status}: ${reply.body.slice(0, 300)}`);
+  return ms;
+}
+
+/**
+ * The request ingressd's apply makes: `GET /config/` for the ETag (untimed), then a timed
+ * `POST /config/<path>` of `body` with `If-Match`. Resolves with the POST's wall time in ms.
+ */
+export async function timedConditionalPost(port: number, path: string, body: string, timeoutMs = 60_000): Promise<number> {
+  const live = await send(port, 'GET', '/config/', undefined, timeoutMs);
+  const started = performance.now();
+  const reply = await send(port, 'POST', `/config/${path}`, body, timeoutMs, live.etag);
+  const ms = performance.now() - started;
+  if (reply.status !== 200) throw new Error(`POST /config/${path} on :${port} answered ${reply.status}: ${reply.body.slice(0, 300)}`);
   return ms;
 }
 

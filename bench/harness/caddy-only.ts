@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JsonObject } from '../../src/model/json.js';
-import { adminAnswers, timedLoad } from './admin-client.js';
+import { adminAnswers, timedConditionalPost, timedLoad } from './admin-client.js';
 import type { Cleanup } from './cleanup.js';
 import { forCaddyOnly } from './configs.js';
 import { CADDY_ONLY_ADMIN_PORT, LOOPBACK } from './ports.js';
@@ -53,6 +53,11 @@ export class CaddyOnly {
   /** `POST /load` of a serialised full config (see `serialize`); wall time in ms. */
   load(body: string): Promise<number> {
     return timedLoad(CADDY_ONLY_ADMIN_PORT, body);
+  }
+
+  /** `POST /config/<path>` with If-Match, as ingressd writes one server; wall time in ms. */
+  post(path: string, body: string): Promise<number> {
+    return timedConditionalPost(CADDY_ONLY_ADMIN_PORT, path, body);
   }
 
   rssMb(): number {

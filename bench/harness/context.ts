@@ -7,13 +7,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { JsonObject } from '../../src/model/json.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../../src/model/json.js';
+import { serverName } from '../../src/model/ownership.js';
 import { getConfig } from './admin-client.js';
 import type { Backends } from './backends.js';
 import { CaddyOnly, serialize } from './caddy-only.js';
 import type { Cleanup } from './cleanup.js';
 import { ConfigRenderer, flatten, renderSettingsFor, sameOwned } from './configs.js';
-import type { Target } from './http-client.js';
+import { waitUntilAnswered, type Target } from './http-client.js';
 import { caddyWrites, daemonPids, Ingressd, ingressdEnv, stopDaemons } from './ingressd.js';
 import type { LoadGenerator } from './load-generator.js';
 import { exactIngress, generateWorkload, workloadIngress, writeManifests, type ManifestFile, type Workload } from './manifests.js';
@@ -47,6 +48,8 @@ export interface Toggle {
 
 export interface ColdStart {
   readonly startupMs: number;
+  /** Spawn → the last workload host answering through ingressd's Caddy (before statuses are written). */
+  readonly servingMs: number;
   readonly rssMb: number;
   readonly peakRssMb: number;
   /** ingressd's live config (GET /config/) holds exactly what the benchmark renders for Caddy-only. */
@@ -68,6 +71,7 @@ export class SizeContext {
   #toggle: Toggle | undefined;
   #floor: Promise<Summary> | undefined;
   #noOp: Promise<Summary> | undefined;
+  #sameRequest: Promise<Summary> | undefined;
   /** Instance-move results by upstream mode, so scenario 9 can reuse scenario 5's dns-mode run. */
   readonly moves = new Map<'dns' | 'static', MoveResult>();
 
@@ -93,15 +97,24 @@ export class SizeContext {
     const renderer = new ConfigRenderer(renderSettingsFor(ingressdEnv(dataDir)), workload.files);
     const caddyOnly = await CaddyOnly.start(join(root, 'caddy-only'), shared.cleanup);
     shared.own.add(caddyOnly.pid);
-    const ingressd = await Ingressd.start({ dir: join(root, 'manifests'), env: ingressdEnv(dataDir), logFile: join(root, 'ingressd-0.log'), cleanup: shared.cleanup });
+    const spawned = performance.now();
+    const lastHost = workload.targets[workload.targets.length - 1]!;
+    const giveUp = new AbortController();
+    const serving = waitUntilAnswered(lastHost, 900_000, 20, giveUp.signal).then((at) => at - spawned, () => Number.NaN);
+    const ingressd = await Ingressd.start({ dir: join(root, 'manifests'), env: ingressdEnv(dataDir), logFile: join(root, 'ingressd-0.log'), cleanup: shared.cleanup }).catch((err: unknown) => {
+      giveUp.abort();
+      throw err;
+    });
+    setTimeout(() => giveUp.abort(), 10_000).unref(); // ready but not serving the last host: stop asking
     shared.own.add(ingressd.pid);
+    const servingMs = await serving;
     const daemons = await daemonPids(dataDir);
     shared.own.add(daemons.caddy);
     shared.own.add(daemons.dns);
     await sleep(500);
     const memory = ingressd.memory();
     const configMatches = sameOwned(await getConfig(INGRESSD_ADMIN_PORT), renderer.render());
-    const cold = { startupMs: ingressd.startupMs, rssMb: memory.rssMb, peakRssMb: memory.peakRssMb, configMatches };
+    const cold = { startupMs: ingressd.startupMs, servingMs, rssMb: memory.rssMb, peakRssMb: memory.peakRssMb, configMatches };
     return new SizeContext({ n, shared, workload, root, renderer, caddyOnly, ingressd, cold });
   }
 
@@ -180,6 +193,25 @@ export class SizeContext {
     return best!.value;
   }
 
+  /**
+   * Caddy's cost of the very request ingressd's apply sends for one change: `POST
+   * /config/apps/http/servers/<main server>` with If-Match (after an untimed GET), alternating the
+   * A and B server bodies. Measured once.
+   */
+  sameRequestFloor(): Promise<Summary> {
+    this.#sameRequest ??= this.quietly(async () => {
+      const toggle = this.toggle();
+      const path = `apps/http/servers/${serverName(MAIN_PORT)}`;
+      const server = (body: string): string => JSON.stringify(mainServerOf(JSON.parse(body) as JsonObject));
+      const bodies = [server(toggle.bodies[0]), server(toggle.bodies[1])] as const;
+      await this.caddyOnly.load(toggle.bodies[0]);
+      const times: number[] = [];
+      for (let r = 0; r < this.plan.floorReps; r++) times.push(await this.caddyOnly.post(path, bodies[(r + 1) % 2]!));
+      return summarize(times);
+    });
+    return this.#sameRequest;
+  }
+
   /** Caddy's cost of a no-op: POST /load of the body it already holds ("config is unchanged"). Measured once. */
   noOpFloor(): Promise<Summary> {
     this.#noOp ??= this.quietly(async () => {
@@ -211,4 +243,14 @@ export class SizeContext {
     await this.caddyOnly.stop();
     if (!keepFiles) await rm(this.root, { recursive: true, force: true });
   }
+}
+
+/** The `ingress-<MAIN_PORT>` server object of a config. */
+function mainServerOf(config: JsonObject): JsonValue {
+  const apps = config['apps'];
+  const http = isJsonObject(apps) ? apps['http'] : undefined;
+  const servers = isJsonObject(http) ? http['servers'] : undefined;
+  const server = isJsonObject(servers) ? servers[serverName(MAIN_PORT)] : undefined;
+  if (server === undefined) throw new Error(`config has no ${serverName(MAIN_PORT)} server`);
+  return server;
 }

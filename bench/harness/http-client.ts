@@ -43,9 +43,9 @@ export function isAnsweredBy(answer: Answer, target: Target): boolean {
 /**
  * Requests `target` every `everyMs` over one keep-alive connection until it answers 200 from its
  * backend; errors and other answers are retried. Resolves with `performance.now()` at the
- * matching response; rejects after `timeoutMs`.
+ * matching response; rejects after `timeoutMs` or when `signal` aborts.
  */
-export async function waitUntilAnswered(target: Target, timeoutMs = 20_000, everyMs = 5): Promise<number> {
+export async function waitUntilAnswered(target: Target, timeoutMs = 20_000, everyMs = 5, signal?: AbortSignal): Promise<number> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const deadline = performance.now() + timeoutMs;
   try {
@@ -57,6 +57,7 @@ export async function waitUntilAnswered(target: Target, timeoutMs = 20_000, ever
         // a reload closes keep-alive connections: try again on a new one
       }
       if (performance.now() > deadline) throw new Error(`${target.host}:${target.port} not answered by ${target.backend} within ${timeoutMs} ms`);
+      signal?.throwIfAborted();
       await sleep(everyMs);
     }
   } finally {

@@ -95,7 +95,7 @@ export class Ingressd {
     if (child.pid === undefined) throw new Error('could not start ingressd');
     const dataDir = options.env['DATA_DIR'] ?? '';
     const ingressd = new Ingressd(child, child.pid, dataDir, options.logFile, options.cleanup);
-    const deadline = started + (options.readyTimeoutMs ?? 120_000);
+    const deadline = started + (options.readyTimeoutMs ?? 900_000);
     for (;;) {
       const ready = ingressd.#lines.find((l) => l.message.startsWith('ready: the first sync'));
       if (ready !== undefined) {

@@ -31,7 +31,7 @@ export function planFor(quick: boolean): Plan {
         changeReps: 4,
         burstReps: 1,
         burstFiles: 1000,
-        restWindowMs: 4000,
+        restWindowMs: 3000,
         moveReps: 2,
         routingRequests: 1000,
         disruptionChanges: 20,
@@ -43,18 +43,18 @@ export function planFor(quick: boolean): Plan {
       }
     : {
         quick,
-        floorReps: 9,
-        changeReps: 10,
-        burstReps: 3,
+        floorReps: 7,
+        changeReps: 8,
+        burstReps: 2,
         burstFiles: 1000,
-        restWindowMs: 10_000,
+        restWindowMs: 8000,
         moveReps: 4,
         routingRequests: 2000,
         disruptionChanges: 100,
         loadWarmupMs: 1000,
         loadDurationMs: 5000,
         loadConnections: 32,
-        loadReps: 3,
+        loadReps: 2,
         dnsPauseMs: 2000,
       };
 }

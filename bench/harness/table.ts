@@ -2,7 +2,7 @@
 import type { Figure, Unit } from './figures.js';
 import type { Summary } from './stats.js';
 
-const HEADERS = ['scenario', 'N', 'figure', 'ingressd: median [min–max] (runs)', 'Caddy-only figure (same run)', 'ratio', 'target', 'met'] as const;
+const HEADERS = ['scenario', 'N', 'figure', 'ingressd: median [min–max] ×runs', 'Caddy-only figure (same run)', 'ratio', 'target', 'met', 'notes'] as const;
 
 /** The whole table as text, rows in the order given. */
 export function formatTable(figures: readonly Figure[]): string {
@@ -19,12 +19,13 @@ function rowOf(f: Figure): string[] {
   return [
     f.scenario,
     f.n.toLocaleString('en-US'),
-    f.note === undefined ? f.name : `${f.name} (${f.note})`,
+    f.name,
     formatSummary(f.value, f.unit),
     ref,
     f.ratio === undefined ? '—' : `${f.ratio.toFixed(2)}×`,
     f.target?.text ?? '—',
     met,
+    f.note ?? '',
   ];
 }
 

@@ -31,23 +31,23 @@ export const disruptionScenario: Scenario = {
     const changes = await underChanges(ctx, count);
     const restart = await acrossRestart(ctx);
     const raw = await underRawReloads(ctx, count);
-    const note = (r: LoadResult): string => `of ${r.requests.toLocaleString('en-US')}${errorsNote(r.errors)}`;
+    const note = (r: LoadResult): string => `4 loops on h3, of ${r.requests.toLocaleString('en-US')}${errorsNote(r.errors)}`;
     const rawRef = reference(`Caddy-only, ${count} raw reloads`, raw.traffic.failed);
     return figuresOf('8 disruption', ctx.n, [
       {
-        name: `failed requests during ${count} changes`,
+        name: `failed requests, ${count} changes`,
         unit: 'count',
         value: changes.traffic.failed,
         reference: rawRef,
         target: { text: '< Caddy-only (or 0)', pass: changes.traffic.failed < raw.traffic.failed || changes.traffic.failed === 0 },
         note: note(changes.traffic),
       },
-      { name: `Caddy reloads during ${count} changes`, unit: 'count', value: changes.writes, reference: reference('Caddy-only raw reloads', count) },
-      { name: '  change → answering, under traffic', unit: 'ms', value: summarize(changes.stepMs), reference: reference('Caddy-only load → answering', summarize(raw.stepMs)) },
-      { name: 'Caddy-only raw reloads: failed requests', unit: 'count', value: raw.traffic.failed, note: note(raw.traffic) },
-      { name: 'failed requests across an ingressd restart', unit: 'count', value: restart.traffic.failed, target: { text: '0', pass: restart.traffic.failed === 0 }, note: note(restart.traffic) },
-      { name: 'Caddy reloads across an ingressd restart', unit: 'count', value: restart.writes },
-      { name: '  restart: SIGTERM → first sync of the new process', unit: 'ms', value: summarize(restart.stepMs) },
+      { name: `Caddy reloads, ${count} changes`, unit: 'count', value: changes.writes, reference: reference('Caddy-only raw reloads', count) },
+      { name: '  change → answers, under traffic', unit: 'ms', value: summarize(changes.stepMs), reference: reference('Caddy-only load → answering', summarize(raw.stepMs)) },
+      { name: '  Caddy-only raw reloads: failed', unit: 'count', value: raw.traffic.failed, note: note(raw.traffic) },
+      { name: 'failed requests, ingressd restart', unit: 'count', value: restart.traffic.failed, target: { text: '0', pass: restart.traffic.failed === 0 }, note: note(restart.traffic) },
+      { name: 'Caddy reloads, ingressd restart', unit: 'count', value: restart.writes },
+      { name: '  restart: SIGTERM → first sync', unit: 'ms', value: summarize(restart.stepMs) },
     ]);
   },
 };

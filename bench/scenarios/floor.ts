@@ -15,15 +15,22 @@ export const floorScenario: Scenario = {
     const rendered = await ctx.floor();
     const flat = await ctx.quietly(() => ctx.timeLoads(toggle.flatBodies));
     const noOp = await ctx.noOpFloor();
+    const sameRequest = await ctx.sameRequestFloor();
     const config = ctx.rendered();
     const kib = (body: string): number => Buffer.byteLength(body) / 1024;
     return figuresOf('1 floor', ctx.n, [
-      { name: 'Caddy POST /load, layout ingressd renders (the floor)', unit: 'ms', value: rendered, reference: reference('flat host routes', flat) },
-      { name: 'Caddy POST /load of an identical body (no-op)', unit: 'ms', value: noOp, reference: reference('real change (floor)', rendered) },
+      { name: 'POST /load, layout ingressd renders (floor)', unit: 'ms', value: rendered, reference: reference('flat host routes', flat) },
+      {
+        name: "POST /config/…/servers/<main> + If-Match (ingressd's request)",
+        unit: 'ms',
+        value: sameRequest,
+        reference: reference('POST /load (floor)', rendered),
+      },
+      { name: 'POST /load, identical body (no-op)', unit: 'ms', value: noOp, reference: reference('real change (floor)', rendered) },
       { name: 'routes in the rendered config', unit: 'count', value: routeCount(config), reference: reference('flat', routeCount(flatten(config))) },
       { name: 'config body size', unit: 'KiB', value: kib(toggle.bodies[0]), reference: reference('flat', kib(toggle.flatBodies[0])) },
       {
-        name: "ingressd's live config equals the rendered floor config",
+        name: "ingressd's live config = floor config",
         unit: 'bool',
         value: ctx.cold.configMatches ? 1 : 0,
         target: { text: 'true', pass: ctx.cold.configMatches },

@@ -22,11 +22,12 @@ export const footprintScenario: Scenario = {
     const rssRef = reference('Caddy-only RSS, same routes', caddyRss);
     const { cold } = ctx;
     return figuresOf('7 footprint', ctx.n, [
-      { name: 'cold start → first sync (starts Caddy + DNS)', unit: 'ms', value: cold.startupMs, reference: floorRef, target: targetAt(ctx.n, 10_000, '≤ 5 s', cold.startupMs <= 5000) },
-      { name: 'warm restart → first sync (adopts Caddy + DNS)', unit: 'ms', value: warm.startupMs, reference: floorRef, target: targetAt(ctx.n, 10_000, '≤ 5 s', warm.startupMs <= 5000) },
-      { name: 'ingressd RSS after first sync (cold)', unit: 'MB', value: cold.rssMb, reference: rssRef, target: targetAt(ctx.n, 10_000, '≤ 250 MB', cold.rssMb <= 250) },
-      { name: 'ingressd peak RSS, VmHWM (cold)', unit: 'MB', value: cold.peakRssMb, reference: rssRef, target: targetAt(ctx.n, 10_000, '≤ 250 MB', cold.peakRssMb <= 250) },
-      { name: 'ingressd RSS after first sync (warm)', unit: 'MB', value: warmMemory.rssMb, reference: rssRef, target: targetAt(ctx.n, 10_000, '≤ 250 MB', warmMemory.rssMb <= 250) },
+      { name: 'cold start → first sync', unit: 'ms', value: cold.startupMs, reference: floorRef, target: targetAt(ctx.n, 10_000, '≤ 5 s', cold.startupMs <= 5000), note: 'starts Caddy + DNS' },
+      { name: '  cold start → last host answers', unit: 'ms', value: cold.servingMs, reference: floorRef, note: 'traffic served; status files still being written' },
+      { name: 'warm restart → first sync', unit: 'ms', value: warm.startupMs, reference: floorRef, target: targetAt(ctx.n, 10_000, '≤ 5 s', warm.startupMs <= 5000), note: 'adopts Caddy + DNS' },
+      { name: 'RSS after first sync (cold)', unit: 'MB', value: cold.rssMb, reference: rssRef, target: targetAt(ctx.n, 10_000, '≤ 250 MB', cold.rssMb <= 250) },
+      { name: 'peak RSS, VmHWM (cold)', unit: 'MB', value: cold.peakRssMb, reference: rssRef, target: targetAt(ctx.n, 10_000, '≤ 250 MB', cold.peakRssMb <= 250) },
+      { name: 'RSS after first sync (warm)', unit: 'MB', value: warmMemory.rssMb, reference: rssRef, target: targetAt(ctx.n, 10_000, '≤ 250 MB', warmMemory.rssMb <= 250) },
     ]);
   },
 };

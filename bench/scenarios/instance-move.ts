@@ -19,7 +19,7 @@ export const instanceMoveScenario: Scenario = {
     const writes = summarize(move.writes);
     return figuresOf('5 instance move', ctx.n, [
       {
-        name: 'address changed → traffic at the new address',
+        name: 'address changed → traffic moved',
         unit: 'ms',
         value: time,
         reference: reference('Caddy POST /load (floor)', floor),
@@ -27,10 +27,10 @@ export const instanceMoveScenario: Scenario = {
       },
       { name: 'Caddy writes per move', unit: 'count', value: writes, target: { text: '0', pass: writes.max === 0 } },
       {
-        name: 'failed requests on an untouched host (4 keep-alive loops)',
+        name: 'failed requests, untouched host',
         unit: 'count',
         value: move.failed,
-        note: `of ${move.requests.toLocaleString('en-US')}${errorsNote(move.errors)}`,
+        note: `4 keep-alive loops, of ${move.requests.toLocaleString('en-US')}${errorsNote(move.errors)}`,
       },
     ]);
   },

@@ -63,16 +63,12 @@ interface Holder {
  * name or id (case-insensitive).
  */
 export function evaluate(manifests: readonly Manifest[], acceptedSince: ReadonlyMap<string, number>, tls: TlsSettings): EvaluatedSet {
-  const localIssues = new Map<string, Issue[]>();
+  const localIssues = new Map<string, readonly Issue[]>();
   const candidates: Candidate[] = [];
   for (const manifest of manifests) {
-    const { resource } = manifest;
-    const issues = [...manifest.issues, ...(resource === undefined ? [] : validateResource(resource, tls))];
-    if (resource === undefined && issues.length === 0) {
-      issues.push(issue('invalid_request', '', 'the manifest could not be read into a resource'));
-    }
+    const issues = localIssuesOf(manifest, tls);
     localIssues.set(manifest.file, issues);
-    if (resource !== undefined && !issues.some(isBlockingIssue)) candidates.push({ file: manifest.file, resource });
+    if (manifest.resource !== undefined && !issues.some(isBlockingIssue)) candidates.push({ file: manifest.file, resource: manifest.resource });
   }
   candidates.sort(byPrecedence(acceptedSince));
 
@@ -104,7 +100,9 @@ export function evaluate(manifests: readonly Manifest[], acceptedSince: Readonly
   const acceptedFiles = new Set(accepted.map((c) => c.file));
   const byFile = new Map<string, Evaluation>();
   for (const manifest of manifests) {
-    const issues = [...(localIssues.get(manifest.file) ?? []), ...(crossIssues.get(manifest.file) ?? [])];
+    const local = localIssues.get(manifest.file) ?? [];
+    const cross = crossIssues.get(manifest.file);
+    const issues = cross === undefined ? local : [...local, ...cross];
     byFile.set(manifest.file, { manifest, accepted: acceptedFiles.has(manifest.file), issues });
   }
   return {
@@ -113,6 +111,38 @@ export function evaluate(manifests: readonly Manifest[], acceptedSince: Readonly
     instances: instances.sort(byName),
     fileById: new Map(accepted.map((c) => [c.resource.id, c.file])),
   };
+}
+
+/**
+ * A manifest's own issues depend only on the manifest and the TLS settings, and manifests are
+ * immutable (a changed file is a new object): remember them, so re-evaluating 10,000 manifests after
+ * one changed validates one.
+ */
+const localCache = new WeakMap<Manifest, { readonly tls: TlsSettings; readonly issues: readonly Issue[] }>();
+
+function localIssuesOf(manifest: Manifest, tls: TlsSettings): readonly Issue[] {
+  const cached = localCache.get(manifest);
+  if (cached !== undefined && cached.tls === tls) return cached.issues;
+  const { resource } = manifest;
+  const issues = [...manifest.issues, ...(resource === undefined ? [] : validateResource(resource, tls))];
+  if (resource === undefined && issues.length === 0) issues.push(issue('invalid_request', '', 'the manifest could not be read into a resource'));
+  localCache.set(manifest, { tls, issues });
+  return issues;
+}
+
+/** Each rule's hostname key and claims, remembered per (immutable) ingress. */
+interface RuleClaims {
+  readonly key: string;
+  readonly claims: readonly { readonly port: number; readonly redirect: boolean }[];
+}
+const claimsCache = new WeakMap<Ingress, { readonly httpPort: number; readonly rules: readonly RuleClaims[] }>();
+
+function claimsOf(ingress: Ingress, httpPort: number): readonly RuleClaims[] {
+  const cached = claimsCache.get(ingress);
+  if (cached !== undefined && cached.httpPort === httpPort) return cached.rules;
+  const rules = ingress.rules.map((rule) => ({ key: hostKey(rule.match.hostname), claims: ruleClaims(rule, httpPort) }));
+  claimsCache.set(ingress, { httpPort, rules });
+  return rules;
 }
 
 function compareText(a: string, b: string): number {
@@ -166,10 +196,11 @@ class Registry {
 
   #checkRules(ingress: Ingress): Issue[] {
     const issues: Issue[] = [];
+    const claims = claimsOf(ingress, this.#httpPort);
     ingress.rules.forEach((rule, i) => {
-      const key = hostKey(rule.match.hostname);
+      const { key } = claims[i]!;
       const shown = key === rule.match.hostname ? `"${key}"` : `"${rule.match.hostname}" (${key})`;
-      for (const claim of ruleClaims(rule, this.#httpPort)) {
+      for (const claim of claims[i]!.claims) {
         const held = this.#hosts.get(`${key}\u0000${claim.port}`);
         if (held !== undefined) {
           const mine = claim.redirect ? ', which this rule\'s redirect_http needs,' : '';
@@ -194,12 +225,13 @@ class Registry {
     this.#names.set(`${resource.kind}/${resource.name}`, holder);
     this.#ids.set(resource.id, { ...holder, kind: resource.kind });
     if (resource.kind !== 'Ingress') return;
-    for (const rule of resource.rules) {
-      const key = hostKey(rule.match.hostname);
-      for (const claim of ruleClaims(rule, this.#httpPort)) {
+    const claims = claimsOf(resource, this.#httpPort);
+    resource.rules.forEach((rule, i) => {
+      const { key } = claims[i]!;
+      for (const claim of claims[i]!.claims) {
         this.#hosts.set(`${key}\u0000${claim.port}`, { ...holder, redirect: claim.redirect });
         if (!this.#portModes.has(claim.port)) this.#portModes.set(claim.port, { ...holder, tls: rule.tls && !claim.redirect });
       }
-    }
+    });
   }
 }

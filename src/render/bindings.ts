@@ -15,18 +15,31 @@ export interface CollectedBindings {
  * Flattens every ingress rule into a Binding with its upstream resolved.
  * A pattern that does not parse (validation should have stopped it) is skipped with a warning.
  */
-export function collectBindings(ingresses: readonly Ingress[], lookup: InstanceLookup): CollectedBindings {
+export function collectBindings(ingresses: readonly Ingress[], lookup: InstanceLookup, lookupKey: string): CollectedBindings {
   const bindings: Binding[] = [];
   const warnings: RenderWarning[] = [];
   for (const ingress of ingresses) {
-    for (const rule of ingress.rules) {
-      const result = bindRule(ingress.id, rule, lookup);
+    for (const result of bindIngress(ingress, lookup, lookupKey)) {
       if (typeof result === 'string') warnings.push({ resourceId: ingress.id, message: result });
       else bindings.push(result);
     }
   }
   bindings.sort(compareBindings);
   return { bindings, warnings };
+}
+
+/**
+ * An ingress's bindings depend only on the (immutable) ingress and the instances: remember them
+ * per ingress and instance set, so rendering 10,000 ingresses after one changed binds one.
+ */
+const bindingCache = new WeakMap<Ingress, { readonly lookupKey: string; readonly results: readonly (Binding | string)[] }>();
+
+function bindIngress(ingress: Ingress, lookup: InstanceLookup, lookupKey: string): readonly (Binding | string)[] {
+  const cached = bindingCache.get(ingress);
+  if (cached !== undefined && cached.lookupKey === lookupKey) return cached.results;
+  const results = ingress.rules.map((rule) => bindRule(ingress.id, rule, lookup));
+  bindingCache.set(ingress, { lookupKey, results });
+  return results;
 }
 
 function bindRule(ingressId: string, rule: Rule, lookup: InstanceLookup): Binding | string {

@@ -5,6 +5,13 @@ import { compareStrings } from './order.js';
 /** Finds the Instance a rule's target names, or undefined when none is declared. */
 export type InstanceLookup = (target: string) => Instance | undefined;
 
+/** A key that changes whenever the answers of a lookup over these instances could change. */
+export function instancesKey(instances: readonly Instance[]): string {
+  let key = '';
+  for (const i of instances) key += `${i.id}\u0000${i.name}\u0000${i.address}\u0001`;
+  return hashOf(key);
+}
+
 /**
  * Looks targets up by instance name first, then by instance id, both case-insensitively
  * (the same rule validation uses for `instance_not_found`).

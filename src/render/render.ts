@@ -3,7 +3,7 @@ import type { JsonObject } from '../model/json.js';
 import { serverName } from '../model/ownership.js';
 import type { RenderSettings } from '../model/settings.js';
 import { collectBindings } from './bindings.js';
-import { createInstanceLookup } from './instances.js';
+import { createInstanceLookup, instancesKey } from './instances.js';
 import type { Owned } from './model.js';
 import { compareStrings } from './order.js';
 import { listenPorts, renderServer } from './servers.js';
@@ -27,7 +27,7 @@ import { bindingWarnings, normalizeWarnings } from './warnings.js';
  */
 export function render(input: RenderInput, settings: RenderSettings): RenderResult {
   const lookup = createInstanceLookup(input.instances);
-  const { bindings, warnings } = collectBindings(input.ingresses, lookup);
+  const { bindings, warnings } = collectBindings(input.ingresses, lookup, instancesKey(input.instances));
   const pieces: Owned[] = [];
   const servers: JsonObject = {};
   for (const port of listenPorts(bindings, settings)) {
