@@ -76,8 +76,10 @@ async function runSize(n: number, scenarios: readonly Scenario[], shared: Shared
   const runs: ScenarioRun[] = [];
   results.contexts.push({ n, cold: ctx.cold, setupSeconds: (performance.now() - setupStarted) / 1000, runs });
   let failed = false;
+  let lastShare = 1;
   for (const scenario of scenarios) {
-    const quiet = await shared.monitor.waitForQuiet();
+    // Sample the machine again only when others were busy during the previous scenario.
+    const quiet = lastShare < 0.1 ? { waitedS: 0, share: lastShare } : await shared.monitor.waitForQuiet();
     const before = shared.monitor.snapshot();
     const started = performance.now();
     try {
@@ -92,6 +94,7 @@ async function runSize(n: number, scenarios: readonly Scenario[], shared: Shared
     }
     const run = { scenario: `${scenario.id} ${scenario.name}`, seconds: (performance.now() - started) / 1000, waitedForQuietS: quiet.waitedS, othersCpuShare: MachineMonitor.foreignShare(before, shared.monitor.snapshot()) };
     runs.push(run);
+    lastShare = run.othersCpuShare;
     progress(`  (${run.scenario}: ${run.seconds.toFixed(1)} s; others used ${(run.othersCpuShare * 100).toFixed(0)}% of the machine; waited ${run.waitedForQuietS.toFixed(0)} s for quiet)`);
   }
   await ctx.dispose(args.keep || failed);

@@ -165,9 +165,14 @@ describe('createCertificateProbe', () => {
     maxSilentAtOnce = 0;
     const probe = createCertificateProbe({ listenAddress: '127.0.0.1', timeoutMs: 150, concurrency: 2 });
     const targets = ['a.test', 'b.test', 'c.test', 'd.test', 'e.test'].map((hostname) => ({ hostname, port: SILENT_PORT }));
+    const started = Date.now();
     const result = await probe(targets);
     expect(result.size).toBe(5);
-    expect(maxSilentAtOnce).toBe(2);
+    // Five silent servers, two at a time, each timing out after 150 ms: at least three rounds.
+    // (The server's own count of open sockets can briefly exceed 2: a destroyed client socket
+    // closes on the server side a little later.)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3 * 150 - 10);
+    expect(maxSilentAtOnce).toBeLessThanOrEqual(3);
     expect(await probe([])).toEqual(new Map());
   });
 });
