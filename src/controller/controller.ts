@@ -142,7 +142,7 @@ export class Controller {
       publishInstances: async (instances) => {
         await writeRegistry(registryPath, zone, instances.map((i) => ({ name: i.name, id: i.id, address: i.address })));
       },
-      saveAppliedConfig: (config: JsonObject) => writeFileAtomic(join(options.dataDir, 'caddy', 'config.json'), stableStringify(config), 0o600),
+      saveAppliedConfig: (config: JsonObject) => writeFileAtomic(join(options.dataDir, 'caddy', 'config.json'), stableStringify(config), { mode: 0o600 }),
       ...(this.#deps.hooks?.probeCertificates === undefined ? {} : { probeCertificates: this.#deps.hooks.probeCertificates }),
       now: () => this.#clock.now(),
       logger,

@@ -15,6 +15,7 @@ import type { CertificateStatus, ProgramState, ResourceStatus } from './status-t
 import type { StatusWriter } from './status-writer.js';
 
 export const NOT_ACCEPTED: ProgramState = { status: 'False', reason: 'NotAccepted', message: 'Not applied: the manifest is not accepted (see the Accepted condition).' };
+const WRITE_CONCURRENCY = 16;
 const PENDING: ProgramState = { status: 'Unknown', reason: 'Pending', message: 'Waiting for the first reconcile with Caddy.' };
 
 export class StatusSync {
@@ -63,7 +64,7 @@ export class StatusSync {
     const instances = indexInstances(evaluated.instances);
     const instancesKey = hashOf(stableStringify(evaluated.instances));
     const now = new Date(nowMs).toISOString();
-    let written = 0;
+    const changed: [string, ResourceStatus, string][] = [];
     for (const [file, evaluation] of evaluated.byFile) {
       if (!this.#isKnown(file)) continue;
       const resource = evaluation.manifest.resource;
@@ -81,11 +82,22 @@ export class StatusSync {
         now,
       });
       this.#statuses.set(file, status);
-      this.#keys.set(file, key);
-      if (await this.#writer.write(file, status)) written++;
-      // The manifest may have been deleted while this status was being written: do not leave it behind.
-      if (!this.#isKnown(file)) await this.forget(file);
+      changed.push([file, status, key]);
     }
+    // A burst of a thousand new manifests means a thousand status files: write them side by side.
+    let written = 0;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < changed.length) {
+        const [file, status, key] = changed[next++]!;
+        if (await this.#writer.write(file, status)) written++;
+        // Remembered only once on disk: a failed write is tried again by the next reconcile.
+        this.#keys.set(file, key);
+        // The manifest may have been deleted while this status was being written: do not leave it behind.
+        if (!this.#isKnown(file)) await this.forget(file);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, changed.length) }, worker));
     return written;
   }
 

@@ -40,7 +40,7 @@ export function createStatusWriter(manifestDir: string): StatusWriter {
     async write(file, status) {
       const text = stableStringify(status);
       if (written.get(file) === text) return false;
-      await writeFileAtomic(pathOf(file), text);
+      await writeFileAtomic(pathOf(file), text, { durable: false });
       written.set(file, text);
       return true;
     },

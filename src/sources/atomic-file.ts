@@ -1,13 +1,25 @@
 /**
- * Atomic file writes: a temporary dotfile in the same directory, fsync, then rename over the
- * target, so readers (users, the watcher, the DNS process) never see a half-written file.
- * The temporary name starts with a dot and ends in `.tmp`, which the manifest watcher ignores.
+ * Atomic file writes: a temporary dotfile in the same directory, then rename over the target, so
+ * readers (users, the watcher, the DNS process) never see a half-written file. The temporary name
+ * starts with a dot and ends in `.tmp`, which the manifest watcher ignores.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-export async function writeFileAtomic(path: string, content: string, mode = 0o644): Promise<void> {
+export interface AtomicWriteOptions {
+  /** @default 0o644 */
+  readonly mode?: number;
+  /**
+   * fsync before the rename, so the new content survives a power cut. Costs milliseconds per file:
+   * worth it for files that are the only copy (manifests, Caddy's last config), not for status
+   * files that the next reconcile rewrites anyway. @default true
+   */
+  readonly durable?: boolean;
+}
+
+export async function writeFileAtomic(path: string, content: string, options: AtomicWriteOptions = {}): Promise<void> {
+  const mode = options.mode ?? 0o644;
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -16,7 +28,7 @@ export async function writeFileAtomic(path: string, content: string, mode = 0o64
     await handle.writeFile(content);
     // The mode given to open() is filtered by the umask; chmod makes it exact (0600 for secrets).
     await handle.chmod(mode);
-    await handle.sync();
+    if (options.durable ?? true) await handle.sync();
   } finally {
     await handle.close();
   }

@@ -10,7 +10,7 @@ import { isManifestPath } from './manifest-files.js';
 
 export interface WatcherOptions {
   readonly dir: string;
-  /** Quiet time before a written file is read, so half-written files are not parsed. @default 50 */
+  /** Quiet time before a written file is read, so half-written files are not parsed. @default 30 */
   readonly settleMs?: number;
   readonly onPath: (file: string) => void;
   /** A directory vanished or the watcher failed: the caller should rescan. */
@@ -24,7 +24,7 @@ export interface ManifestWatcher {
 
 /** Starts watching; resolves once the watcher is ready (its own initial scan is skipped). */
 export async function watchManifests(options: WatcherOptions): Promise<ManifestWatcher> {
-  const settleMs = options.settleMs ?? 50;
+  const settleMs = options.settleMs ?? 30;
   const toRel = (path: string): string => relative(options.dir, path).split(sep).join('/');
   const watcher: FSWatcher = watch(options.dir, {
     ignoreInitial: true,
