@@ -39,29 +39,32 @@ export function ownedOf(config: JsonObject | null): OwnedConfig {
  */
 export function mergeOwned(live: JsonObject | null, desired: JsonObject): JsonObject {
   const want = ownedOf(desired);
-  const out = structuredClone(live ?? {}) as JsonObject;
-  const apps = ensureObject(out, 'apps');
-  const http = ensureObject(apps, 'http');
+  // Copies only the objects on the paths it changes (a deep clone of a 10,000-host config costs
+  // more than the rest of the merge); everything else is shared with `live`, which is not modified.
+  const out: JsonObject = { ...(live ?? {}) };
+  const apps = copyObject(out, 'apps');
+  const http = copyObject(apps, 'http');
   for (const key of ['http_port', 'https_port'] as const) {
     if (want[key] === undefined) delete http[key];
     else http[key] = want[key];
   }
-  const servers = ensureObject(http, 'servers');
+  const servers = copyObject(http, 'servers');
   for (const name of Object.keys(servers)) if (isOwnedServerName(name)) delete servers[name];
   Object.assign(servers, want.servers);
 
   const foreignPolicies = arrayAt(out, ['apps', 'tls', 'automation', 'policies']).filter((p) => !(isJsonObject(p) && isOwnedId(p['@id'])));
   const policies = [...want.tls_policies, ...foreignPolicies];
   if (policies.length > 0) {
-    const automation = ensureObject(ensureObject(apps, 'tls'), 'automation');
+    const automation = copyObject(copyObject(apps, 'tls'), 'automation');
     automation['policies'] = policies;
   } else if (isJsonObject(apps['tls'])) {
-    const automation = apps['tls']['automation'];
-    if (isJsonObject(automation)) {
+    const tls = copyObject(apps, 'tls');
+    if (isJsonObject(tls['automation'])) {
+      const automation = copyObject(tls, 'automation');
       delete automation['policies'];
-      if (Object.keys(automation).length === 0) delete apps['tls']['automation'];
+      if (Object.keys(automation).length === 0) delete tls['automation'];
     }
-    if (Object.keys(apps['tls']).length === 0) delete apps['tls'];
+    if (Object.keys(tls).length === 0) delete apps['tls'];
   }
   return out;
 }
@@ -81,10 +84,10 @@ function arrayAt(value: JsonValue | null, path: readonly string[]): JsonValue[] 
   return Array.isArray(arr) ? arr : [];
 }
 
-function ensureObject(parent: JsonObject, key: string): JsonObject {
+/** Replaces `parent[key]` with a shallow copy of itself (or a new object) and returns the copy. */
+function copyObject(parent: JsonObject, key: string): JsonObject {
   const cur = parent[key];
-  if (isJsonObject(cur)) return cur;
-  const fresh: JsonObject = {};
-  parent[key] = fresh;
-  return fresh;
+  const copy: JsonObject = isJsonObject(cur) ? { ...cur } : {};
+  parent[key] = copy;
+  return copy;
 }
