@@ -23,7 +23,11 @@ export function jsonSyntaxIssue(body: string, message: string): Issue {
     : lineColumn(body, position ? Number(position[1]) : endOfInput ? body.trimEnd().length : scanErrorOffset(body));
   const reason = endOfInput
     ? 'the file ends before the JSON is complete (a closing }, ] or " is missing)'
-    : message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');
+    : message
+        .replace(/ in JSON at position \d+.*$/s, '')
+        // V8 quotes the text around the error (`…, ..."x": [,]\n}" is not valid JSON`): drop it, it may span lines.
+        .replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '')
+        .replace(/\s+/g, ' ');
   return issue(
     'invalid_request',
     '',
