@@ -10,6 +10,7 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseBenchArgs, USAGE, type BenchArgs } from './harness/args.js';
 import { startBackends } from './harness/backends.js';
+import { snapshotBuild, type BuildSnapshot } from './harness/build-snapshot.js';
 import { Cleanup } from './harness/cleanup.js';
 import { SizeContext, type ColdStart, type Shared } from './harness/context.js';
 import type { Figure } from './harness/figures.js';
@@ -141,19 +142,23 @@ async function main(argv: readonly string[]): Promise<number> {
   const plan = planFor(args.quick);
   const sizes = args.sizes ?? (args.quick ? [100, 1000] : [100, 1000, 10_000]);
   const startedAt = new Date();
-  const out = resolve(args.out ?? join('bench-results', `bench-${startedAt.toISOString().replace(/:/g, '-').replace(/\..*$/, '')}.json`));
+  const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\..*$/, '');
+  const out = resolve(args.out ?? join('bench-results', `bench-${stamp}.json`));
   const cleanup = new Cleanup();
   cleanup.installSignalHandlers();
   const results: Results = { figures: [], failures: [], contexts: [] };
   const began = performance.now();
+  let build: BuildSnapshot | undefined;
   try {
+    build = await snapshotBuild(stamp, cleanup);
+    progress(`measuring ingressd at ${build.commit}${build.srcChanges > 0 ? ` + ${build.srcChanges} uncommitted src files` : ''} (built ${build.builtAt}), frozen in ${build.cli}`);
     const own = new OwnProcesses();
     const monitor = new MachineMonitor(() => own.list());
     const backends = await startBackends(cleanup);
     own.add(backends.pid);
     const load = LoadGenerator.start(cleanup);
     own.add(load.pid);
-    for (const n of sizes) await runSize(n, scenarios, { cleanup, backends, load, plan, own, monitor }, args, results);
+    for (const n of sizes) await runSize(n, scenarios, { cli: build.cli, cleanup, backends, load, plan, own, monitor }, args, results);
     await load.stop();
     await backends.stop();
   } catch (err) {
@@ -171,6 +176,7 @@ async function main(argv: readonly string[]): Promise<number> {
     sizes,
     scenarios: scenarios.map((s) => `${s.id} ${s.name}`),
     machine: { cpus: cpus().length, node: process.version, caddy: caddyVersion() },
+    build: build === undefined ? null : { commit: build.commit, uncommittedSrcFiles: build.srcChanges, builtAt: build.builtAt },
     plan,
     contexts: results.contexts,
     figures: results.figures,
@@ -182,6 +188,7 @@ async function main(argv: readonly string[]): Promise<number> {
   process.stdout.write(`\n${formatTable(results.figures)}\n\n${formatRuns(results)}\n\n`);
   process.stdout.write(`targets missed: ${missed.length === 0 ? 'none' : `\n  - ${missed.join('\n  - ')}`}\n`);
   if (results.failures.length > 0) process.stdout.write(`scenarios that failed:\n  - ${results.failures.map((f) => `N=${f.n} ${f.scenario}: ${f.error}`).join('\n  - ')}\n`);
+  if (build !== undefined) process.stdout.write(`measured build: ${build.commit}${build.srcChanges > 0 ? ` + ${build.srcChanges} uncommitted src files` : ''}, built ${build.builtAt}\n`);
   process.stdout.write(`total ${durationS.toFixed(0)} s; figures written to ${out}\n`);
   return results.failures.length > 0 ? 1 : 0;
 }

@@ -25,6 +25,8 @@ import { INGRESSD_ADMIN_PORT, MAIN_PORT } from './ports.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface Shared {
+  /** The frozen ingressd build every `ingressd run` executes. */
+  readonly cli: string;
   readonly cleanup: Cleanup;
   readonly backends: Backends;
   readonly load: LoadGenerator;
@@ -101,7 +103,7 @@ export class SizeContext {
     const lastHost = workload.targets[workload.targets.length - 1]!;
     const giveUp = new AbortController();
     const serving = waitUntilAnswered(lastHost, 900_000, 20, giveUp.signal).then((at) => at - spawned, () => Number.NaN);
-    const ingressd = await Ingressd.start({ dir: join(root, 'manifests'), env: ingressdEnv(dataDir), logFile: join(root, 'ingressd-0.log'), cleanup: shared.cleanup }).catch((err: unknown) => {
+    const ingressd = await Ingressd.start({ cli: shared.cli, dir: join(root, 'manifests'), env: ingressdEnv(dataDir), logFile: join(root, 'ingressd-0.log'), cleanup: shared.cleanup }).catch((err: unknown) => {
       giveUp.abort();
       throw err;
     });
@@ -137,6 +139,7 @@ export class SizeContext {
     this.#restarts++;
     this.shared.own.delete(this.#ingressd.pid);
     this.#ingressd = await Ingressd.start({
+      cli: this.shared.cli,
       dir: this.manifestDir,
       env: ingressdEnv(this.dataDir, overrides),
       logFile: join(this.root, `ingressd-${this.#restarts}.log`),

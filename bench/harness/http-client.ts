@@ -40,6 +40,11 @@ export function isAnsweredBy(answer: Answer, target: Target): boolean {
   return answer.status === 200 && answer.backend === target.backend;
 }
 
+/** `waitUntilAnswered`, resolving with undefined instead of rejecting when `timeoutMs` passes. */
+export function answeredWithin(target: Target, timeoutMs: number): Promise<number | undefined> {
+  return waitUntilAnswered(target, timeoutMs).catch(() => undefined);
+}
+
 /**
  * Requests `target` every `everyMs` over one keep-alive connection until it answers 200 from its
  * backend; errors and other answers are retried. Resolves with `performance.now()` at the
@@ -67,9 +72,10 @@ export async function waitUntilAnswered(target: Target, timeoutMs = 20_000, ever
 
 /**
  * Requests every pending target (`concurrency` at a time) until each has answered from its
- * backend once. Resolves with `performance.now()` when the last one did; rejects after `timeoutMs`.
+ * backend once, or `timeoutMs` passed. Resolves with `performance.now()` at the end and how many
+ * targets never answered.
  */
-export async function waitUntilAllAnswered(targets: readonly Target[], timeoutMs: number, concurrency = 8, pauseMs = 20): Promise<number> {
+export async function waitUntilAllAnswered(targets: readonly Target[], timeoutMs: number, concurrency = 8, pauseMs = 20): Promise<{ readonly at: number; readonly pending: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const pending = new Set(targets);
   const deadline = performance.now() + timeoutMs;
@@ -83,8 +89,7 @@ export async function waitUntilAllAnswered(targets: readonly Target[], timeoutMs
         }
       };
       await Promise.all(Array.from({ length: concurrency }, worker));
-      if (pending.size === 0) return performance.now();
-      if (performance.now() > deadline) throw new Error(`${pending.size} of ${targets.length} hosts still not answering after ${timeoutMs} ms`);
+      if (pending.size === 0 || performance.now() > deadline) return { at: performance.now(), pending: pending.size };
       await sleep(pauseMs);
     }
   } finally {

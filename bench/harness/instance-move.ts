@@ -4,13 +4,13 @@
  * count what the move costs other traffic. Shared by scenarios 5 and 9.
  */
 import type { SizeContext } from './context.js';
-import { waitUntilAnswered } from './http-client.js';
+import { answeredWithin } from './http-client.js';
 import { singleGroup } from './load-protocol.js';
 import { addressOf, instanceManifest, writeManifest } from './manifests.js';
 import { BACKEND_ADDRESSES } from './ports.js';
 
 export interface MoveResult {
-  /** Manifest written → first answer from the new address, per move. */
+  /** Manifest written → first answer from the new address, per move (NaN: not within 30 s). */
   readonly timesMs: readonly number[];
   /** Caddy writes per move. */
   readonly writes: readonly number[];
@@ -35,8 +35,8 @@ export async function measureInstanceMove(ctx: SizeContext, reps: number): Promi
       const mark = ctx.ingressd.mark();
       const started = performance.now();
       await writeManifest(ctx.manifestDir, instanceManifest(0, address));
-      const answered = await waitUntilAnswered({ ...probe, backend: address }, 30_000);
-      timesMs.push(answered - started);
+      const answered = await answeredWithin({ ...probe, backend: address }, 30_000);
+      timesMs.push(answered === undefined ? Number.NaN : answered - started);
       await ctx.ingressd.waitForSet(mark, ctx.n);
       await ctx.ingressd.waitQuiet(300);
       writes.push((await ctx.writes()) - before);

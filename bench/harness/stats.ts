@@ -8,10 +8,10 @@ export interface Summary {
   readonly runs: number;
 }
 
-/** Median, min and max of `values`; NaN everywhere for an empty list. */
+/** Median, min and max of the finite `values` (NaN marks a run that produced no value); NaN everywhere when none. */
 export function summarize(values: readonly number[]): Summary {
-  if (values.length === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN, runs: 0 };
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN, runs: 0 };
   return { median: percentileOfSorted(sorted, 50), min: sorted[0]!, max: sorted[sorted.length - 1]!, runs: sorted.length };
 }
 

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SizeContext } from '../harness/context.js';
 import { figuresOf, reference } from '../harness/figures.js';
-import { waitUntilAnswered, type Target } from '../harness/http-client.js';
+import { answeredWithin, waitUntilAnswered, type Target } from '../harness/http-client.js';
 import { singleGroup, type LoadResult } from '../harness/load-protocol.js';
 import { extraIngresses, removeManifests, writeManifest } from '../harness/manifests.js';
 import { CADDY_ONLY_PORT_OFFSET } from '../harness/ports.js';
@@ -21,7 +21,11 @@ interface Disturbed {
   readonly traffic: LoadResult;
   readonly writes: number;
   readonly stepMs: readonly number[];
+  /** Changes that did not answer within the wait (NaN in stepMs). */
+  readonly lost: number;
 }
+
+const STEP_TIMEOUT_MS = 30_000;
 
 export const disruptionScenario: Scenario = {
   id: 8,
@@ -41,6 +45,13 @@ export const disruptionScenario: Scenario = {
         reference: rawRef,
         target: { text: '< Caddy-only (or 0)', pass: changes.traffic.failed < raw.traffic.failed || changes.traffic.failed === 0 },
         note: note(changes.traffic),
+      },
+      {
+        name: `  changes never answering (${STEP_TIMEOUT_MS / 1000} s)`,
+        unit: 'count',
+        value: changes.lost,
+        target: { text: '0', pass: changes.lost === 0 },
+        note: 'file events ingressd never acted on',
       },
       { name: `Caddy reloads, ${count} changes`, unit: 'count', value: changes.writes, reference: reference('Caddy-only raw reloads', count) },
       { name: '  change → answers, under traffic', unit: 'ms', value: summarize(changes.stepMs), reference: reference('Caddy-only load → answering', summarize(raw.stepMs)) },
@@ -73,7 +84,8 @@ async function underChanges(ctx: SizeContext, count: number): Promise<Disturbed>
     for (let j = 0; j < count; j++) {
       const started = performance.now();
       await writeManifest(ctx.manifestDir, extra.manifests[j]!);
-      stepMs.push((await waitUntilAnswered(extra.targets[j]!)) - started);
+      const answered = await answeredWithin(extra.targets[j]!, STEP_TIMEOUT_MS);
+      stepMs.push(answered === undefined ? Number.NaN : answered - started);
     }
   } catch (err) {
     await loops.stop();
@@ -81,10 +93,11 @@ async function underChanges(ctx: SizeContext, count: number): Promise<Disturbed>
     throw err;
   }
   const traffic = await loops.stop();
-  await ctx.ingressd.waitForSet(mark, ctx.n + count);
+  const lost = stepMs.filter((ms) => Number.isNaN(ms)).length;
+  await ctx.ingressd.waitForSet(mark, ctx.n + count, lost === 0 ? 60_000 : 5000);
   const writes = (await ctx.writes()) - before;
   await settle();
-  return { traffic, writes, stepMs };
+  return { traffic, writes, stepMs, lost };
 }
 
 async function acrossRestart(ctx: SizeContext): Promise<Disturbed> {
@@ -96,7 +109,7 @@ async function acrossRestart(ctx: SizeContext): Promise<Disturbed> {
   const restartMs = performance.now() - started;
   await sleep(1000);
   const traffic = await loops.stop();
-  return { traffic, writes: (await ctx.writes()) - before, stepMs: [restartMs] };
+  return { traffic, writes: (await ctx.writes()) - before, stepMs: [restartMs], lost: 0 };
 }
 
 async function underRawReloads(ctx: SizeContext, count: number): Promise<Disturbed> {
@@ -116,5 +129,5 @@ async function underRawReloads(ctx: SizeContext, count: number): Promise<Disturb
     await loops.stop();
     throw err;
   }
-  return { traffic: await loops.stop(), writes: count, stepMs };
+  return { traffic: await loops.stop(), writes: count, stepMs, lost: 0 };
 }

@@ -34,6 +34,7 @@ import type { CertificateTarget } from '../reconciler/reconciler.js';
 import type { CertificateStatus } from '../reconciler/status-types.js';
 
 export const CADDY_KEY = 'caddy';
+const CADDY_DEFER_MAX_MS = 1000;
 const FILE_PREFIX = 'file:';
 
 export interface ControllerHooks {
@@ -72,6 +73,9 @@ export class Controller {
   #restartFailures = 0;
   #nextRestartAtMs = 0;
   #lastSyncAt: number | undefined;
+  /** Workers reading a manifest right now, and when the Caddy reconcile first waited for them. */
+  #parsing = 0;
+  #caddyDeferredSince: number | undefined;
 
   constructor(options: Options, deps: ControllerDeps) {
     this.#options = options;
@@ -215,9 +219,17 @@ export class Controller {
       const key = await this.#queue.get();
       if (key === undefined) return;
       try {
-        if (key === CADDY_KEY) await this.#syncCaddy();
-        else if (await this.reconciler.syncFile(key.slice(FILE_PREFIX.length))) this.#debounce.schedule();
-        else this.#queue.forget(key);
+        if (key === CADDY_KEY) {
+          if (!this.#deferCaddy()) await this.#syncCaddy();
+        } else {
+          this.#parsing++;
+          try {
+            if (await this.reconciler.syncFile(key.slice(FILE_PREFIX.length))) this.#debounce.schedule();
+          } finally {
+            this.#parsing--;
+          }
+          this.#queue.forget(key);
+        }
       } catch (err) {
         this.#deps.logger.warn('reconcile failed; retrying with backoff', { key, error: err instanceof Error ? err.message : String(err) });
         this.#queue.addRateLimited(key);
@@ -228,7 +240,22 @@ export class Controller {
     }
   }
 
+  /**
+   * While manifests are still being read (a burst of files), the Caddy reconcile waits for them, a
+   * little at a time and at most CADDY_DEFER_MAX_MS in all, so the burst becomes one write.
+   * Level-triggered, so waiting is only ever a matter of fewer writes, never of correctness.
+   */
+  #deferCaddy(): boolean {
+    if (this.#queue.len() === 0 && this.#parsing === 0) return false;
+    const now = this.#clock.now();
+    this.#caddyDeferredSince ??= now;
+    if (now - this.#caddyDeferredSince >= CADDY_DEFER_MAX_MS) return false;
+    this.#queue.addAfter(CADDY_KEY, 10);
+    return true;
+  }
+
   async #syncCaddy(): Promise<void> {
+    this.#caddyDeferredSince = undefined;
     const result = await this.reconciler.syncCaddy();
     this.#queue.forget(CADDY_KEY);
     this.#ready = true;
