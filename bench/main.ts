@@ -10,6 +10,7 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseBenchArgs, USAGE, type BenchArgs } from './harness/args.js';
 import { startBackends } from './harness/backends.js';
+import { ensurePortsFree } from './harness/ports-free.js';
 import { snapshotBuild, type BuildSnapshot } from './harness/build-snapshot.js';
 import { Cleanup } from './harness/cleanup.js';
 import { SizeContext, type ColdStart, type Shared } from './harness/context.js';
@@ -71,6 +72,7 @@ function selectScenarios(only: readonly string[]): Scenario[] {
 
 async function runSize(n: number, scenarios: readonly Scenario[], shared: Shared, args: BenchArgs, results: Results): Promise<void> {
   await shared.monitor.waitForQuiet();
+  await ensurePortsFree(false);
   const setupStarted = performance.now();
   progress(`N=${n.toLocaleString('en-US')}: generating manifests, starting Caddy-only and ingressd (cold)...`);
   const ctx = await SizeContext.create(n, shared);
@@ -154,6 +156,7 @@ async function main(argv: readonly string[]): Promise<number> {
     progress(`measuring ingressd at ${build.commit}${build.srcChanges > 0 ? ` + ${build.srcChanges} uncommitted src files` : ''} (built ${build.builtAt}), frozen in ${build.cli}`);
     const own = new OwnProcesses();
     const monitor = new MachineMonitor(() => own.list());
+    await ensurePortsFree(true);
     const backends = await startBackends(cleanup);
     own.add(backends.pid);
     const load = LoadGenerator.start(cleanup);

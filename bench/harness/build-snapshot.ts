@@ -1,8 +1,9 @@
 /**
- * The ingressd build the benchmark measures, frozen at start: other sessions rebuild `dist/`
- * while a run is in progress, and every ingressd restart would otherwise pick up a different
- * build. `dist/src` is copied under `bench-results/` (inside the project, so `node_modules` and
- * `schemas/` still resolve from the copy) and removed at the end.
+ * The ingressd build the benchmark measures, frozen at start: other sessions rebuild `dist/` and
+ * reinstall `node_modules` while a run is in progress, and every ingressd restart would otherwise
+ * load whatever is there at that moment. The snapshot under `bench-results/.build-<stamp>/` holds
+ * copies of `dist/src`, `schemas/` and `package.json`, and `node_modules` as hard links (cheap;
+ * a reinstall replaces files, so the linked ones stay intact). Removed at the end.
  */
 import { execFileSync } from 'node:child_process';
 import { cp, rm, stat } from 'node:fs/promises';
@@ -33,9 +34,13 @@ function git(args: readonly string[]): string {
 
 export async function snapshotBuild(stamp: string, cleanup: Cleanup): Promise<BuildSnapshot> {
   const source = join(ROOT, 'dist', 'src');
-  const target = join(ROOT, 'bench-results', `.build-${stamp}`, 'dist', 'src');
-  cleanup.add(`build snapshot ${target}`, () => rm(join(ROOT, 'bench-results', `.build-${stamp}`), { recursive: true, force: true }));
+  const base = join(ROOT, 'bench-results', `.build-${stamp}`);
+  const target = join(base, 'dist', 'src');
+  cleanup.add(`build snapshot ${base}`, () => rm(base, { recursive: true, force: true }));
   await cp(source, target, { recursive: true });
+  await cp(join(ROOT, 'schemas'), join(base, 'schemas'), { recursive: true });
+  await cp(join(ROOT, 'package.json'), join(base, 'package.json'));
+  execFileSync('cp', ['-al', join(ROOT, 'node_modules'), join(base, 'node_modules')]);
   const built = await stat(join(source, 'controller', 'cli.js'));
   return {
     cli: join(target, 'controller', 'cli.js'),

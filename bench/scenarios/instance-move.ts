@@ -23,7 +23,8 @@ export const instanceMoveScenario: Scenario = {
         unit: 'ms',
         value: time,
         reference: reference('Caddy POST /load (floor)', floor),
-        target: { text: '≤ 2 s', pass: time.median <= 2000 },
+        target: { text: '≤ 2 s', pass: time.runs === move.timesMs.length && time.median <= 2000 },
+        note: time.runs === move.timesMs.length ? undefined : `${move.timesMs.length - time.runs} moves not seen within 30 s`,
       },
       { name: 'Caddy writes per move', unit: 'count', value: writes, target: { text: '0', pass: writes.max === 0 } },
       {

@@ -11,7 +11,7 @@
  *
  * Callers guarantee `syncCaddy` never overlaps itself (the work queue's per-key rule).
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stableStringify } from '../model/canonical.js';
 import { isIngressdError } from '../model/errors.js';
@@ -111,7 +111,9 @@ export class Reconciler {
   async syncFile(file: string): Promise<boolean> {
     let text: string;
     try {
-      text = await readFile(join(this.#options.manifestDir, file), 'utf8');
+      // Synchronous: a manifest is a small local file, and 10,000 of them read through the thread
+      // pool take seconds at start-up where reading them in place takes a fraction of one.
+      text = readFileSync(join(this.#options.manifestDir, file), 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'EISDIR') throw err;
@@ -238,8 +240,21 @@ export class Reconciler {
       instances: evaluated.instances.length,
       rejected: [...evaluated.byFile.values()].filter((e) => !e.accepted).length,
     });
+    // One line per cause, not per ingress: a busy port can take thousands of ingresses out.
+    const causes = new Map<string, string[]>();
     for (const [id, state] of outcome.excluded) {
-      if (!preExcluded.has(id)) logger.warn('Caddy rejected an ingress; it is left out', { file: evaluated.fileById.get(id), reason: state.reason, message: state.message });
+      if (preExcluded.has(id)) continue;
+      const key = `${state.reason}\u0000${state.message}`;
+      causes.set(key, [...(causes.get(key) ?? []), evaluated.fileById.get(id) ?? id]);
+    }
+    for (const [key, files] of causes) {
+      const [reason, detail] = key.split('\u0000');
+      logger.warn('Caddy cannot serve these ingresses; they are left out, everything else is applied', {
+        reason,
+        detail,
+        count: files.length,
+        files: files.sort().slice(0, 10),
+      });
     }
     return result;
   }

@@ -15,7 +15,7 @@ import type { CertificateStatus, ProgramState, ResourceStatus } from './status-t
 import type { StatusWriter } from './status-writer.js';
 
 export const NOT_ACCEPTED: ProgramState = { status: 'False', reason: 'NotAccepted', message: 'Not applied: the manifest is not accepted (see the Accepted condition).' };
-const WRITE_CONCURRENCY = 16;
+const YIELD_EVERY = 100;
 const PENDING: ProgramState = { status: 'Unknown', reason: 'Pending', message: 'Waiting for the first reconcile with Caddy.' };
 
 export class StatusSync {
@@ -84,20 +84,17 @@ export class StatusSync {
       this.#statuses.set(file, status);
       changed.push([file, status, key]);
     }
-    // A burst of a thousand new manifests means a thousand status files: write them side by side.
     let written = 0;
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < changed.length) {
-        const [file, status, key] = changed[next++]!;
-        if (await this.#writer.write(file, status)) written++;
-        // Remembered only once on disk: a failed write is tried again by the next reconcile.
-        this.#keys.set(file, key);
-        // The manifest may have been deleted while this status was being written: do not leave it behind.
-        if (!this.#isKnown(file)) await this.forget(file);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, changed.length) }, worker));
+    for (const [index, [file, status, key]] of changed.entries()) {
+      // Writes are synchronous (see status-writer.ts): let other work run between batches.
+      if (index > 0 && index % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!this.#isKnown(file)) continue;
+      if (await this.#writer.write(file, status)) written++;
+      // Remembered only once on disk: a failed write is tried again by the next reconcile.
+      this.#keys.set(file, key);
+      // The manifest may have been deleted while this status was being written: do not leave it behind.
+      if (!this.#isKnown(file)) await this.forget(file);
+    }
     return written;
   }
 

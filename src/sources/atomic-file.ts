@@ -4,6 +4,7 @@
  * starts with a dot and ends in `.tmp`, which the manifest watcher ignores.
  */
 import { randomBytes } from 'node:crypto';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -36,6 +37,22 @@ export async function writeFileAtomic(path: string, content: string, options: At
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * The same, synchronously and without fsync, for many small files in a row (status files): a
+ * write costs tens of microseconds instead of several thread-pool round trips. The directory must
+ * exist.
+ */
+export function writeFileAtomicSync(path: string, content: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  writeFileSync(tmp, content);
+  try {
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
     throw err;
   }
 }

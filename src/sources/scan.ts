@@ -2,7 +2,8 @@
  * Lists the manifest files under a directory (recursively), with what is needed to notice a
  * change without reading them: size, mtime and inode. Paths are relative, with `/` separators.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { isManifestPath } from './manifest-files.js';
 
@@ -33,16 +34,11 @@ export async function scanManifests(dir: string): Promise<Map<string, FileStamp>
         if (isManifestPath(rel)) files.push(rel);
       }
     }
-    await Promise.all(
-      files.map(async (rel) => {
-        try {
-          const s = await stat(join(dir, rel));
-          if (s.isFile()) out.set(rel, { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino });
-        } catch {
-          // Removed between readdir and stat: it is simply not there.
-        }
-      }),
-    );
+    // stat() in place: 10,000 thread-pool round trips cost far more than the calls themselves.
+    for (const rel of files) {
+      const s = statSync(join(dir, rel), { throwIfNoEntry: false });
+      if (s?.isFile()) out.set(rel, { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino });
+    }
     for (const sub of subdirs) await walk(sub);
   };
   await walk(dir);
