@@ -12,7 +12,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import PQueue from 'p-queue';
-import { isIngressdError } from '../model/errors.js';
 import type { JsonObject } from '../model/json.js';
 import type { Logger } from '../model/logger.js';
 import { stableStringify } from '../model/canonical.js';
@@ -25,6 +24,7 @@ import { writeFileAtomic } from '../sources/atomic-file.js';
 import { scanManifests, sameStamp, type FileStamp } from '../sources/scan.js';
 import { watchManifests, type ManifestWatcher } from '../sources/watcher.js';
 import { ensureCaddy, type CaddyDaemon } from './caddy-daemon.js';
+import { CaddySupervisor } from './caddy-supervisor.js';
 import { systemClock, type Clock } from './clock.js';
 import { Debouncer } from './debounce.js';
 import { withDnsPort, type Options } from './options.js';
@@ -67,11 +67,7 @@ export class Controller {
   #timers: ReturnType<typeof setInterval>[] = [];
   #workers: Promise<void>[] = [];
   #ready = false;
-  #caddyReachable = true;
-  #restartingCaddy = false;
-  /** Consecutive failed Caddy restarts, and when the next one may be tried (exponential, 1 s to 60 s). */
-  #restartFailures = 0;
-  #nextRestartAtMs = 0;
+  #supervisor: CaddySupervisor | undefined;
   #lastSyncAt: number | undefined;
   /** Workers reading a manifest right now, and when the Caddy reconcile first waited for them. */
   #parsing = 0;
@@ -102,7 +98,7 @@ export class Controller {
     return this.#ready;
   }
   get caddyReachable(): boolean {
-    return this.#caddyReachable;
+    return this.#supervisor?.reachable ?? true;
   }
   get lastSyncAt(): number | undefined {
     return this.#lastSyncAt;
@@ -169,7 +165,18 @@ export class Controller {
     for (let i = 0; i < 4; i++) this.#workers.push(this.#work());
     this.#queue.add(CADDY_KEY);
     this.#timers.push(setInterval(() => void this.resync(), options.resyncIntervalMs));
-    this.#timers.push(setInterval(() => void this.#superviseCaddy(), 1000));
+    this.#supervisor = new CaddySupervisor({
+      client: this.#client,
+      caddy: this.#caddy,
+      clock: this.#clock,
+      logger,
+      dns: () => this.#dns,
+      restartDns: () => this.#restartDns(),
+      onUnreachable: () => this.reconciler.markCaddyUnavailable('no answer from the admin API'),
+      onBack: () => this.#queue.add(CADDY_KEY),
+    });
+    const supervisor = this.#supervisor;
+    this.#timers.push(setInterval(() => void supervisor.check(), 1000));
     for (const t of this.#timers) t.unref();
   }
 
@@ -259,48 +266,10 @@ export class Controller {
     const result = await this.reconciler.syncCaddy();
     this.#queue.forget(CADDY_KEY);
     this.#ready = true;
-    this.#caddyReachable = true;
+    this.#supervisor?.markReachable();
     this.#lastSyncAt = this.#clock.now();
     if (result.certificatesPending) this.#queue.addAfter(CADDY_KEY, 2000);
     this.#deps.hooks?.onCaddySync?.(result);
-  }
-
-  /** Notices a Caddy that stopped answering: restarts it when it is ours, re-applies when it is back. */
-  async #superviseCaddy(): Promise<void> {
-    const client = this.#client;
-    const caddy = this.#caddy;
-    if (client === undefined || caddy === undefined || this.#restartingCaddy) return;
-    if (this.#dns !== undefined && !this.#dns.isAlive()) await this.#restartDns();
-    if (await client.ping(1000)) {
-      if (!this.#caddyReachable) {
-        this.#deps.logger.info('Caddy is reachable again; re-applying');
-        this.#caddyReachable = true;
-        this.#queue.add(CADDY_KEY);
-      }
-      return;
-    }
-    if (this.#caddyReachable) {
-      this.#caddyReachable = false;
-      this.#deps.logger.warn('Caddy admin API is unreachable', { admin: client.adminUrl, managed: caddy.managed });
-      await this.reconciler.markCaddyUnavailable('no answer from the admin API').catch(() => undefined);
-    }
-    if (caddy.managed && !caddy.isProcessAlive() && this.#clock.now() >= this.#nextRestartAtMs) {
-      this.#restartingCaddy = true;
-      try {
-        this.#deps.logger.warn('the Caddy started by ingressd exited; restarting it', { attempt: this.#restartFailures + 1 });
-        await caddy.restart();
-        this.#restartFailures = 0;
-        this.#caddyReachable = true;
-        this.#queue.add(CADDY_KEY);
-      } catch (err) {
-        this.#restartFailures++;
-        const delayMs = Math.min(1000 * 2 ** this.#restartFailures, 60_000);
-        this.#nextRestartAtMs = this.#clock.now() + delayMs;
-        this.#deps.logger.error('could not restart Caddy; trying again later', { error: isIngressdError(err) ? err.message : String(err), retryInMs: delayMs });
-      } finally {
-        this.#restartingCaddy = false;
-      }
-    }
   }
 
   async #restartDns(): Promise<void> {
