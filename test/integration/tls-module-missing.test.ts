@@ -112,7 +112,7 @@ describe('dns-01 without the DNS provider module in Caddy', () => {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.status.json'));
     expect(files.sort()).toEqual(['app.status.json', 'plain.status.json', 'secure.status.json']);
     for (const file of files) expect(await readFile(join(dir, file), 'utf8')).not.toContain(TOKEN);
-    expect(ingressd.output()).toContain('Caddy rejected an ingress');
+    expect(ingressd.output()).toContain('Caddy cannot serve these ingresses');
     expect(ingressd.output()).not.toContain(TOKEN);
     // Caddy's own error for the missing module names the module, not the provider's settings.
     expect(await readFile(join(dataDir, 'caddy', 'caddy.log'), 'utf8')).toContain('unknown module: dns.providers.cloudflare');
