@@ -52,7 +52,7 @@ interface ScenarioRun {
 interface Results {
   readonly figures: Figure[];
   readonly failures: Failure[];
-  readonly contexts: { n: number; cold: ColdStart; setupSeconds: number; runs: ScenarioRun[] }[];
+  readonly contexts: { n: number; cold: ColdStart; setupSeconds: number; runs: ScenarioRun[]; contaminated: SizeContext['contaminated'] }[];
 }
 
 
@@ -77,7 +77,7 @@ async function runSize(n: number, scenarios: readonly Scenario[], shared: Shared
   progress(`N=${n.toLocaleString('en-US')}: generating manifests, starting Caddy-only and ingressd (cold)...`);
   const ctx = await SizeContext.create(n, shared);
   const runs: ScenarioRun[] = [];
-  results.contexts.push({ n, cold: ctx.cold, setupSeconds: (performance.now() - setupStarted) / 1000, runs });
+  results.contexts.push({ n, cold: ctx.cold, setupSeconds: (performance.now() - setupStarted) / 1000, runs, contaminated: ctx.contaminated });
   let failed = false;
   let lastShare = 1;
   for (const scenario of scenarios) {
@@ -189,6 +189,8 @@ async function main(argv: readonly string[]): Promise<number> {
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`\n${formatTable(results.figures)}\n\n${formatRuns(results)}\n\n`);
+  const contaminated = results.contexts.flatMap((c) => c.contaminated.map((m) => `N=${c.n}: ${m.label} (others used ${(m.othersCpuShare * 100).toFixed(0)}% of the machine)`));
+  if (contaminated.length > 0) process.stdout.write(`disturbed on every attempt (read these figures with care):\n  - ${contaminated.join('\n  - ')}\n`);
   process.stdout.write(`targets missed: ${missed.length === 0 ? 'none' : `\n  - ${missed.join('\n  - ')}`}\n`);
   if (results.failures.length > 0) process.stdout.write(`scenarios that failed:\n  - ${results.failures.map((f) => `N=${f.n} ${f.scenario}: ${f.error}`).join('\n  - ')}\n`);
   if (build !== undefined) process.stdout.write(`measured build: ${build.commit}${build.srcChanges > 0 ? ` + ${build.srcChanges} uncommitted src files` : ''}, built ${build.builtAt}\n`);

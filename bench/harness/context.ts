@@ -76,6 +76,8 @@ export class SizeContext {
   #sameRequest: Promise<Summary> | undefined;
   /** Instance-move results by upstream mode, so scenario 9 can reuse scenario 5's dns-mode run. */
   readonly moves = new Map<'dns' | 'static', MoveResult>();
+  /** Measurements that other processes disturbed (> 15% of the machine) on every attempt. */
+  readonly contaminated: { readonly label: string; readonly othersCpuShare: number }[] = [];
 
   private constructor(init: { n: number; shared: Shared; workload: Workload; root: string; renderer: ConfigRenderer; caddyOnly: CaddyOnly; ingressd: Ingressd; cold: ColdStart }) {
     this.n = init.n;
@@ -173,7 +175,7 @@ export class SizeContext {
 
   /** Caddy's floor at this N: POST /load of the config ingressd renders, each load a real change. Measured once. */
   floor(): Promise<Summary> {
-    this.#floor ??= this.quietly(() => this.timeLoads(this.toggle().bodies));
+    this.#floor ??= this.quietly('floor loads', () => this.timeLoads(this.toggle().bodies));
     return this.#floor;
   }
 
@@ -182,7 +184,7 @@ export class SizeContext {
    * meanwhile, waits for a quiet machine and takes it again (at most `retries` times), keeping the
    * run the others disturbed least.
    */
-  async quietly<T>(measure: () => Promise<T>, retries = 2): Promise<T> {
+  async quietly<T>(label: string, measure: () => Promise<T>, retries = 2): Promise<T> {
     const { monitor } = this.shared;
     let best: { value: T; share: number } | undefined;
     for (let attempt = 0; attempt <= retries; attempt++) {
@@ -193,6 +195,7 @@ export class SizeContext {
       if (best === undefined || share < best.share) best = { value, share };
       if (share <= MAX_OTHERS_SHARE) break;
     }
+    if (best!.share > MAX_OTHERS_SHARE) this.contaminated.push({ label, othersCpuShare: best!.share });
     return best!.value;
   }
 
@@ -202,7 +205,7 @@ export class SizeContext {
    * A and B server bodies. Measured once.
    */
   sameRequestFloor(): Promise<Summary> {
-    this.#sameRequest ??= this.quietly(async () => {
+    this.#sameRequest ??= this.quietly("ingressd's write request on Caddy-only", async () => {
       const toggle = this.toggle();
       const path = `apps/http/servers/${serverName(MAIN_PORT)}`;
       const server = (body: string): string => JSON.stringify(mainServerOf(JSON.parse(body) as JsonObject));
@@ -217,7 +220,7 @@ export class SizeContext {
 
   /** Caddy's cost of a no-op: POST /load of the body it already holds ("config is unchanged"). Measured once. */
   noOpFloor(): Promise<Summary> {
-    this.#noOp ??= this.quietly(async () => {
+    this.#noOp ??= this.quietly('no-op loads', async () => {
       const body = this.toggle().bodies[0];
       await this.caddyOnly.load(body);
       const times: number[] = [];

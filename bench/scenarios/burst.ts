@@ -83,7 +83,7 @@ async function finalFloor(ctx: SizeContext, burst: readonly ManifestFile[]): Pro
   const a = serialize(ctx.renderer.put([toggle.manifests[1]]).render());
   const b = serialize(ctx.renderer.put([toggle.manifests[0]]).render());
   ctx.renderer.remove(burst);
-  return ctx.quietly(() => ctx.timeLoads([b, a]));
+  return ctx.quietly('floor loads at N+burst', () => ctx.timeLoads([b, a]));
 }
 
 /** Waits until the host answers 404 again (its manifest was removed and Caddy reloaded). */

@@ -13,7 +13,7 @@ export const floorScenario: Scenario = {
   async run(ctx) {
     const toggle = ctx.toggle();
     const rendered = await ctx.floor();
-    const flat = await ctx.quietly(() => ctx.timeLoads(toggle.flatBodies));
+    const flat = await ctx.quietly('flat loads', () => ctx.timeLoads(toggle.flatBodies));
     const noOp = await ctx.noOpFloor();
     const sameRequest = await ctx.sameRequestFloor();
     const config = ctx.rendered();

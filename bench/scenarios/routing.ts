@@ -1,7 +1,8 @@
 /**
  * 6. Routing: sequential keep-alive requests through ingressd's Caddy to the first host, the last
  * exact host and the host of the last route (a pattern), p50 and p99, beside the same hosts on
- * the Caddy-only instance loaded with the same routes as flat host routes.
+ * the Caddy-only instance loaded with the same routes as flat host routes. Hosts are measured in
+ * interleaved rounds.
  */
 import { getConfig } from '../harness/admin-client.js';
 import type { SizeContext } from '../harness/context.js';
@@ -18,21 +19,34 @@ interface Latency {
   readonly p99: number;
 }
 
+type ByHost = Readonly<Record<'first' | 'lastExact' | 'lastRoute', Latency>>;
+
+const ROUNDS = 8;
+
+/**
+ * `requests` sequential keep-alive requests per host, in ROUNDS interleaved rounds (first,
+ * lastExact, lastRoute, first, ...) so drift over time (GC, a cold cache) hits every host alike.
+ */
+async function interleaved(targets: readonly [Target, Target, Target], requests: number): Promise<ByHost> {
+  const samples: [number[], number[], number[]] = [[], [], []];
+  for (const t of targets) await sequentialLatencies(t, 100); // warm-up
+  const perRound = Math.ceil(requests / ROUNDS);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let i = 0; i < targets.length; i++) samples[i]!.push(...(await sequentialLatencies(targets[i]!, perRound)));
+  }
+  const latency = (xs: number[]): Latency => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) });
+  return { first: latency(samples[0]), lastExact: latency(samples[1]), lastRoute: latency(samples[2]) };
+}
+
 export const routingScenario: Scenario = {
   id: 6,
   name: 'routing',
   async run(ctx) {
     const hosts = await routingHosts(ctx);
-    const measure = (t: Target): Promise<Latency> =>
-      ctx.quietly(async () => {
-        await sequentialLatencies(t, 100); // warm-up
-        const samples = await sequentialLatencies(t, ctx.plan.routingRequests);
-        return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
-      });
-    const ours = { first: await measure(hosts.first), lastExact: await measure(hosts.lastExact), lastRoute: await measure(hosts.lastRoute) };
+    const ours = await ctx.quietly('routing through ingressd\'s Caddy', () => interleaved([hosts.first, hosts.lastExact, hosts.lastRoute], ctx.plan.routingRequests));
     await ctx.caddyOnly.load(ctx.toggle().flatBodies[0]);
     const shift = (t: Target): Target => ({ ...t, port: t.port + CADDY_ONLY_PORT_OFFSET });
-    const flat = { first: await measure(shift(hosts.first)), lastExact: await measure(shift(hosts.lastExact)), lastRoute: await measure(shift(hosts.lastRoute)) };
+    const flat = await ctx.quietly('routing through Caddy-only, flat', () => interleaved([shift(hosts.first), shift(hosts.lastExact), shift(hosts.lastRoute)], ctx.plan.routingRequests));
     const rows = (label: string, key: 'first' | 'lastExact' | 'lastRoute', isLast: boolean, host: string): FigureInput[] => [
       {
         name: `${label} p50`,

@@ -15,7 +15,7 @@ import type { Target } from '../harness/http-client.js';
 import { daemonPids, ingressdEnv } from '../harness/ingressd.js';
 import { measureInstanceMove, type MoveResult } from '../harness/instance-move.js';
 import { singleGroup, type LoadReport, type LoadResult } from '../harness/load-protocol.js';
-import { CADDY_ONLY_PORT_OFFSET } from '../harness/ports.js';
+import { CADDY_ONLY_PORT_OFFSET, MAIN_PORT } from '../harness/ports.js';
 import { summarize, type Summary } from '../harness/stats.js';
 import { errorsNote } from './instance-move.js';
 import type { Scenario } from './types.js';
@@ -77,7 +77,7 @@ async function throughput(ctx: SizeContext, portOffset: number): Promise<Through
   const { backends, load } = ctx.shared;
   const targets = ctx.workload.targets.map((t): Target => ({ ...t, port: t.port + portOffset }));
   const run = (spread: 'first' | 'uniform'): Promise<Measured> =>
-    ctx.quietly(async () => {
+    ctx.quietly(`throughput ${spread} on :${MAIN_PORT + portOffset}`, async () => {
       const running = await load.begin(singleGroup(targets, plan.loadConnections, spread, { warmupMs: plan.loadWarmupMs, durationMs: plan.loadDurationMs }));
       const before = await backends.acceptedConnections(); // after the warm-up
       const result = await running.stop();

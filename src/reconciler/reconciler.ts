@@ -25,6 +25,7 @@ import { parseManifest } from '../sources/parse.js';
 import { applyDesired } from './apply.js';
 import type { CaddyClient } from './caddy-client.js';
 import { evaluate, type EvaluatedSet } from './evaluate.js';
+import { portsOf } from './ingress-ports.js';
 import { Isolations } from './isolations.js';
 import { isListenFree } from './port-probe.js';
 import { NOT_ACCEPTED, programmedState, StatusSync } from './status-sync.js';
@@ -80,6 +81,9 @@ export class Reconciler {
   /** Renders of the current evaluation, by the set of ingresses left out. */
   #renders = new Map<string, JsonObject>();
   #savedConfig = '';
+  /** Evaluations made so far, and what the statuses were last built from (see `syncCaddy`). */
+  #evaluations = 0;
+  #statusEpoch = '';
   #certificates: ReadonlyMap<string, CertificateStatus> = new Map();
 
   constructor(options: ReconcilerOptions) {
@@ -149,6 +153,7 @@ export class Reconciler {
       else if (!this.#acceptedSince.has(file)) this.#acceptedSince.set(file, now);
     }
     this.#evaluated = evaluated;
+    this.#evaluations++;
     this.#renders = new Map();
     try {
       await this.#options.publishInstances(evaluated.instances);
@@ -202,19 +207,29 @@ export class Reconciler {
     for (const ingress of evaluated.ingresses) {
       if (!outcome.excluded.has(ingress.id)) this.#knownGood.set(ingress.id, generationOf(ingress.id));
     }
-    this.#program.clear();
-    for (const [file, evaluation] of evaluated.byFile) {
-      const id = evaluation.manifest.resource?.id ?? '';
-      this.#program.set(file, !evaluation.accepted ? NOT_ACCEPTED : (outcome.excluded.get(id) ?? programmedState(evaluation.manifest, settings)));
-    }
-    const savedText = stableStringify(outcome.applied);
-    if (savedText !== this.#savedConfig) {
-      await this.#options.saveAppliedConfig(outcome.applied);
-      this.#savedConfig = savedText;
+    // Saved when Caddy changed (or nothing was saved yet): at rest, the file already holds it.
+    if (outcome.writes > 0 || this.#savedConfig === '') {
+      const savedText = stableStringify(outcome.applied);
+      if (savedText !== this.#savedConfig) {
+        await this.#options.saveAppliedConfig(outcome.applied);
+        this.#savedConfig = savedText;
+      }
     }
     const certificatesPending = await this.#probeCertificates(evaluated.ingresses, outcome.excluded);
     const statusStarted = performance.now();
-    const statusWrites = await this.#statuses.write(evaluated, this.#program, this.#certificates, now);
+    // Statuses depend on the evaluation, what was left out and the certificates: when none of these
+    // changed (a resync at rest), there is nothing to rebuild for 10,000 files.
+    const epoch = `${this.#evaluations}|${[...outcome.excluded].map(([id, st]) => `${id}:${st.reason}:${st.message}`).sort().join(',')}|${stableStringify([...this.#certificates])}`;
+    let statusWrites = 0;
+    if (epoch !== this.#statusEpoch) {
+      this.#program.clear();
+      for (const [file, evaluation] of evaluated.byFile) {
+        const id = evaluation.manifest.resource?.id ?? '';
+        this.#program.set(file, !evaluation.accepted ? NOT_ACCEPTED : (outcome.excluded.get(id) ?? programmedState(evaluation.manifest, settings)));
+      }
+      statusWrites = await this.#statuses.write(evaluated, this.#program, this.#certificates, now);
+      this.#statusEpoch = epoch;
+    }
     const durationMs = performance.now() - started;
     const round = (ms: number): number => Math.round(ms * 10) / 10;
     const result: CaddySyncResult = {
@@ -267,6 +282,7 @@ export class Reconciler {
     for (const [file, evaluation] of evaluated.byFile) {
       if (evaluation.accepted && evaluation.manifest.resource?.kind === 'Ingress') this.#program.set(file, state);
     }
+    this.#statusEpoch = ''; // the next successful reconcile rebuilds every status
     await this.#statuses.write(evaluated, this.#program, this.#certificates, this.#options.now());
   }
 
@@ -281,20 +297,4 @@ export class Reconciler {
     this.#certificates = targets.size === 0 ? new Map() : await probe([...targets.values()]);
     return [...this.#certificates.values()].some((c) => !c.served);
   }
-}
-
-/**
- * Every port an ingress makes Caddy listen on: its rules' ports, the HTTP port its redirects
- * occupy, and the port its certificates' ACME challenge is answered on.
- */
-export function portsOf(ingress: Ingress, settings: RenderSettings): Set<number> {
-  const ports = new Set<number>();
-  const challenge = settings.tls.acme?.challenge;
-  for (const rule of ingress.rules) {
-    ports.add(rule.match.port);
-    if (rule.tls && rule.redirect_http) ports.add(settings.tls.httpPort);
-    if (rule.tls && challenge === 'http-01') ports.add(settings.httpPort);
-    if (rule.tls && challenge === 'tls-alpn-01') ports.add(settings.httpsPort);
-  }
-  return ports;
 }
