@@ -29,8 +29,8 @@ export interface ApplyInput {
   readonly ingressesOnPort: (port: number) => readonly string[];
   /** Ingress ids with TLS rules. */
   readonly tlsIngressIds: readonly string[];
-  /** Ingresses Caddy serves already with their current spec: never suspects when bisecting. */
-  readonly knownGood: ReadonlySet<string>;
+  /** Ingresses Caddy serves already with their current spec: never suspects when bisecting (asked only then). */
+  readonly knownGood: () => ReadonlySet<string>;
   /** Ingresses already known to break Caddy (left out without trying them again). */
   readonly preExcluded: ReadonlyMap<string, ProgramState>;
   /** Whether a listen address Caddy does not hold yet is free; absent → Caddy is asked directly. */
@@ -172,7 +172,8 @@ async function bisect(
   failure: IngressdError,
 ): Promise<{ writes: number; applied: JsonObject }> {
   const included = input.ingressIds.filter((id) => !excluded.has(id));
-  const good = new Set(included.filter((id) => input.knownGood.has(id)));
+  const knownGood = input.knownGood();
+  const good = new Set(included.filter((id) => knownGood.has(id)));
   let writes = 0;
   let applied: JsonObject | undefined;
   const trial = async (set: readonly string[]): Promise<IngressdError | undefined> => {

@@ -26,10 +26,10 @@ export class Isolations {
    * The ingresses to leave out now, with why. Forgets isolations of ingresses that are gone or
    * whose manifest changed.
    */
-  current(liveIds: ReadonlySet<string>, generationOf: (id: string) => string, nowMs: number): Map<string, ProgramState> {
+  current(isLive: (id: string) => boolean, generationOf: (id: string) => string, nowMs: number): Map<string, ProgramState> {
     const out = new Map<string, ProgramState>();
     for (const [id, isolation] of this.#byId) {
-      if (!liveIds.has(id) || generationOf(id) !== isolation.generation) this.#byId.delete(id);
+      if (!isLive(id) || generationOf(id) !== isolation.generation) this.#byId.delete(id);
       else if (nowMs < isolation.retryAtMs) out.set(id, isolation.state);
     }
     return out;

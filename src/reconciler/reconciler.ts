@@ -83,6 +83,8 @@ export class Reconciler {
   #savedConfig = '';
   /** Evaluations made so far, and what the statuses were last built from (see `syncCaddy`). */
   #evaluations = 0;
+  #ingressIds: readonly string[] = [];
+  #tlsIngressIds: readonly string[] = [];
   #statusEpoch = '';
   #certificates: ReadonlyMap<string, CertificateStatus> = new Map();
 
@@ -154,6 +156,8 @@ export class Reconciler {
     }
     this.#evaluated = evaluated;
     this.#evaluations++;
+    this.#ingressIds = evaluated.ingresses.map((i) => i.id);
+    this.#tlsIngressIds = evaluated.ingresses.filter((i) => i.rules.some((r) => r.tls)).map((i) => i.id);
     this.#renders = new Map();
     try {
       await this.#options.publishInstances(evaluated.instances);
@@ -184,16 +188,16 @@ export class Reconciler {
     const evaluateMs = performance.now() - started;
 
     const generationOf = (id: string): string => this.#manifests.get(evaluated.fileById.get(id) ?? '')?.generation ?? '';
-    const preExcluded = this.#isolations.current(new Set(evaluated.ingresses.map((i) => i.id)), generationOf, now);
+    const preExcluded = this.#isolations.current((id) => evaluated.fileById.has(id), generationOf, now);
     let outcome;
     try {
       outcome = await applyDesired({
         client: this.#options.caddy,
         renderWithout: (excluded) => this.#render(evaluated, excluded),
-        ingressIds: evaluated.ingresses.map((i) => i.id),
+        ingressIds: this.#ingressIds,
         ingressesOnPort: (port) => evaluated.ingresses.filter((i) => portsOf(i, settings).has(port)).map((i) => i.id),
-        tlsIngressIds: evaluated.ingresses.filter((i) => i.rules.some((r) => r.tls)).map((i) => i.id),
-        knownGood: new Set([...this.#knownGood].filter(([id, gen]) => generationOf(id) === gen).map(([id]) => id)),
+        tlsIngressIds: this.#tlsIngressIds,
+        knownGood: () => new Set([...this.#knownGood].filter(([id, gen]) => generationOf(id) === gen).map(([id]) => id)),
         preExcluded,
         isListenFree,
         ...(signal === undefined ? {} : { signal }),
@@ -203,10 +207,6 @@ export class Reconciler {
       throw err;
     }
     this.#isolations.record(outcome.excluded, generationOf, now);
-    this.#knownGood.clear();
-    for (const ingress of evaluated.ingresses) {
-      if (!outcome.excluded.has(ingress.id)) this.#knownGood.set(ingress.id, generationOf(ingress.id));
-    }
     // Saved when Caddy changed (or nothing was saved yet): at rest, the file already holds it.
     if (outcome.writes > 0 || this.#savedConfig === '') {
       const savedText = stableStringify(outcome.applied);
@@ -222,6 +222,10 @@ export class Reconciler {
     const epoch = `${this.#evaluations}|${[...outcome.excluded].map(([id, st]) => `${id}:${st.reason}:${st.message}`).sort().join(',')}|${stableStringify([...this.#certificates])}`;
     let statusWrites = 0;
     if (epoch !== this.#statusEpoch) {
+      this.#knownGood.clear();
+      for (const ingress of evaluated.ingresses) {
+        if (!outcome.excluded.has(ingress.id)) this.#knownGood.set(ingress.id, generationOf(ingress.id));
+      }
       this.#program.clear();
       for (const [file, evaluation] of evaluated.byFile) {
         const id = evaluation.manifest.resource?.id ?? '';

@@ -1,10 +1,10 @@
 /**
- * Lists the manifest files under a directory (recursively), with what is needed to notice a
- * change without reading them: size, mtime and inode. Paths are relative, with `/` separators.
+ * Lists the manifest files under a directory (recursively). Paths are relative, with `/`
+ * separators. With `stamps`, each file also gets what is needed to notice a change without reading
+ * it (size, mtime, inode); that costs a stat() per file, so callers ask for it only now and then.
  */
 import { statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
 import { isManifestPath } from './manifest-files.js';
 
 export interface FileStamp {
@@ -13,35 +13,35 @@ export interface FileStamp {
   readonly ino: number;
 }
 
-export async function scanManifests(dir: string): Promise<Map<string, FileStamp>> {
-  const out = new Map<string, FileStamp>();
-  const walk = async (current: string): Promise<void> => {
+/** Every manifest under `dir`, with its stamp when `stamps` is true (undefined otherwise). */
+export async function scanManifests(dir: string, stamps = true): Promise<Map<string, FileStamp | undefined>> {
+  const out = new Map<string, FileStamp | undefined>();
+  const root = dir.endsWith('/') ? dir : `${dir}/`;
+  const walk = async (rel: string): Promise<void> => {
     let entries;
     try {
-      entries = await readdir(current, { withFileTypes: true });
+      entries = await readdir(root + rel, { withFileTypes: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
     const subdirs: string[] = [];
-    const files: string[] = [];
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
-      const full = join(current, entry.name);
-      if (entry.isDirectory()) subdirs.push(full);
-      else if (entry.isFile() || entry.isSymbolicLink()) {
-        const rel = relative(dir, full).split(sep).join('/');
-        if (isManifestPath(rel)) files.push(rel);
+      const path = rel + entry.name;
+      if (entry.isDirectory()) subdirs.push(`${path}/`);
+      else if ((entry.isFile() || entry.isSymbolicLink()) && isManifestPath(path)) {
+        if (!stamps) out.set(path, undefined);
+        else {
+          // stat() in place: 10,000 thread-pool round trips cost far more than the calls themselves.
+          const s = statSync(root + path, { throwIfNoEntry: false });
+          if (s?.isFile()) out.set(path, { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino });
+        }
       }
-    }
-    // stat() in place: 10,000 thread-pool round trips cost far more than the calls themselves.
-    for (const rel of files) {
-      const s = statSync(join(dir, rel), { throwIfNoEntry: false });
-      if (s?.isFile()) out.set(rel, { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino });
     }
     for (const sub of subdirs) await walk(sub);
   };
-  await walk(dir);
+  await walk('');
   return out;
 }
 

@@ -59,7 +59,7 @@ const input = (caddy: MemoryCaddy, knownGood: readonly string[] = []) => ({
   ingressIds: ids,
   ingressesOnPort: () => [],
   tlsIngressIds: [],
-  knownGood: new Set(knownGood),
+  knownGood: () => new Set(knownGood),
   preExcluded: new Map(),
 });
 

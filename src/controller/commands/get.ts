@@ -100,7 +100,7 @@ async function readEntries(options: Options): Promise<Entry[]> {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed since the scan
       throw err;
     });
-    if (text !== undefined) manifests.push({ manifest: parseManifest(file, text), writtenAt: new Date(stamp.mtimeMs).toISOString() });
+    if (text !== undefined) manifests.push({ manifest: parseManifest(file, text), writtenAt: new Date(stamp?.mtimeMs ?? Date.now()).toISOString() });
   }
   const reader = createStatusWriter(dir); // only read() is used: get writes nothing
   const written = new Map<string, ResourceStatus>();
