@@ -186,17 +186,19 @@ export class SizeContext {
    */
   async quietly<T>(label: string, measure: () => Promise<T>, retries = 2): Promise<T> {
     const { monitor } = this.shared;
-    let best: { value: T; share: number } | undefined;
-    for (let attempt = 0; attempt <= retries; attempt++) {
-      if (attempt > 0) await monitor.waitForQuiet(0.1, 60_000);
+    const attempt = async (): Promise<{ value: T; share: number }> => {
       const before = monitor.snapshot();
       const value = await measure();
-      const share = MachineMonitor.foreignShare(before, monitor.snapshot());
-      if (best === undefined || share < best.share) best = { value, share };
-      if (share <= MAX_OTHERS_SHARE) break;
+      return { value, share: MachineMonitor.foreignShare(before, monitor.snapshot()) };
+    };
+    let best = await attempt();
+    for (let retry = 0; retry < retries && best.share > MAX_OTHERS_SHARE; retry++) {
+      await monitor.waitForQuiet(0.1, 60_000);
+      const next = await attempt();
+      if (next.share < best.share) best = next;
     }
-    if (best!.share > MAX_OTHERS_SHARE) this.contaminated.push({ label, othersCpuShare: best!.share });
-    return best!.value;
+    if (best.share > MAX_OTHERS_SHARE) this.contaminated.push({ label, othersCpuShare: best.share });
+    return best.value;
   }
 
   /**

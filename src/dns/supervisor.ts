@@ -23,7 +23,7 @@ export interface DnsProcessOptions {
   readonly zone: string;
   /** argv to start the `dns` command, e.g. [process.execPath, '/path/dist/src/controller/cli.js', 'dns'] */
   readonly command: readonly string[];
-  /** @default 5000 */
+  /** @default 15_000 (a loaded machine can take seconds to start node) */
   readonly startTimeoutMs?: number;
 }
 
@@ -109,7 +109,7 @@ async function startProcess(options: DnsProcessOptions, zone: string, paths: Pat
   let spawnError: Error | undefined;
   child.on('error', (err) => (spawnError = err)); // e.g. ENOENT: emitted, not thrown
   child.unref();
-  const deadline = Date.now() + (options.startTimeoutMs ?? 5000);
+  const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
   while (Date.now() < deadline) {
     const exited = spawnError?.message ?? exitDescription(child);
     if (exited !== undefined) throw await startFailed(paths, `the DNS process ${exited}`, spawnError);
@@ -121,7 +121,7 @@ async function startProcess(options: DnsProcessOptions, zone: string, paths: Pat
     await sleep(50);
   }
   if (child.pid !== undefined) await stopPid(child.pid, paths.stateFile);
-  throw await startFailed(paths, `the DNS process did not answer within ${options.startTimeoutMs ?? 5000} ms`, undefined);
+  throw await startFailed(paths, `the DNS process did not answer within ${options.startTimeoutMs ?? 15_000} ms`, undefined);
 }
 
 function exitDescription(child: ChildProcess): string | undefined {

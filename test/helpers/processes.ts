@@ -138,7 +138,12 @@ export function startIngressd(options: {
 
 /** Waits until ingressd logged its first successful sync. */
 export async function waitReady(p: IngressdProcess, timeoutMs = 20_000): Promise<void> {
-  await waitFor('ingressd to be ready', () => p.output().includes('ready: the first sync') || undefined, timeoutMs);
+  try {
+    await waitFor('ingressd to be ready', () => p.output().includes('ready: the first sync') || undefined, timeoutMs);
+  } catch (err) {
+    // What ingressd said is what tells why: keep its last lines in the failure.
+    throw new Error(`${(err as Error).message}\n--- ingressd output (last 3000 chars) ---\n${p.output().slice(-3000)}`);
+  }
 }
 
 /** Config writes Caddy received, counted from Caddy's own log (admin requests other than GET). */
