@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { access, constants, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { delimiter, join } from 'node:path';
@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { IngressdError } from '../model/errors.js';
 import { isJsonObject, type JsonObject } from '../model/json.js';
 import type { CaddyClient } from '../reconciler/caddy-client.js';
+import { isProcessAlive } from '../sources/process-alive.js';
 
 export interface CaddyDaemonOptions {
   /** Path or bare name (looked up in PATH) of the Caddy executable. */
@@ -231,21 +232,6 @@ async function readPidFile(file: string): Promise<number | undefined> {
   return /^[1-9]\d*$/.test(text) ? Number(text) : undefined;
 }
 
-/** Signal 0 reaches it and /proc does not show it as a zombie (Z) or dead (X). */
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3); // comm may hold spaces
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return true; // no /proc to ask: trust the signal
-  }
-}
 
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;

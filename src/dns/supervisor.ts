@@ -13,6 +13,7 @@ import { UDPClient } from 'dns2';
 import { IngressdError } from '../model/errors.js';
 import { readDnsState, type DnsProcessState } from './process.js';
 import { normalizeZone } from './server.js';
+import { isProcessAlive } from '../sources/process-alive.js';
 
 export interface DnsProcessOptions {
   /** The DNS files live in `<dataDir>/dns/`: registry.json, dns.json (state), dns.log. */
@@ -86,7 +87,7 @@ function dnsPaths(dataDir: string): Paths {
 /** The state of a process that is alive and answering; a hung process of ours is killed. */
 async function findRunning(paths: Paths): Promise<DnsProcessState | undefined> {
   const state = await readDnsState(paths.stateFile);
-  if (state === undefined || !isPidAlive(state.pid)) return undefined;
+  if (state === undefined || !isProcessAlive(state.pid)) return undefined;
   if (await probe(state.address, state.port, state.zone, PROBE_TIMEOUT_MS)) return state;
   if (await probe(state.address, state.port, state.zone, PROBE_TIMEOUT_MS)) return state; // one retry: UDP
   // Alive but silent: hung, or the pid now belongs to someone else. Kill it only if it is ours.
@@ -161,7 +162,7 @@ function createHandle(state: DnsProcessState, paths: Paths, adopted: boolean, ch
     port,
     adopted,
     registryPath: paths.registryPath,
-    isAlive: () => (child === undefined || exitDescription(child) === undefined) && isPidAlive(pid),
+    isAlive: () => (child === undefined || exitDescription(child) === undefined) && isProcessAlive(pid),
     stop: () => stopPid(pid, paths.stateFile),
   });
 }
@@ -177,7 +178,7 @@ async function stopPid(pid: number, stateFile: string): Promise<void> {
 
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (isPidAlive(pid)) {
+  while (isProcessAlive(pid)) {
     if (Date.now() >= deadline) return false;
     await sleep(25);
   }
@@ -193,20 +194,6 @@ function signal(pid: number, name: NodeJS.Signals): boolean {
   }
 }
 
-/** kill(pid, 0) says a zombie is alive; /proc tells them apart where it exists. */
-function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc: trust kill(0)
-  }
-}
 
 /** Whether `pid` runs with `--state-file <stateFile>`; false when /proc cannot tell (never kill a stranger). */
 function isOurProcess(pid: number, stateFile: string): boolean {

@@ -1,0 +1,21 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * Whether a process is alive: signal 0 reaches it and /proc does not show it as a zombie (Z) or
+ * dead (X) — `kill(pid, 0)` alone says a zombie is alive. Without /proc, the signal decides.
+ */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const at = stat.lastIndexOf(')'); // the command name may hold spaces and parentheses
+    const state = stat.slice(at + 2, at + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true;
+  }
+}
