@@ -11,7 +11,6 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import PQueue from 'p-queue';
 import type { JsonObject } from '../model/json.js';
 import type { Logger } from '../model/logger.js';
 import { stableStringify } from '../model/canonical.js';
@@ -21,10 +20,10 @@ import { createCaddyClient, type CaddyClient } from '../reconciler/caddy-client.
 import { Reconciler, type CaddySyncResult } from '../reconciler/reconciler.js';
 import { createStatusWriter } from '../reconciler/status-writer.js';
 import { writeFileAtomic } from '../sources/atomic-file.js';
-import { scanManifests, sameStamp, type FileStamp } from '../sources/scan.js';
 import { watchManifests, type ManifestWatcher } from '../sources/watcher.js';
 import { ensureCaddy, type CaddyDaemon } from './caddy-daemon.js';
 import { CaddySupervisor } from './caddy-supervisor.js';
+import { Rescanner } from './rescanner.js';
 import { systemClock, type Clock } from './clock.js';
 import { Debouncer } from './debounce.js';
 import { withDnsPort, type Options } from './options.js';
@@ -35,8 +34,6 @@ import type { CertificateStatus } from '../reconciler/status-types.js';
 
 export const CADDY_KEY = 'caddy';
 const CADDY_DEFER_MAX_MS = 1000;
-/** One resync in this many stat()s every manifest (see `resync`). */
-const STAT_EVERY = 10;
 const FILE_PREFIX = 'file:';
 
 export interface ControllerHooks {
@@ -65,8 +62,7 @@ export class Controller {
   #client: CaddyClient | undefined;
   #reconciler: Reconciler | undefined;
   #watcher: ManifestWatcher | undefined;
-  #stamps = new Map<string, FileStamp | undefined>();
-  #resyncs = 0;
+  #rescanner: Rescanner | undefined;
   #timers: ReturnType<typeof setInterval>[] = [];
   #workers: Promise<void>[] = [];
   #ready = false;
@@ -74,6 +70,7 @@ export class Controller {
   #lastSyncAt: number | undefined;
   /** Workers reading a manifest right now, and when the Caddy reconcile first waited for them. */
   #parsing = 0;
+  #stopped = false;
   #caddyDeferredSince: number | undefined;
 
   constructor(options: Options, deps: ControllerDeps) {
@@ -158,12 +155,25 @@ export class Controller {
       onRescan: () => void this.resync(true),
       logger,
     });
-    // Initial scan: parse every manifest before Caddy sees anything.
-    const scanned = await scanManifests(options.manifestDir);
-    const parse = new PQueue({ concurrency: 16 });
-    await parse.addAll([...scanned.keys()].map((file) => () => this.reconciler.syncFile(file)));
-    this.#stamps = scanned;
-    logger.info('initial scan done', { manifests: scanned.size, dir: options.manifestDir });
+    this.#rescanner = new Rescanner({
+      dir: options.manifestDir,
+      logger,
+      syncFile: (file) => this.reconciler.syncFile(file),
+      enqueueFile: (file, retry) => (retry ? this.#queue.addRateLimited(FILE_PREFIX + file) : this.#queue.add(FILE_PREFIX + file)),
+      enqueueCaddy: () => this.#queue.add(CADDY_KEY),
+      knownFiles: () => this.reconciler.files(),
+    });
+    try {
+      await this.#rescanner.initial();
+    } catch (err) {
+      await this.#watcher.close();
+      throw err;
+    }
+    if (this.#stopped) {
+      // stop() ran while we were starting: do not leave a watcher or workers behind.
+      await this.#watcher.close();
+      return;
+    }
 
     for (let i = 0; i < 4; i++) this.#workers.push(this.#work());
     this.#queue.add(CADDY_KEY);
@@ -193,22 +203,9 @@ export class Controller {
     this.#queue.add(FILE_PREFIX + file);
   }
 
-  /**
-   * Rescans the directory (missed events) and checks Caddy for drift. Every resync notices files
-   * that appeared or vanished; every STAT_EVERY-th one (and any rescan the watcher asks for) also
-   * stat()s every file to notice missed changes, which at 10,000 files is most of a resync's cost.
-   */
+  /** Rescans the directory (missed events) and checks Caddy for drift; `full` also stat()s every file. */
   async resync(full = false): Promise<void> {
-    const withStamps = full || ++this.#resyncs % STAT_EVERY === 0;
-    const scanned = await scanManifests(this.#options.manifestDir, withStamps);
-    for (const [file, stamp] of scanned) {
-      const known = this.#stamps.get(file);
-      if (withStamps ? !sameStamp(stamp, known) : !this.#stamps.has(file)) this.#queue.add(FILE_PREFIX + file);
-      if (!withStamps && known !== undefined) scanned.set(file, known);
-    }
-    for (const file of this.reconciler.files()) if (!scanned.has(file)) this.#queue.add(FILE_PREFIX + file);
-    this.#stamps = scanned;
-    this.#queue.add(CADDY_KEY);
+    await this.#rescanner?.rescan(full);
   }
 
   /** Resolves when nothing is queued, waiting in the debounce or running. */
@@ -222,11 +219,13 @@ export class Controller {
 
   /** Finishes the reconcile in flight, stops watching; stops Caddy and the DNS process only when asked to. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     for (const t of this.#timers) clearInterval(t);
-    this.#debounce.cancel();
     await this.#watcher?.close();
     this.#queue.shutDown();
     await Promise.all(this.#workers);
+    // After the workers: one finishing a file could otherwise arm the debounce again.
+    this.#debounce.cancel();
     if (this.#options.caddy.stopOnShutdown) {
       await this.#caddy?.stop();
       await this.#dns?.stop();

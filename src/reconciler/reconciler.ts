@@ -86,6 +86,8 @@ export class Reconciler {
   #ingressIds: readonly string[] = [];
   #tlsIngressIds: readonly string[] = [];
   #statusEpoch = '';
+  /** Bumped by `markCaddyUnavailable`: a status pass that overlapped it must not claim to be current. */
+  #invalidations = 0;
   #certificates: ReadonlyMap<string, CertificateStatus> = new Map();
 
   constructor(options: ReconcilerOptions) {
@@ -206,6 +208,8 @@ export class Reconciler {
       if (isIngressdError(err, 'caddy_unavailable')) await this.markCaddyUnavailable(err.message);
       throw err;
     }
+    // Caddy's error text can quote config values: the DNS provider token must not reach a status file.
+    outcome = { ...outcome, excluded: scrubStates(outcome.excluded, settings.tls.acme?.dnsProvider?.apiToken) };
     this.#isolations.record(outcome.excluded, generationOf, now);
     // Saved when Caddy changed (or nothing was saved yet): at rest, the file already holds it.
     if (outcome.writes > 0 || this.#savedConfig === '') {
@@ -221,6 +225,7 @@ export class Reconciler {
     // changed (a resync at rest), there is nothing to rebuild for 10,000 files.
     const epoch = `${this.#evaluations}|${[...outcome.excluded].map(([id, st]) => `${id}:${st.reason}:${st.message}`).sort().join(',')}|${stableStringify([...this.#certificates])}`;
     let statusWrites = 0;
+    const invalidations = this.#invalidations;
     if (epoch !== this.#statusEpoch) {
       this.#knownGood.clear();
       for (const ingress of evaluated.ingresses) {
@@ -232,7 +237,7 @@ export class Reconciler {
         this.#program.set(file, !evaluation.accepted ? NOT_ACCEPTED : (outcome.excluded.get(id) ?? programmedState(evaluation.manifest, settings)));
       }
       statusWrites = await this.#statuses.write(evaluated, this.#program, this.#certificates, now);
-      this.#statusEpoch = epoch;
+      if (invalidations === this.#invalidations) this.#statusEpoch = epoch;
     }
     const durationMs = performance.now() - started;
     const round = (ms: number): number => Math.round(ms * 10) / 10;
@@ -287,6 +292,7 @@ export class Reconciler {
       if (evaluation.accepted && evaluation.manifest.resource?.kind === 'Ingress') this.#program.set(file, state);
     }
     this.#statusEpoch = ''; // the next successful reconcile rebuilds every status
+    this.#invalidations++;
     await this.#statuses.write(evaluated, this.#program, this.#certificates, this.#options.now());
   }
 
@@ -301,4 +307,9 @@ export class Reconciler {
     this.#certificates = targets.size === 0 ? new Map() : await probe([...targets.values()]);
     return [...this.#certificates.values()].some((c) => !c.served);
   }
+}
+
+function scrubStates(states: ReadonlyMap<string, ProgramState>, secret: string | undefined): ReadonlyMap<string, ProgramState> {
+  if (secret === undefined || secret.length === 0) return states;
+  return new Map([...states].map(([id, state]) => [id, { ...state, message: state.message.split(secret).join('<redacted>') }]));
 }

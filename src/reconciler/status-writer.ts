@@ -23,6 +23,16 @@ export function statusFileOf(file: string): string {
   return file.replace(/\.json$/i, '') + '.status.json';
 }
 
+function isStatusShaped(value: unknown): value is ResourceStatus {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v['file'] === 'string' &&
+    Array.isArray(v['conditions']) &&
+    v['conditions'].every((c: unknown) => c !== null && typeof c === 'object' && typeof (c as Record<string, unknown>)['type'] === 'string' && typeof (c as Record<string, unknown>)['status'] === 'string' && typeof (c as Record<string, unknown>)['lastTransitionTime'] === 'string')
+  );
+}
+
 export function createStatusWriter(manifestDir: string): StatusWriter {
   // Last bytes known to be on disk, per manifest: avoids re-reading files to compare.
   const written = new Map<string, string>();
@@ -31,13 +41,18 @@ export function createStatusWriter(manifestDir: string): StatusWriter {
     // Synchronous on purpose: status files are small and many, and thread-pool round trips for
     // each of 10,000 of them cost seconds at start-up; a read or write here takes microseconds.
     async read(file) {
+      let parsed: unknown;
+      let text: string;
       try {
-        const text = readFileSync(pathOf(file), 'utf8');
-        written.set(file, text);
-        return JSON.parse(text) as ResourceStatus;
+        text = readFileSync(pathOf(file), 'utf8');
+        parsed = JSON.parse(text);
       } catch {
         return undefined;
       }
+      // A hand-edited, truncated or foreign file is ignored (and rewritten), never trusted.
+      if (!isStatusShaped(parsed)) return undefined;
+      written.set(file, text);
+      return parsed;
     },
     async write(file, status) {
       const text = stableStringify(status);

@@ -22,7 +22,10 @@ export async function scanManifests(dir: string, stamps = true): Promise<Map<str
     try {
       entries = await readdir(root + rel, { withFileTypes: true });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      // A subdirectory nobody may read is skipped (its files are invisible either way); the root is not.
+      if (rel !== '' && (code === 'EACCES' || code === 'EPERM' || code === 'ENOTDIR')) return;
       throw err;
     }
     const subdirs: string[] = [];
