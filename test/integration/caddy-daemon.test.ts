@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ensureCaddy, type CaddyDaemon, type CaddyDaemonOptions } from '../../src/controller/caddy-daemon.js';
 import { createCaddyClient, type CaddyClient } from '../../src/reconciler/caddy-client.js';
 import { IngressdError } from '../../src/model/errors.js';
+import { isProcessAlive } from '../../src/sources/process-alive.js';
 
 const CADDY_BINARY = '/usr/bin/caddy';
 
@@ -21,13 +22,9 @@ function freePort(): Promise<number> {
   });
 }
 
+/** A process that exited but is not reaped yet (a zombie) counts as gone. */
 function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return isProcessAlive(pid);
 }
 
 async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
