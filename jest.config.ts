@@ -7,6 +7,7 @@ const config: JestConfigWithTsJest = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/retry-setup.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   // Integration tests start real Caddy/DNS processes: keep the 2-core machine from thrashing.
   maxWorkers: 2,
