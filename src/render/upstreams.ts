@@ -46,9 +46,14 @@ function dynamicUpstreams(upstream: Upstream, settings: RenderSettings): JsonObj
   };
 }
 
+/** Idle upstream connections kept per backend. Caddy 2.6 otherwise keeps Go's default of 2,
+ *  and busy routes open a new upstream connection for most requests (measured by the benchmark:
+ *  440-690 per 1,000 requests; 32 brought it to 0 and single-host throughput up 1.7-2.6x). */
+const IDLE_CONNS_PER_HOST = 32;
+
 function transport(settings: RenderSettings): JsonObject {
   // A finite idle timeout bounds the connections (and memory) that pile up across reloads.
-  return { protocol: 'http', keep_alive: { idle_timeout: settings.upstreamIdleTimeout } };
+  return { protocol: 'http', keep_alive: { idle_timeout: settings.upstreamIdleTimeout, max_idle_conns_per_host: IDLE_CONNS_PER_HOST } };
 }
 
 function missingInstance(name: string): JsonObject {

@@ -326,7 +326,7 @@ describe('render', () => {
           refresh: '1s',
           resolver: { addresses: ['udp/127.0.0.1:25353'] },
         },
-        transport: { protocol: 'http', keep_alive: { idle_timeout: '5s' } },
+        transport: { protocol: 'http', keep_alive: { idle_timeout: '5s', max_idle_conns_per_host: 32 } },
       });
     });
 
@@ -361,7 +361,7 @@ describe('render', () => {
         expect(handler(route(config, 'ingressd.80.exact.web.8080'))).toEqual({
           handler: 'reverse_proxy',
           upstreams: [{ dial: '10.0.0.1:8080' }],
-          transport: { protocol: 'http', keep_alive: { idle_timeout: '5s' } },
+          transport: { protocol: 'http', keep_alive: { idle_timeout: '5s', max_idle_conns_per_host: 32 } },
         });
         expect(handler(route(config, 'ingressd.443.exact.api.9000'))['upstreams']).toEqual([{ dial: '[fd00::2]:9000' }]);
       });
