@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { IngressdError } from '../model/errors.js';
 import { isJsonObject, type JsonObject } from '../model/json.js';
 import type { CaddyClient } from '../reconciler/caddy-client.js';
-import { isProcessAlive } from '../sources/process-alive.js';
+import { isProcessAlive, waitForExit } from '../sources/process-alive.js';
 
 export interface CaddyDaemonOptions {
   /** Path or bare name (looked up in PATH) of the Caddy executable. */
@@ -233,14 +233,6 @@ async function readPidFile(file: string): Promise<number | undefined> {
 }
 
 
-async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (isProcessAlive(pid)) {
-    if (Date.now() >= deadline) return false;
-    await sleep(50);
-  }
-  return true;
-}
 
 /** The pid file's pid if it is alive and its command line mentions caddy (not a recycled pid). */
 async function livePidFromFile(pidFile: string): Promise<number | undefined> {

@@ -13,7 +13,7 @@ import { UDPClient } from 'dns2';
 import { IngressdError } from '../model/errors.js';
 import { readDnsState, type DnsProcessState } from './process.js';
 import { normalizeZone } from './server.js';
-import { isProcessAlive } from '../sources/process-alive.js';
+import { isProcessAlive, waitForExit } from '../sources/process-alive.js';
 
 export interface DnsProcessOptions {
   /** The DNS files live in `<dataDir>/dns/`: registry.json, dns.json (state), dns.log. */
@@ -176,14 +176,6 @@ async function stopPid(pid: number, stateFile: string): Promise<void> {
   if (state?.pid === pid) await unlink(stateFile).catch(() => undefined);
 }
 
-async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (isProcessAlive(pid)) {
-    if (Date.now() >= deadline) return false;
-    await sleep(25);
-  }
-  return true;
-}
 
 function signal(pid: number, name: NodeJS.Signals): boolean {
   try {

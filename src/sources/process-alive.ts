@@ -19,3 +19,13 @@ export function isProcessAlive(pid: number): boolean {
     return true;
   }
 }
+
+/** Resolves true once `pid` is gone (a zombie counts as gone), false after `timeoutMs`. */
+export async function waitForExit(pid: number, timeoutMs: number, pollMs = 25): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isProcessAlive(pid)) {
+    if (Date.now() >= deadline) return false;
+    await new Promise<void>((resolve) => setTimeout(resolve, pollMs));
+  }
+  return true;
+}
