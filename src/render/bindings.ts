@@ -34,7 +34,8 @@ export function collectBindings(ingresses: readonly Ingress[], lookup: InstanceL
  */
 const bindingCache = new WeakMap<Ingress, { readonly lookupKey: string; readonly results: readonly (Binding | string)[] }>();
 
-function bindIngress(ingress: Ingress, lookup: InstanceLookup, lookupKey: string): readonly (Binding | string)[] {
+/** One result per rule: its Binding, or why it was not rendered. Remembered per ingress object. */
+export function bindIngress(ingress: Ingress, lookup: InstanceLookup, lookupKey: string): readonly (Binding | string)[] {
   const cached = bindingCache.get(ingress);
   if (cached !== undefined && cached.lookupKey === lookupKey) return cached.results;
   const results = ingress.rules.map((rule) => bindRule(ingress.id, rule, lookup));
@@ -69,7 +70,8 @@ function literalUpstream(target: string, port: number, lookup: InstanceLookup): 
   return { dnsName: (instance?.name ?? target).toLowerCase(), port, instance };
 }
 
-function compareBindings(a: Binding, b: Binding): number {
+/** By port, host, ingress id, then upstream and flags: the order `collectBindings` returns. */
+export function compareBindings(a: Binding, b: Binding): number {
   return (
     a.port - b.port ||
     compareStrings(a.host, b.host) ||

@@ -1,7 +1,7 @@
 import { ID_PREFIX } from '../model/ownership.js';
 import type { RenderSettings } from '../model/settings.js';
 import { idToken } from './instances.js';
-import type { Binding, Owned } from './model.js';
+import type { Binding, Owned, Upstream } from './model.js';
 import { compareStrings, groupBy, uniqueSorted } from './order.js';
 import { upstreamHandler } from './upstreams.js';
 
@@ -16,22 +16,27 @@ export function exactRoutes(port: number, bindings: readonly Binding[], settings
   const literal = bindings.filter((b) => !b.isPattern);
   const groups = groupBy(literal, (b) => `${b.upstream.dnsName}\u0000${b.upstream.port}`);
   const routes = groups.map(([, group]): Owned => {
-    const { upstream } = group[0]!;
-    const id = `${ID_PREFIX}.${port}.exact.${idToken(upstream.dnsName)}.${upstream.port}`;
     const owners = group.map((b) => b.ingressId);
+    const { upstream } = group[0]!;
     if (upstream.instance) owners.push(upstream.instance.id);
-    return {
-      id,
-      owners: uniqueSorted(owners),
-      json: {
-        '@id': id,
-        match: [{ host: uniqueSorted(group.map((b) => b.host)) }],
-        handle: [upstreamHandler(upstream, settings.upstreamMode, settings)],
-        terminal: true,
-      },
-    };
+    return { ...exactRoute(port, upstream, uniqueSorted(group.map((b) => b.host)), settings), owners: uniqueSorted(owners) };
   });
   return routes.sort((a, b) => compareStrings(a.id, b.id));
+}
+
+/** `@id` of the exact-host route of `upstream` on `port`. */
+export function exactRouteId(port: number, upstream: Upstream): string {
+  return `${ID_PREFIX}.${port}.exact.${idToken(upstream.dnsName)}.${upstream.port}`;
+}
+
+/** The route of every literal host in `hosts` (sorted, unique) proxying to `upstream`; without owners. */
+export function exactRoute(port: number, upstream: Upstream, hosts: readonly string[], settings: RenderSettings): Owned {
+  const id = exactRouteId(port, upstream);
+  return {
+    id,
+    owners: [],
+    json: { '@id': id, match: [{ host: [...hosts] }], handle: [upstreamHandler(upstream, settings.upstreamMode, settings)], terminal: true },
+  };
 }
 
 /**
@@ -41,18 +46,22 @@ export function exactRoutes(port: number, bindings: readonly Binding[], settings
  */
 export function patternRoutes(port: number, bindings: readonly Binding[], settings: RenderSettings): Owned[] {
   const patterns = bindings.filter((b) => b.isPattern).sort((a, b) => compareSpecificity(a.host, b.host));
-  return patterns.map((b): Owned => {
-    const id = `${ID_PREFIX}.${port}.pattern.${b.host.replaceAll('*', '_')}`;
-    const owners = b.upstream.instance ? [b.ingressId, b.upstream.instance.id] : [b.ingressId];
-    return {
-      id,
-      owners: uniqueSorted(owners),
-      json: { '@id': id, match: [{ host: [b.host] }], handle: [upstreamHandler(b.upstream, 'dns', settings)], terminal: true },
-    };
-  });
+  return patterns.map((b) => patternRoute(port, b, settings));
 }
 
-function compareSpecificity(a: string, b: string): number {
+/** The route of one pattern binding. */
+export function patternRoute(port: number, b: Binding, settings: RenderSettings): Owned {
+  const id = `${ID_PREFIX}.${port}.pattern.${b.host.replaceAll('*', '_')}`;
+  const owners = b.upstream.instance ? [b.ingressId, b.upstream.instance.id] : [b.ingressId];
+  return {
+    id,
+    owners: uniqueSorted(owners),
+    json: { '@id': id, match: [{ host: [b.host] }], handle: [upstreamHandler(b.upstream, 'dns', settings)], terminal: true },
+  };
+}
+
+/** Most specific first: more labels, then more literal labels, then alphabetical. */
+export function compareSpecificity(a: string, b: string): number {
   const la = a.split('.');
   const lb = b.split('.');
   const literal = (labels: string[]) => labels.filter((l) => l !== '*').length;

@@ -45,12 +45,25 @@ export function renderServer(port: number, allBindings: readonly Binding[], sett
   for (const redirect of redirects) owners.push(...redirect.owners);
   const isChallengePort = port === challengePort(allBindings, settings);
   if (isChallengePort) owners.push(...allBindings.filter((b) => b.tls).map((b) => b.ingressId));
-  const json: JsonObject = {
-    '@id': id,
-    listen: [joinHostPort(settings.listenAddress, port)],
-    automatic_https: bindings.some((b) => b.tls) ? { disable_redirects: true } : { disable: true },
-    routes: routes.map((r) => r.json),
-  };
-  if (isChallengePort && !isHttpPort && bindings.length === 0) json['tls_connection_policies'] = [{}];
+  const json = serverJson(port, routes.map((r) => r.json), { hasTls: bindings.some((b) => b.tls), challengeOnly: isChallengePort && !isHttpPort && bindings.length === 0 }, settings);
   return { json, pieces: [{ id, json, owners: uniqueSorted(owners) }, ...routes] };
+}
+
+export interface ServerShape {
+  /** Some rule on this port has TLS. */
+  readonly hasTls: boolean;
+  /** The port exists only to answer TLS-ALPN-01 challenges (see `renderServer`). */
+  readonly challengeOnly: boolean;
+}
+
+/** The server object of `port` around its (already rendered) routes. */
+export function serverJson(port: number, routes: readonly JsonObject[], shape: ServerShape, settings: RenderSettings): JsonObject {
+  const json: JsonObject = {
+    '@id': `${ID_PREFIX}.server.${port}`,
+    listen: [joinHostPort(settings.listenAddress, port)],
+    automatic_https: shape.hasTls ? { disable_redirects: true } : { disable: true },
+    routes: [...routes],
+  };
+  if (shape.challengeOnly) json['tls_connection_policies'] = [{}];
+  return json;
 }

@@ -1,0 +1,241 @@
+import { canonicalize } from '../model/canonical.js';
+import type { JsonObject } from '../model/json.js';
+import { serverName } from '../model/ownership.js';
+import type { Ingress } from '../model/resource.js';
+import type { RenderSettings } from '../model/settings.js';
+import { bindIngress, compareBindings } from './bindings.js';
+import { createInstanceLookup, instancesKey, type InstanceLookup } from './instances.js';
+import type { Binding, Upstream } from './model.js';
+import { compareStrings } from './order.js';
+import { redirectRoutes } from './redirects.js';
+import { compareSpecificity, exactRoute, exactRouteId, notFoundRoute, patternRoute } from './routes.js';
+import { serverJson } from './servers.js';
+import { challengePort, tlsPolicy } from './tls.js';
+import type { RenderInput } from './types.js';
+
+/** The literal hosts of one port that proxy to one upstream: one route. */
+interface ExactGroup {
+  readonly id: string;
+  readonly upstream: Upstream;
+  /** Host → number of bindings naming it (a validated set has one each). */
+  readonly hosts: Map<string, number>;
+  /** Rendered route; undefined while the host set changed since. */
+  route: JsonObject | undefined;
+}
+
+interface PortState {
+  /** Bindings on this port, and how many of them have TLS. */
+  bindings: number;
+  tls: number;
+  readonly exact: Map<string, ExactGroup>;
+  /** Pattern bindings by wildcard host (a validated set has one per host). */
+  readonly patterns: Map<string, Binding[]>;
+  /** Exact groups in route order; undefined while groups came or went. */
+  exactOrder: ExactGroup[] | undefined;
+  /** Pattern routes in order; undefined while patterns changed. */
+  patternRoutes: JsonObject[] | undefined;
+}
+
+/**
+ * `render(input, settings).config`, remembering the previous call: only the routes and servers
+ * whose bindings changed are built again, and every other piece of the result is the same object
+ * (`===`) as in the previous result. A caller that changes one ingress among 10,000 pays for that
+ * ingress's routes, and a diff against the previous result can skip unchanged subtrees by identity.
+ *
+ * Contract: for any sequence of inputs, each result is deep-equal to (and canonical like)
+ * `render(input, settings).config`. Ingresses are recognised by object identity (they are
+ * immutable); a different set of instances starts over. Results are never mutated afterwards.
+ * Warnings and owners are not produced: use `render` for those.
+ */
+export class IncrementalRenderer {
+  readonly #settings: RenderSettings;
+  #lookupKey: string | undefined;
+  #lookup: InstanceLookup = () => undefined;
+  /** Bindings of every ingress in the last input, by ingress object, with the last pass that saw it. */
+  readonly #ingresses = new Map<Ingress, { readonly bindings: readonly Binding[]; pass: number }>();
+  #pass = 0;
+  #ports = new Map<number, PortState>();
+  readonly #tlsBindings = new Set<Binding>();
+  readonly #redirectBindings = new Set<Binding>();
+  /** Last server object per port; removed when something on the port changed. */
+  readonly #servers = new Map<number, JsonObject>();
+  #tlsPolicy: JsonObject | undefined;
+  #tlsDirty = true;
+  #challenge: number | undefined;
+  #config: JsonObject | undefined;
+
+  constructor(settings: RenderSettings) {
+    this.#settings = settings;
+  }
+
+  render(input: RenderInput): JsonObject {
+    const lookupKey = instancesKey(input.instances);
+    if (lookupKey !== this.#lookupKey) this.#reset(lookupKey, createInstanceLookup(input.instances));
+    // Marks every ingress still present with this pass's number; unmarked ones left the input.
+    const pass = ++this.#pass;
+    let kept = 0;
+    let added = 0;
+    for (const ingress of input.ingresses) {
+      const known = this.#ingresses.get(ingress);
+      if (known !== undefined) {
+        if (known.pass !== pass) kept++;
+        known.pass = pass;
+        continue;
+      }
+      const bindings = bindIngress(ingress, this.#lookup, lookupKey).filter((b): b is Binding => typeof b !== 'string');
+      for (const binding of bindings) this.#count(binding, 1);
+      this.#ingresses.set(ingress, { bindings, pass });
+      added++;
+    }
+    let removed = 0;
+    if (this.#ingresses.size > kept + added) {
+      for (const [ingress, known] of this.#ingresses) {
+        if (known.pass === pass) continue;
+        for (const binding of known.bindings) this.#count(binding, -1);
+        this.#ingresses.delete(ingress);
+        removed++;
+      }
+    }
+    const changed = added + removed > 0;
+    if (!changed && this.#config !== undefined) return this.#config;
+    this.#config = this.#assemble();
+    return this.#config;
+  }
+
+  #reset(lookupKey: string, lookup: InstanceLookup): void {
+    this.#lookupKey = lookupKey;
+    this.#lookup = lookup;
+    this.#ingresses.clear();
+    this.#ports = new Map();
+    this.#tlsBindings.clear();
+    this.#redirectBindings.clear();
+    this.#servers.clear();
+    this.#tlsDirty = true;
+    this.#config = undefined;
+  }
+
+  /** Adds (`delta` 1) or removes (-1) one binding, marking what it touches for rebuilding. */
+  #count(binding: Binding, delta: 1 | -1): void {
+    const { port } = binding;
+    let state = this.#ports.get(port);
+    if (state === undefined) {
+      state = { bindings: 0, tls: 0, exact: new Map(), patterns: new Map(), exactOrder: undefined, patternRoutes: undefined };
+      this.#ports.set(port, state);
+    }
+    state.bindings += delta;
+    this.#servers.delete(port);
+    if (binding.tls) {
+      state.tls += delta;
+      toggle(this.#tlsBindings, binding, delta);
+      this.#tlsDirty = true;
+    }
+    if (binding.redirect) {
+      toggle(this.#redirectBindings, binding, delta);
+      this.#servers.delete(this.#settings.tls.httpPort);
+    }
+    if (binding.isPattern) this.#countPattern(state, binding, delta);
+    else this.#countExact(state, binding, delta);
+    if (state.bindings === 0) this.#ports.delete(port);
+  }
+
+  #countExact(state: PortState, binding: Binding, delta: 1 | -1): void {
+    const key = `${binding.upstream.dnsName}\u0000${binding.upstream.port}`;
+    let group = state.exact.get(key);
+    if (group === undefined) {
+      group = { id: exactRouteId(binding.port, binding.upstream), upstream: binding.upstream, hosts: new Map(), route: undefined };
+      state.exact.set(key, group);
+      state.exactOrder = undefined;
+    }
+    const count = (group.hosts.get(binding.host) ?? 0) + delta;
+    if (count > 0) group.hosts.set(binding.host, count);
+    else group.hosts.delete(binding.host);
+    group.route = undefined;
+    if (group.hosts.size === 0) {
+      state.exact.delete(key);
+      state.exactOrder = undefined;
+    }
+  }
+
+  #countPattern(state: PortState, binding: Binding, delta: 1 | -1): void {
+    const list = state.patterns.get(binding.host) ?? [];
+    const updated = delta > 0 ? [...list, binding].sort(compareBindings) : list.filter((b) => b !== binding);
+    if (updated.length > 0) state.patterns.set(binding.host, updated);
+    else state.patterns.delete(binding.host);
+    state.patternRoutes = undefined;
+  }
+
+  #assemble(): JsonObject {
+    const settings = this.#settings;
+    const tlsBindings = [...this.#tlsBindings];
+    const challenge = challengePort(tlsBindings, settings);
+    if (challenge !== this.#challenge) {
+      // Which server answers challenges (and whether it needs TLS itself) moved: rebuild them all.
+      this.#challenge = challenge;
+      this.#servers.clear();
+    }
+    if (this.#tlsDirty) {
+      const policy = tlsPolicy(tlsBindings, settings);
+      this.#tlsPolicy = policy === undefined ? undefined : canonicalize(policy.json);
+      this.#tlsDirty = false;
+    }
+    const ports = new Set(this.#ports.keys());
+    if (this.#redirectBindings.size > 0) ports.add(settings.tls.httpPort);
+    if (challenge !== undefined) ports.add(challenge);
+    const servers: JsonObject = {};
+    for (const port of [...ports].sort((a, b) => compareStrings(serverName(a), serverName(b)))) {
+      let server = this.#servers.get(port);
+      if (server === undefined) {
+        server = this.#server(port, challenge);
+        this.#servers.set(port, server);
+      }
+      servers[serverName(port)] = server;
+    }
+    const apps: JsonObject = { http: { http_port: settings.httpPort, https_port: settings.httpsPort, servers } };
+    if (this.#tlsPolicy !== undefined) apps['tls'] = { automation: { policies: [this.#tlsPolicy] } };
+    return { apps };
+  }
+
+  /** The server of `port`, reusing every route whose bindings did not change. */
+  #server(port: number, challenge: number | undefined): JsonObject {
+    const settings = this.#settings;
+    const state = this.#ports.get(port);
+    const isHttpPort = port === settings.tls.httpPort;
+    const redirects = isHttpPort && this.#redirectBindings.size > 0 ? redirectRoutes(port, [...this.#redirectBindings].sort(compareBindings)) : [];
+    const routes = [...redirects.map((r) => canonicalize(r.json))];
+    if (state !== undefined) {
+      state.exactOrder ??= [...state.exact.values()].sort((a, b) => compareStrings(a.id, b.id));
+      for (const group of state.exactOrder) {
+        group.route ??= canonicalize(exactRoute(port, group.upstream, [...group.hosts.keys()].sort(compareStrings), settings).json);
+        routes.push(group.route);
+      }
+      state.patternRoutes ??= [...state.patterns.values()]
+        .flat()
+        .sort((a, b) => compareSpecificity(a.host, b.host) || compareBindings(a, b))
+        .map((b) => patternRouteJson(port, b, settings));
+      routes.push(...state.patternRoutes);
+    }
+    routes.push(canonicalize(notFoundRoute(port).json));
+    const shape = { hasTls: (state?.tls ?? 0) > 0, challengeOnly: port === challenge && !isHttpPort && state === undefined };
+    // Canonicalised without its routes (already canonical, and thousands of hosts long); the
+    // `routes` key is already in place, so assigning it keeps the keys sorted.
+    const server = canonicalize(serverJson(port, [], shape, settings));
+    server['routes'] = routes;
+    return server;
+  }
+}
+
+/** Pattern routes are remembered per binding (bindings are remembered per ingress and instances). */
+const patternRouteCache = new WeakMap<Binding, { readonly port: number; readonly settings: RenderSettings; readonly json: JsonObject }>();
+
+function patternRouteJson(port: number, binding: Binding, settings: RenderSettings): JsonObject {
+  const cached = patternRouteCache.get(binding);
+  if (cached !== undefined && cached.port === port && cached.settings === settings) return cached.json;
+  const json = canonicalize(patternRoute(port, binding, settings).json);
+  patternRouteCache.set(binding, { port, settings, json });
+  return json;
+}
+
+function toggle<T>(set: Set<T>, value: T, delta: 1 | -1): void {
+  if (delta > 0) set.add(value);
+  else set.delete(value);
+}
