@@ -8,7 +8,7 @@ import { createInstanceLookup, instancesKey, type InstanceLookup } from './insta
 import type { Binding, Upstream } from './model.js';
 import { compareStrings } from './order.js';
 import { redirectRoutes } from './redirects.js';
-import { compareSpecificity, exactRoute, exactRouteId, notFoundRoute, patternRoute } from './routes.js';
+import { compareSpecificity, exactRoute, exactRouteId, groupPatterns, notFoundRoute, patternRoute } from './routes.js';
 import { serverJson } from './servers.js';
 import { challengePort, tlsPolicy } from './tls.js';
 import type { RenderInput } from './types.js';
@@ -208,10 +208,9 @@ export class IncrementalRenderer {
         group.route ??= canonicalize(exactRoute(port, group.upstream, [...group.hosts.keys()].sort(compareStrings), settings).json);
         routes.push(group.route);
       }
-      state.patternRoutes ??= [...state.patterns.values()]
-        .flat()
-        .sort((a, b) => compareSpecificity(a.host, b.host) || compareBindings(a, b))
-        .map((b) => patternRouteJson(port, b, settings));
+      state.patternRoutes ??= groupPatterns([...state.patterns.values()].flat().sort((a, b) => compareSpecificity(a.host, b.host) || compareBindings(a, b))).map((group) =>
+        canonicalize(patternRoute(port, group, settings).json),
+      );
       routes.push(...state.patternRoutes);
     }
     routes.push(canonicalize(notFoundRoute(port).json));
@@ -222,17 +221,6 @@ export class IncrementalRenderer {
     server['routes'] = routes;
     return server;
   }
-}
-
-/** Pattern routes are remembered per binding (bindings are remembered per ingress and instances). */
-const patternRouteCache = new WeakMap<Binding, { readonly port: number; readonly settings: RenderSettings; readonly json: JsonObject }>();
-
-function patternRouteJson(port: number, binding: Binding, settings: RenderSettings): JsonObject {
-  const cached = patternRouteCache.get(binding);
-  if (cached !== undefined && cached.port === port && cached.settings === settings) return cached.json;
-  const json = canonicalize(patternRoute(port, binding, settings).json);
-  patternRouteCache.set(binding, { port, settings, json });
-  return json;
 }
 
 function toggle<T>(set: Set<T>, value: T, delta: 1 | -1): void {

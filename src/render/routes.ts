@@ -40,23 +40,43 @@ export function exactRoute(port: number, upstream: Upstream, hosts: readonly str
 }
 
 /**
- * Pattern-host routes of one server, one per pattern, most specific first: more labels, then more
- * literal labels, then alphabetical. Always DNS upstreams, since the instance is known only per
- * request. Owners: the ingress, plus the instance when the target is a declared literal name.
+ * Pattern-host routes of one server, most specific first: more labels, then more literal labels,
+ * then alphabetical. Neighbours in that order with the same upstream share one route (see
+ * `groupPatterns`). Always DNS upstreams, since the instance is known only per request. Owners:
+ * the ingresses, plus the instance when the target is a declared literal name.
  */
 export function patternRoutes(port: number, bindings: readonly Binding[], settings: RenderSettings): Owned[] {
   const patterns = bindings.filter((b) => b.isPattern).sort((a, b) => compareSpecificity(a.host, b.host));
-  return patterns.map((b) => patternRoute(port, b, settings));
+  return groupPatterns(patterns).map((group) => patternRoute(port, group, settings));
 }
 
-/** The route of one pattern binding. */
-export function patternRoute(port: number, b: Binding, settings: RenderSettings): Owned {
-  const id = `${ID_PREFIX}.${port}.pattern.${b.host.replaceAll('*', '_')}`;
-  const owners = b.upstream.instance ? [b.ingressId, b.upstream.instance.id] : [b.ingressId];
+/**
+ * Splits patterns, given in match order, into runs of neighbours with the same upstream. Caddy
+ * walks routes one by one, and a route costs more to pass than one more entry in a host list
+ * (measured on 2.6.2: 500 pattern routes add ~0.13 ms to a request for the last one, one route
+ * with the same 500 hosts ~0.07 ms). Only neighbours merge, so the first matching pattern still
+ * decides where a request goes.
+ */
+export function groupPatterns(sorted: readonly Binding[]): Binding[][] {
+  const groups: Binding[][] = [];
+  for (const binding of sorted) {
+    const last = groups.at(-1);
+    const head = last?.[0];
+    if (last !== undefined && head !== undefined && head.upstream.dnsName === binding.upstream.dnsName && head.upstream.port === binding.upstream.port) last.push(binding);
+    else groups.push([binding]);
+  }
+  return groups;
+}
+
+/** The route of one run of pattern bindings with the same upstream, named after its first pattern. */
+export function patternRoute(port: number, group: readonly Binding[], settings: RenderSettings): Owned {
+  const head = group[0]!;
+  const id = `${ID_PREFIX}.${port}.pattern.${head.host.replaceAll('*', '_')}`;
+  const owners = group.flatMap((b) => (b.upstream.instance ? [b.ingressId, b.upstream.instance.id] : [b.ingressId]));
   return {
     id,
     owners: uniqueSorted(owners),
-    json: { '@id': id, match: [{ host: [b.host] }], handle: [upstreamHandler(b.upstream, 'dns', settings)], terminal: true },
+    json: { '@id': id, match: [{ host: [...new Set(group.map((b) => b.host))] }], handle: [upstreamHandler(head.upstream, 'dns', settings)], terminal: true },
   };
 }
 

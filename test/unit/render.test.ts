@@ -244,11 +244,12 @@ describe('render', () => {
       const input: RenderInput = {
         instances: [],
         ingresses: [
-          ingress('a', { host: '{a}.example.com', to: '{a}' }),
-          ingress('b', { host: '{a}.{b}.example.com', to: '{a}' }),
-          ingress('c', { host: '{a}.stage.example.com', to: '{a}' }),
-          ingress('d', { host: '{a}.dev.example.com', to: '{a}' }),
-          ingress('e', { host: '{a}.x.dev.example.com', to: '{a}' }),
+          // Distinct target ports, so no two neighbours share an upstream (and a route).
+          ingress('a', { host: '{a}.example.com', to: '{a}', targetPort: 1 }),
+          ingress('b', { host: '{a}.{b}.example.com', to: '{a}', targetPort: 2 }),
+          ingress('c', { host: '{a}.stage.example.com', to: '{a}', targetPort: 3 }),
+          ingress('d', { host: '{a}.dev.example.com', to: '{a}', targetPort: 4 }),
+          ingress('e', { host: '{a}.x.dev.example.com', to: '{a}', targetPort: 5 }),
         ],
       };
       expect(routeIds(render(input, settings()).config, 80)).toEqual([
@@ -259,6 +260,22 @@ describe('render', () => {
         'ingressd.80.pattern._.example.com',
         'ingressd.80.notfound',
       ]);
+    });
+
+    it('puts neighbouring patterns with the same upstream in one route, and never merges across another upstream', () => {
+      const input: RenderInput = {
+        instances: [],
+        ingresses: [
+          ingress('a', { host: '{a}.a.example.com', to: '{a}' }),
+          ingress('b', { host: '{a}.b.example.com', to: '{a}' }),
+          ingress('c', { host: '{a}.c.example.com', to: '{a}', targetPort: 9 }),
+          ingress('d', { host: '{a}.d.example.com', to: '{a}' }),
+        ],
+      };
+      const result = render(input, settings());
+      expect(routeIds(result.config, 80)).toEqual(['ingressd.80.pattern._.a.example.com', 'ingressd.80.pattern._.c.example.com', 'ingressd.80.pattern._.d.example.com', 'ingressd.80.notfound']);
+      expect(hosts(route(result.config, 'ingressd.80.pattern._.a.example.com'))).toEqual(['*.a.example.com', '*.b.example.com']);
+      expect(result.owners['ingressd.80.pattern._.a.example.com']).toEqual(['ing-a', 'ing-b']);
     });
 
     it('uses only [a-z0-9._-] in @ids and never repeats one', () => {
