@@ -160,7 +160,11 @@ export class Controller {
       logger,
       syncFile: (file) => this.reconciler.syncFile(file),
       enqueueFile: (file, retry) => (retry ? this.#queue.addRateLimited(FILE_PREFIX + file) : this.#queue.add(FILE_PREFIX + file)),
-      enqueueCaddy: () => this.#queue.add(CADDY_KEY),
+      enqueueCaddy: () => {
+        // A resync looks at what Caddy really holds, not at what ingressd last wrote there.
+        this.reconciler.verifyLiveConfig();
+        this.#queue.add(CADDY_KEY);
+      },
       knownFiles: () => this.reconciler.files(),
     });
     try {
@@ -186,7 +190,10 @@ export class Controller {
       dns: () => this.#dns,
       restartDns: () => this.#restartDns(),
       onUnreachable: () => this.reconciler.markCaddyUnavailable('no answer from the admin API'),
-      onBack: () => this.#queue.add(CADDY_KEY),
+      onBack: () => {
+        this.reconciler.verifyLiveConfig();
+        this.#queue.add(CADDY_KEY);
+      },
     });
     const supervisor = this.#supervisor;
     this.#timers.push(setInterval(() => void supervisor.check(), 1000));

@@ -2,8 +2,8 @@
  * Makes Caddy hold the desired config in one write, and when Caddy rejects it, finds the
  * ingresses responsible, leaves them out and applies everything else.
  *
- * - No difference → no request but the read.
- * - 412 (someone changed Caddy since the read) → read again and retry.
+ * - No difference → no request but the read (none at all when the live config is remembered).
+ * - 412 (someone changed Caddy since the read, or since ingressd's last write) → read again and retry.
  * - `port_in_use` on port P → the ingresses with a rule on P are left out.
  * - a missing DNS provider module → the TLS ingresses are left out.
  * - any other rejection → bisection of the ingress set; successful trial writes grow the
@@ -15,12 +15,15 @@ import { IngressdError, isIngressdError } from '../model/errors.js';
 import { isJsonObject, type JsonObject } from '../model/json.js';
 import type { CaddyClient } from './caddy-client.js';
 import { diffConfig, type WritePlan } from './diff.js';
+import { uncachedLiveConfig, type LiveConfigSource } from './live-config.js';
 import { ownedOf } from './ownership.js';
 import { portOfListen } from './port-probe.js';
 import type { ProgramState } from './status-types.js';
 
 export interface ApplyInput {
   readonly client: CaddyClient;
+  /** Where the live config comes from; absent → `client.getConfig()` every time. */
+  readonly live?: LiveConfigSource;
   /** Renders the desired config without the given ingress ids. */
   readonly renderWithout: (excluded: ReadonlySet<string>) => JsonObject;
   /** Ids of every ingress in the desired set. */
@@ -41,6 +44,8 @@ export interface ApplyInput {
 export interface ApplyOutcome {
   /** Successful writes made (0 when Caddy already matched). */
   readonly writes: number;
+  /** `GET /config/` requests made (0 when the config ingressd last wrote was trusted). */
+  readonly reads: number;
   /** The patch of the first comparison: what differed when this apply started. */
   readonly patch: readonly Operation[];
   /** The full config Caddy holds now. */
@@ -79,16 +84,19 @@ export async function applyDesired(input: ApplyInput): Promise<ApplyOutcome> {
       timings[key] += performance.now() - started;
     }
   };
+  const source = input.live ?? uncachedLiveConfig(input.client);
   let writes = 0;
+  let reads = 0;
   let firstPatch: readonly Operation[] | undefined;
   let conflicts = 0;
   for (;;) {
     input.signal?.throwIfAborted();
     const desired = timed('renderMs', () => input.renderWithout(new Set(excluded.keys())));
-    const live = await timedAsync('readMs', () => input.client.getConfig(input.signal));
+    const live = await timedAsync('readMs', () => source.read(input.signal));
+    if (!live.cached) reads++;
     const diff = timed('diffMs', () => diffConfig(live.config, desired));
     firstPatch ??= diff.patch;
-    if (diff.plan.kind === 'none') return { writes, patch: firstPatch, applied: diff.merged, excluded, timings };
+    if (diff.plan.kind === 'none') return { writes, reads, patch: firstPatch, applied: diff.merged, excluded, timings };
     const busy = new Map<string, ProgramState>();
     for (const port of await busyPorts(input, live.config, desired)) {
       for (const [id, state] of blame(new IngressdError('port_in_use', '', { port }), input, excluded)) busy.set(id, state);
@@ -100,9 +108,12 @@ export async function applyDesired(input: ApplyInput): Promise<ApplyOutcome> {
     const plan = diff.plan;
     try {
       await timedAsync('writeMs', () => write(input.client, plan, live.etag, input.signal));
+      // Counted as reading: it stands in for the next reconcile's GET.
+      timed('readMs', () => source.written(diff.merged));
       writes++;
-      return { writes, patch: firstPatch, applied: diff.merged, excluded, timings };
+      return { writes, reads, patch: firstPatch, applied: diff.merged, excluded, timings };
     } catch (err) {
+      source.forget();
       if (!isIngressdError(err)) throw err;
       if (err.code === 'precondition_failed' && conflicts++ < MAX_CONFLICT_RETRIES) continue;
       const blamed = blame(err, input, excluded);
@@ -111,9 +122,9 @@ export async function applyDesired(input: ApplyInput): Promise<ApplyOutcome> {
         continue;
       }
       if (err.code === 'caddy_unavailable' || err.code === 'precondition_failed') throw err;
-      const bisected = await bisect(input, excluded, err);
+      const bisected = await bisect(input, source, excluded, err);
       writes += bisected.writes;
-      return { writes, patch: firstPatch, applied: bisected.applied, excluded, timings };
+      return { writes, reads, patch: firstPatch, applied: bisected.applied, excluded, timings };
     }
   }
 }
@@ -168,6 +179,7 @@ function blame(err: IngressdError, input: ApplyInput, excluded: ReadonlyMap<stri
  */
 async function bisect(
   input: ApplyInput,
+  source: LiveConfigSource,
   excluded: Map<string, ProgramState>,
   failure: IngressdError,
 ): Promise<{ writes: number; applied: JsonObject }> {
@@ -179,14 +191,16 @@ async function bisect(
   const trial = async (set: readonly string[]): Promise<IngressdError | undefined> => {
     const include = new Set([...good, ...set]);
     const without = new Set(input.ingressIds.filter((id) => !include.has(id)));
-    const live = await input.client.getConfig(input.signal);
+    const live = await source.read(input.signal);
     const diff = diffConfig(live.config, input.renderWithout(without));
     try {
       if (diff.plan.kind !== 'none') {
         await write(input.client, diff.plan, live.etag, input.signal);
+        source.written(diff.merged);
         writes++;
       }
     } catch (err) {
+      source.forget();
       if (!isIngressdError(err) || err.code === 'caddy_unavailable' || err.code === 'precondition_failed') throw err;
       return err;
     }

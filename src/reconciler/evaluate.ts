@@ -33,7 +33,7 @@ export function isBlockingIssue(found: Issue): boolean {
   return found.code !== 'instance_not_found';
 }
 
-interface Candidate {
+export interface Candidate {
   readonly file: string;
   readonly resource: Resource;
 }
@@ -87,13 +87,9 @@ export function evaluate(manifests: readonly Manifest[], acceptedSince: Readonly
 
   const ingresses = accepted.flatMap((c) => (c.resource.kind === 'Ingress' ? [{ file: c.file, ingress: c.resource }] : []));
   const instances = accepted.flatMap((c) => (c.resource.kind === 'Instance' ? [c.resource] : []));
-  const known = new Set(instances.flatMap((i) => [i.name.toLowerCase(), i.id.toLowerCase()]));
+  const known = new Set(instances.flatMap(instanceKeys));
   for (const { file, ingress } of ingresses) {
-    const missing = ingress.rules.flatMap((rule, i) => {
-      if (isPattern(rule.match.hostname) || known.has(rule.target.instance.toLowerCase())) return [];
-      const message = `instance "${rule.target.instance}" is not declared; this rule will start serving as soon as an Instance with that name is declared`;
-      return [issue('instance_not_found', pointer('rules', i, 'target', 'instance'), message)];
-    });
+    const missing = instanceNotFound(ingress, known);
     if (missing.length > 0) crossIssues.set(file, missing);
   }
 
@@ -113,6 +109,20 @@ export function evaluate(manifests: readonly Manifest[], acceptedSince: Readonly
   };
 }
 
+/** The keys by which an ingress target may name an Instance: its name and its id, case-insensitive. */
+export function instanceKeys(instance: Instance): string[] {
+  return [instance.name.toLowerCase(), instance.id.toLowerCase()];
+}
+
+/** An accepted ingress's `instance_not_found` issues: literal-host rules whose target is not in `known` (see `instanceKeys`). */
+export function instanceNotFound(ingress: Ingress, known: { has(key: string): boolean }): Issue[] {
+  return ingress.rules.flatMap((rule, i) => {
+    if (isPattern(rule.match.hostname) || known.has(rule.target.instance.toLowerCase())) return [];
+    const message = `instance "${rule.target.instance}" is not declared; this rule will start serving as soon as an Instance with that name is declared`;
+    return [issue('instance_not_found', pointer('rules', i, 'target', 'instance'), message)];
+  });
+}
+
 /**
  * A manifest's own issues depend only on the manifest and the TLS settings, and manifests are
  * immutable (a changed file is a new object): remember them, so re-evaluating 10,000 manifests after
@@ -120,7 +130,7 @@ export function evaluate(manifests: readonly Manifest[], acceptedSince: Readonly
  */
 const localCache = new WeakMap<Manifest, { readonly tls: TlsSettings; readonly issues: readonly Issue[] }>();
 
-function localIssuesOf(manifest: Manifest, tls: TlsSettings): readonly Issue[] {
+export function localIssuesOf(manifest: Manifest, tls: TlsSettings): readonly Issue[] {
   const cached = localCache.get(manifest);
   if (cached !== undefined && cached.tls === tls) return cached.issues;
   const { resource } = manifest;
@@ -137,7 +147,7 @@ interface RuleClaims {
 }
 const claimsCache = new WeakMap<Ingress, { readonly httpPort: number; readonly rules: readonly RuleClaims[] }>();
 
-function claimsOf(ingress: Ingress, httpPort: number): readonly RuleClaims[] {
+export function claimsOf(ingress: Ingress, httpPort: number): readonly RuleClaims[] {
   const cached = claimsCache.get(ingress);
   if (cached !== undefined && cached.httpPort === httpPort) return cached.rules;
   const rules = ingress.rules.map((rule) => ({ key: hostKey(rule.match.hostname), claims: ruleClaims(rule, httpPort) }));
@@ -153,7 +163,7 @@ function byName(a: Resource, b: Resource): number {
   return compareText(a.name, b.name);
 }
 
-function byPrecedence(acceptedSince: ReadonlyMap<string, number>): (a: Candidate, b: Candidate) => number {
+export function byPrecedence(acceptedSince: Pick<ReadonlyMap<string, number>, 'get'>): (a: Candidate, b: Candidate) => number {
   return (a, b) => {
     const sinceA = acceptedSince.get(a.file);
     const sinceB = acceptedSince.get(b.file);

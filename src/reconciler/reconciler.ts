@@ -20,13 +20,15 @@ import type { Logger } from '../model/logger.js';
 import type { Manifest } from '../model/manifest.js';
 import type { Ingress, Instance } from '../model/resource.js';
 import type { RenderSettings } from '../model/settings.js';
-import { render } from '../render/index.js';
+import { IncrementalRenderer } from '../render/incremental.js';
 import { parseManifest } from '../sources/parse.js';
 import { applyDesired } from './apply.js';
 import type { CaddyClient } from './caddy-client.js';
-import { evaluate, type EvaluatedSet } from './evaluate.js';
+import type { EvaluatedSet } from './evaluate.js';
+import { IncrementalEvaluator } from './evaluate-incremental.js';
 import { portsOf } from './ingress-ports.js';
 import { Isolations } from './isolations.js';
+import { LiveConfigCache } from './live-config.js';
 import { isListenFree } from './port-probe.js';
 import { NOT_ACCEPTED, programmedState, StatusSync } from './status-sync.js';
 import type { CertificateStatus, ProgramState, ResourceStatus } from './status-types.js';
@@ -56,6 +58,8 @@ export interface ReconcilerOptions {
 
 export interface CaddySyncResult {
   readonly writes: number;
+  /** `GET /config/` requests made: 0 when the config ingressd last wrote was trusted. */
+  readonly reads: number;
   readonly changes: number;
   readonly durationMs: number;
   readonly excluded: number;
@@ -77,10 +81,16 @@ export class Reconciler {
   readonly #program = new Map<string, ProgramState>();
   /** Set when a manifest changed since the last evaluation; resyncs at rest skip evaluate and render. */
   #dirty = true;
+  /** Manifests added, replaced or removed since the last evaluation (what the evaluator re-judges). */
+  #changedFiles = new Set<string>();
+  readonly #evaluator = new IncrementalEvaluator();
   #evaluated: EvaluatedSet | undefined;
-  /** Renders of the current evaluation, by the set of ingresses left out. */
-  #renders = new Map<string, JsonObject>();
+  /** Re-renders only what changed since its last call, and keeps the rest of the config as the same objects. */
+  readonly #renderer: IncrementalRenderer;
+  readonly #live: LiveConfigCache;
   #savedConfig = '';
+  /** The instances last published to the DNS registry (undefined: none yet). */
+  #publishedInstances: string | undefined;
   /** Evaluations made so far, and what the statuses were last built from (see `syncCaddy`). */
   #evaluations = 0;
   #ingressIds: readonly string[] = [];
@@ -94,6 +104,16 @@ export class Reconciler {
     this.#options = options;
     this.#statuses = new StatusSync(options.statuses, options.settings, (file) => this.#manifests.has(file));
     this.#isolations = new Isolations(options.isolationRetryMs);
+    this.#renderer = new IncrementalRenderer(options.settings);
+    this.#live = new LiveConfigCache(options.caddy, options.logger);
+  }
+
+  /**
+   * The next `syncCaddy` reads Caddy's config instead of trusting what ingressd last wrote: for
+   * resyncs (drift made behind ingressd's back) and after Caddy restarted.
+   */
+  verifyLiveConfig(): void {
+    this.#live.verifyNext();
   }
 
   /** Manifest files currently known, sorted. */
@@ -133,7 +153,7 @@ export class Reconciler {
     if (since !== undefined) this.#acceptedSince.set(file, since);
     this.#manifests.set(file, manifest);
     const changed = before === undefined || before.generation !== manifest.generation || stableStringify(before.issues) !== stableStringify(manifest.issues);
-    if (changed) this.#dirty = true;
+    if (changed) this.#markChanged(file);
     return changed;
   }
 
@@ -142,8 +162,13 @@ export class Reconciler {
     this.#acceptedSince.delete(file);
     this.#program.delete(file);
     await this.#statuses.forget(file);
-    if (known) this.#dirty = true;
+    if (known) this.#markChanged(file);
     return known;
+  }
+
+  #markChanged(file: string): void {
+    this.#dirty = true;
+    this.#changedFiles.add(file);
   }
 
   /** Evaluates the manifests again when they changed; otherwise returns the last evaluation. */
@@ -151,7 +176,15 @@ export class Reconciler {
     if (!this.#dirty && this.#evaluated !== undefined) return this.#evaluated;
     // Cleared before evaluating: a manifest that changes meanwhile marks the set dirty again.
     this.#dirty = false;
-    const evaluated = evaluate([...this.#manifests.values()], this.#acceptedSince, this.#options.settings.tls);
+    const changed = this.#changedFiles;
+    this.#changedFiles = new Set();
+    let evaluated: EvaluatedSet;
+    try {
+      evaluated = this.#evaluator.evaluate(this.#manifests, changed, this.#acceptedSince, this.#options.settings.tls);
+    } catch (err) {
+      this.#evaluator.reset();
+      throw err;
+    }
     for (const [file, evaluation] of evaluated.byFile) {
       if (!evaluation.accepted) this.#acceptedSince.delete(file);
       else if (!this.#acceptedSince.has(file)) this.#acceptedSince.set(file, now);
@@ -160,25 +193,23 @@ export class Reconciler {
     this.#evaluations++;
     this.#ingressIds = evaluated.ingresses.map((i) => i.id);
     this.#tlsIngressIds = evaluated.ingresses.filter((i) => i.rules.some((r) => r.tls)).map((i) => i.id);
-    this.#renders = new Map();
-    try {
-      await this.#options.publishInstances(evaluated.instances);
-    } catch (err) {
-      this.#dirty = true; // publish again on the retry
-      throw err;
+    // Published when they changed: most evaluations follow an ingress change.
+    const published = evaluated.instances.map((i) => `${i.id}\u0000${i.name}\u0000${i.address}`).join('\u0001');
+    if (published !== this.#publishedInstances) {
+      try {
+        await this.#options.publishInstances(evaluated.instances);
+      } catch (err) {
+        this.#dirty = true; // publish again on the retry
+        throw err;
+      }
+      this.#publishedInstances = published;
     }
     return evaluated;
   }
 
   #render(evaluated: EvaluatedSet, excluded: ReadonlySet<string>): JsonObject {
-    const key = [...excluded].sort().join(',');
-    let config = this.#renders.get(key);
-    if (config === undefined) {
-      const ingresses = excluded.size === 0 ? evaluated.ingresses : evaluated.ingresses.filter((i) => !excluded.has(i.id));
-      config = render({ ingresses, instances: evaluated.instances }, this.#options.settings).config;
-      this.#renders.set(key, config);
-    }
-    return config;
+    const ingresses = excluded.size === 0 ? evaluated.ingresses : evaluated.ingresses.filter((i) => !excluded.has(i.id));
+    return this.#renderer.render({ ingresses, instances: evaluated.instances });
   }
 
   /** Brings Caddy, the DNS registry and every status file in line with the manifests. */
@@ -195,6 +226,7 @@ export class Reconciler {
     try {
       outcome = await applyDesired({
         client: this.#options.caddy,
+        live: this.#live,
         renderWithout: (excluded) => this.#render(evaluated, excluded),
         ingressIds: this.#ingressIds,
         ingressesOnPort: (port) => evaluated.ingresses.filter((i) => portsOf(i, settings).has(port)).map((i) => i.id),
@@ -243,6 +275,7 @@ export class Reconciler {
     const round = (ms: number): number => Math.round(ms * 10) / 10;
     const result: CaddySyncResult = {
       writes: outcome.writes,
+      reads: outcome.reads,
       changes: outcome.patch.length,
       durationMs,
       excluded: outcome.excluded.size,

@@ -8,7 +8,7 @@ import { hashOf } from '../model/ids.js';
 import type { Manifest } from '../model/manifest.js';
 import type { Ingress } from '../model/resource.js';
 import type { RenderSettings } from '../model/settings.js';
-import type { EvaluatedSet } from './evaluate.js';
+import type { EvaluatedSet, Evaluation } from './evaluate.js';
 import { indexInstances, routesOf } from './routes-status.js';
 import { acceptedSinceOf, buildStatus } from './status.js';
 import type { CertificateStatus, ProgramState, ResourceStatus } from './status-types.js';
@@ -18,12 +18,32 @@ export const NOT_ACCEPTED: ProgramState = { status: 'False', reason: 'NotAccepte
 const YIELD_EVERY = 100;
 const PENDING: ProgramState = { status: 'Unknown', reason: 'Pending', message: 'Waiting for the first reconcile with Caddy.' };
 
+/** What a status without certificates is built from (besides the clock). */
+interface StatusInputs {
+  readonly evaluation: Evaluation;
+  readonly state: ProgramState;
+  readonly instancesKey: string;
+}
+
+function sameInputs(a: StatusInputs | undefined, b: StatusInputs): boolean {
+  return (
+    a !== undefined &&
+    a.evaluation === b.evaluation &&
+    a.instancesKey === b.instancesKey &&
+    a.state.status === b.state.status &&
+    a.state.reason === b.state.reason &&
+    a.state.message === b.state.message
+  );
+}
+
 export class StatusSync {
   readonly #writer: StatusWriter;
   readonly #settings: RenderSettings;
   readonly #isKnown: (file: string) => boolean;
   readonly #statuses = new Map<string, ResourceStatus>();
   readonly #keys = new Map<string, string>();
+  /** What each status in `#keys` was built from, for the identity check that skips building the key. */
+  readonly #inputs = new Map<string, StatusInputs>();
 
   /** `isKnown` tells whether a manifest still exists: a status is never written for one that is gone. */
   constructor(writer: StatusWriter, settings: RenderSettings, isKnown: (file: string) => boolean) {
@@ -51,6 +71,7 @@ export class StatusSync {
   async forget(file: string): Promise<void> {
     this.#statuses.delete(file);
     this.#keys.delete(file);
+    this.#inputs.delete(file);
     await this.#writer.remove(file);
   }
 
@@ -64,15 +85,22 @@ export class StatusSync {
     const instances = indexInstances(evaluated.instances);
     const instancesKey = hashOf(stableStringify(evaluated.instances));
     const now = new Date(nowMs).toISOString();
-    const changed: [string, ResourceStatus, string][] = [];
+    const changed: [string, ResourceStatus, string, StatusInputs | undefined][] = [];
     for (const [file, evaluation] of evaluated.byFile) {
       if (!this.#isKnown(file)) continue;
       const resource = evaluation.manifest.resource;
       const state = program.get(file) ?? (evaluation.accepted ? PENDING : NOT_ACCEPTED);
       const ingress = resource?.kind === 'Ingress' && evaluation.accepted ? resource : undefined;
       const certs = ingress === undefined ? undefined : this.#certificatesOf(ingress, certificates);
+      const inputs: StatusInputs = { evaluation, state, instancesKey: ingress === undefined ? '' : instancesKey };
+      // The evaluator hands back the same Evaluation object for a manifest whose judgement did not
+      // change: with the same program state, its status is what was last written. No key to build.
+      if (certs === undefined && sameInputs(this.#inputs.get(file), inputs)) continue;
       const key = `${evaluation.manifest.generation}|${evaluation.accepted}|${stableStringify(evaluation.issues)}|${state.status}|${state.reason}|${state.message}|${ingress === undefined ? '' : instancesKey}|${certs === undefined ? '' : stableStringify(certs)}`;
-      if (this.#keys.get(file) === key) continue;
+      if (this.#keys.get(file) === key) {
+        if (certs === undefined) this.#inputs.set(file, inputs);
+        continue;
+      }
       const status = buildStatus({
         evaluation,
         program: state,
@@ -82,16 +110,18 @@ export class StatusSync {
         now,
       });
       this.#statuses.set(file, status);
-      changed.push([file, status, key]);
+      changed.push([file, status, key, certs === undefined ? inputs : undefined]);
     }
     let written = 0;
-    for (const [index, [file, status, key]] of changed.entries()) {
+    for (const [index, [file, status, key, inputs]] of changed.entries()) {
       // Writes are synchronous (see status-writer.ts): let other work run between batches.
       if (index > 0 && index % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       if (!this.#isKnown(file)) continue;
       if (await this.#writer.write(file, status)) written++;
       // Remembered only once on disk: a failed write is tried again by the next reconcile.
       this.#keys.set(file, key);
+      if (inputs === undefined) this.#inputs.delete(file);
+      else this.#inputs.set(file, inputs);
       // The manifest may have been deleted while this status was being written: do not leave it behind.
       if (!this.#isKnown(file)) await this.forget(file);
     }

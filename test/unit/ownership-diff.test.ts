@@ -51,15 +51,18 @@ describe('diffConfig', () => {
     expect(d.plan.kind).toBe('none');
   });
 
-  test('changes inside one owned server replace just that server', () => {
+  test('a change inside one owned server is one full write of the merged config, foreign parts kept', () => {
     const d = diffConfig(live, desired({ 'ingress-80': server('new') }, [{ '@id': 'ingressd.tls.acme', subjects: ['old.test'] }]));
-    expect(d.plan).toMatchObject({ kind: 'server', method: 'POST', path: 'apps/http/servers/ingress-80' });
+    expect(d.plan).toMatchObject({ kind: 'full', method: 'POST', path: '' });
     expect(formatPatch(d.patch)).toContain('/servers/ingress-80/routes/0/handle/0/body');
+    expect((d.merged['admin'] as JsonObject)['listen']).toBe('127.0.0.1:2019');
   });
 
-  test('removing the only changed server deletes it', () => {
+  test('removing the only owned server writes the merged config without it', () => {
     const d = diffConfig(live, desired({}, [{ '@id': 'ingressd.tls.acme', subjects: ['old.test'] }]));
-    expect(d.plan).toMatchObject({ kind: 'server', method: 'DELETE', path: 'apps/http/servers/ingress-80' });
+    expect(d.plan.kind).toBe('full');
+    const servers = ((d.merged['apps'] as JsonObject)['http'] as JsonObject)['servers'] as JsonObject;
+    expect(Object.keys(servers)).toEqual(['foreign']);
   });
 
   test('changes in several places become one full write of the merged config', () => {
