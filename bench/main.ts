@@ -17,7 +17,7 @@ import { SizeContext, type ColdStart, type Shared } from './harness/context.js';
 import type { Figure } from './harness/figures.js';
 import { LoadGenerator } from './harness/load-generator.js';
 import { MachineMonitor, OwnProcesses } from './harness/machine.js';
-import { planFor } from './harness/plan.js';
+import { omittedBy, planFor } from './harness/plan.js';
 import { formatSummary, formatTable } from './harness/table.js';
 import * as all from './scenarios/index.js';
 import type { Scenario } from './scenarios/index.js';
@@ -40,11 +40,18 @@ interface Failure {
   readonly error: string;
 }
 
+/** Others' share of the machine under which it counts as quiet. */
+const QUIET_SHARE = 0.1;
+
 /** How one scenario ran: its duration, the wait for a quiet machine, and others' CPU meanwhile. */
 interface ScenarioRun {
   readonly scenario: string;
   readonly seconds: number;
   readonly waitedForQuietS: number;
+  /** Others' share (0-1) in the last sample before it started; ≥ 0.1: it started on a busy machine. */
+  readonly othersAtStart: number;
+  /** --quick with its budget for waiting spent: not sampled, `othersAtStart` is the previous scenario's share. */
+  readonly waitSkipped: boolean;
   /** Share of the whole machine (0-1) used by processes that are not the benchmark's. */
   readonly othersCpuShare: number;
 }
@@ -52,10 +59,8 @@ interface ScenarioRun {
 interface Results {
   readonly figures: Figure[];
   readonly failures: Failure[];
-  readonly contexts: { n: number; cold: ColdStart; setupSeconds: number; runs: ScenarioRun[]; contaminated: SizeContext['contaminated'] }[];
+  readonly contexts: { n: number; cold: ColdStart; setupSeconds: number; setupWaitedForQuietS: number; setupOthersAtStart: number; runs: ScenarioRun[]; contaminated: SizeContext['contaminated'] }[];
 }
-
-
 
 function progress(text: string): void {
   process.stderr.write(`${text}\n`);
@@ -71,18 +76,32 @@ function selectScenarios(only: readonly string[]): Scenario[] {
 }
 
 async function runSize(n: number, scenarios: readonly Scenario[], shared: Shared, args: BenchArgs, results: Results): Promise<void> {
-  await shared.monitor.waitForQuiet();
+  const setupQuiet = await shared.monitor.waitForQuiet(QUIET_SHARE);
   await ensurePortsFree(false);
   const setupStarted = performance.now();
   progress(`N=${n.toLocaleString('en-US')}: generating manifests, starting Caddy-only and ingressd (cold)...`);
   const ctx = await SizeContext.create(n, shared);
   const runs: ScenarioRun[] = [];
-  results.contexts.push({ n, cold: ctx.cold, setupSeconds: (performance.now() - setupStarted) / 1000, runs, contaminated: ctx.contaminated });
+  results.contexts.push({
+    n,
+    cold: ctx.cold,
+    setupSeconds: (performance.now() - setupStarted) / 1000,
+    setupWaitedForQuietS: setupQuiet.waitedS,
+    setupOthersAtStart: setupQuiet.share,
+    runs,
+    contaminated: ctx.contaminated,
+  });
   let failed = false;
-  let lastShare = 1;
+  let lastShare = setupQuiet.share;
+  let first = true;
   for (const scenario of scenarios) {
-    // Sample the machine again only when others were busy during the previous scenario.
-    const quiet = lastShare < 0.1 ? { waitedS: 0, share: lastShare } : await shared.monitor.waitForQuiet();
+    // Sample the machine before the first scenario, then only when others were busy during the
+    // previous one; with --quick only while the budget for waiting lasts (past it, the last share
+    // seen is recorded).
+    const sample = (first || lastShare >= QUIET_SHARE) && shared.monitor.canWait;
+    first = false;
+    const quiet = sample ? await shared.monitor.waitForQuiet(QUIET_SHARE) : { waitedS: 0, share: lastShare };
+    const waitSkipped = !sample && lastShare >= QUIET_SHARE;
     const before = shared.monitor.snapshot();
     const started = performance.now();
     try {
@@ -95,21 +114,36 @@ async function runSize(n: number, scenarios: readonly Scenario[], shared: Shared
       results.failures.push({ n, scenario: `${scenario.id} ${scenario.name}`, error });
       progress(`  ${scenario.id} ${scenario.name} FAILED: ${error}`);
     }
-    const run = { scenario: `${scenario.id} ${scenario.name}`, seconds: (performance.now() - started) / 1000, waitedForQuietS: quiet.waitedS, othersCpuShare: MachineMonitor.foreignShare(before, shared.monitor.snapshot()) };
+    const run = {
+      scenario: `${scenario.id} ${scenario.name}`,
+      seconds: (performance.now() - started) / 1000,
+      waitedForQuietS: quiet.waitedS,
+      othersAtStart: quiet.share,
+      waitSkipped,
+      othersCpuShare: MachineMonitor.foreignShare(before, shared.monitor.snapshot()),
+    };
     runs.push(run);
     lastShare = run.othersCpuShare;
-    progress(`  (${run.scenario}: ${run.seconds.toFixed(1)} s; others used ${(run.othersCpuShare * 100).toFixed(0)}% of the machine; waited ${run.waitedForQuietS.toFixed(0)} s for quiet)`);
+    progress(`  (${run.scenario}: ${run.seconds.toFixed(1)} s; others used ${(run.othersCpuShare * 100).toFixed(0)}% of the machine; waited ${run.waitedForQuietS.toFixed(0)} s for quiet${busyText(run.othersAtStart, run.waitSkipped)})`);
   }
   await ctx.dispose(args.keep || failed);
   if (args.keep || failed) progress(`  kept ${ctx.root}`);
 }
 
-function formatRuns(results: Results): string {
+/** Why a scenario started on a busy machine: the wait gave up, or (--quick) its budget was spent. Empty when quiet. */
+function busyText(othersAtStart: number, waitSkipped: boolean): string {
+  if (othersAtStart < QUIET_SHARE) return '';
+  const share = `${(othersAtStart * 100).toFixed(0)}%`;
+  return waitSkipped ? `; started busy, wait budget spent: others at ${share} in the previous scenario` : `; started busy, gave up: others at ${share}`;
+}
+
+function formatRuns(results: Results, totalWaitedS: number): string {
   const lines = ['N | scenario | seconds | waited for quiet (s) | others\' CPU (% of machine)'];
   for (const c of results.contexts) {
-    lines.push(`${c.n} | setup | ${c.setupSeconds.toFixed(1)} | | `);
-    for (const r of c.runs) lines.push(`${c.n} | ${r.scenario} | ${r.seconds.toFixed(1)} | ${r.waitedForQuietS.toFixed(0)} | ${(r.othersCpuShare * 100).toFixed(0)}%`);
+    lines.push(`${c.n} | setup | ${c.setupSeconds.toFixed(1)} | ${c.setupWaitedForQuietS.toFixed(0)}${busyText(c.setupOthersAtStart, false)} | `);
+    for (const r of c.runs) lines.push(`${c.n} | ${r.scenario} | ${r.seconds.toFixed(1)} | ${r.waitedForQuietS.toFixed(0)}${busyText(r.othersAtStart, r.waitSkipped)} | ${(r.othersCpuShare * 100).toFixed(0)}%`);
   }
+  lines.push(`all | waiting for a quiet machine (also before re-measurements) | ${totalWaitedS.toFixed(0)} | |`);
   return lines.join('\n');
 }
 
@@ -151,11 +185,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const results: Results = { figures: [], failures: [], contexts: [] };
   const began = performance.now();
   let build: BuildSnapshot | undefined;
+  const own = new OwnProcesses();
+  const monitor = new MachineMonitor(() => own.list(), { maxWaitMs: plan.quietWaitMaxMs, budgetMs: plan.quietWaitBudgetMs });
   try {
     build = await snapshotBuild(stamp, cleanup);
     progress(`measuring ingressd at ${build.commit}${build.srcChanges > 0 ? ` + ${build.srcChanges} uncommitted src files` : ''} (built ${build.builtAt}), frozen in ${build.cli}`);
-    const own = new OwnProcesses();
-    const monitor = new MachineMonitor(() => own.list());
     await ensurePortsFree(true);
     const backends = await startBackends(cleanup);
     own.add(backends.pid);
@@ -172,6 +206,8 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const durationS = (performance.now() - began) / 1000;
   const missed = missedTargets(results.figures);
+  const omitted = omittedBy(plan, scenarios.map((s) => s.id));
+  const waitedForQuietS = monitor.waitedS;
   const report = {
     startedAt: startedAt.toISOString(),
     durationSeconds: durationS,
@@ -181,6 +217,9 @@ async function main(argv: readonly string[]): Promise<number> {
     machine: { cpus: cpus().length, node: process.version, caddy: caddyVersion() },
     build: build === undefined ? null : { commit: build.commit, uncommittedSrcFiles: build.srcChanges, builtAt: build.builtAt },
     plan,
+    /** What this run did not measure that the full run does (empty for the full run). */
+    omitted,
+    waitedForQuietS,
     contexts: results.contexts,
     figures: results.figures,
     missed,
@@ -188,7 +227,12 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`\n${formatTable(results.figures)}\n\n${formatRuns(results)}\n\n`);
+  process.stdout.write(`\n${formatTable(results.figures)}\n\n`);
+  if (plan.quick) {
+    const bound = plan.quietWaitBudgetMs === null ? '' : `; waits for a quiet machine at most ${plan.quietWaitMaxMs / 1000} s each and ${plan.quietWaitBudgetMs / 1000} s in all, then it runs on a busy machine ("started busy" below)`;
+    process.stdout.write(`--quick: fewer repetitions (×runs above), shorter windows${bound}.${omitted.length === 0 ? '' : ` Not measured:\n  - ${omitted.join('\n  - ')}`}\n\n`);
+  }
+  process.stdout.write(`${formatRuns(results, waitedForQuietS)}\n\n`);
   const contaminated = results.contexts.flatMap((c) => c.contaminated.map((m) => `N=${c.n}: ${m.label} (others used ${(m.othersCpuShare * 100).toFixed(0)}% of the machine)`));
   if (contaminated.length > 0) process.stdout.write(`disturbed on every attempt (read these figures with care):\n  - ${contaminated.join('\n  - ')}\n`);
   process.stdout.write(`targets missed: ${missed.length === 0 ? 'none' : `\n  - ${missed.join('\n  - ')}`}\n`);

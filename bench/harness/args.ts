@@ -16,7 +16,9 @@ export interface BenchArgs {
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --quick            N = 100 and 1,000, fewer repetitions (under 2 minutes)
+  --quick            N = 100 and 1,000, fewer repetitions, every target row (under 2 minutes);
+                     leaves out informational parts and bounds the wait for a quiet machine
+                     (listed under the table; see bench/README.md)
   --out FILE         where to write the figures as JSON (default bench-results/bench-<date>.json)
   --only LIST        scenarios by number or name: 1 floor, 2 one-change, 3 burst, 4 at-rest,
                      5 instance-move, 6 routing, 7 footprint, 8 disruption, 9 upstream-modes

@@ -55,7 +55,7 @@ export class CaddyOnly {
     return timedLoad(CADDY_ONLY_ADMIN_PORT, body);
   }
 
-  /** `POST /config/<path>` with If-Match, as ingressd writes one server; wall time in ms. */
+  /** `POST /config/<path>` with If-Match (ingressd writes the whole config at `''`); wall time in ms. */
   post(path: string, body: string): Promise<number> {
     return timedConditionalPost(CADDY_ONLY_ADMIN_PORT, path, body);
   }

@@ -177,7 +177,7 @@ export class Ingressd {
     if (this.#child.exitCode === null && this.#child.signalCode === null) {
       const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
       this.#child.kill('SIGTERM');
-      await Promise.race([exited, sleep(15_000)]);
+      await Promise.race([exited, sleep(15_000, undefined, { ref: false })]); // unref'd: the bench's own exit does not wait for it
       if (this.#child.exitCode === null && this.#child.signalCode === null) await terminate(this.pid, 0);
     }
     this.#unregister();

@@ -28,12 +28,32 @@ function ticksOf(pids: Iterable<number>): number {
   return ticks;
 }
 
+/** Bounds on waiting for a quiet machine (`--quick`): per wait, and in all over the run. */
+export interface QuietLimits {
+  readonly maxWaitMs: number;
+  /** null: unbounded. */
+  readonly budgetMs: number | null;
+}
+
 export class MachineMonitor {
   readonly #pids: () => Iterable<number>;
+  readonly #limits: QuietLimits;
+  #waitedMs = 0;
 
   /** `pids` lists the benchmark's own processes at the moment of asking. */
-  constructor(pids: () => Iterable<number>) {
+  constructor(pids: () => Iterable<number>, limits: QuietLimits = { maxWaitMs: Number.POSITIVE_INFINITY, budgetMs: null }) {
     this.#pids = pids;
+    this.#limits = limits;
+  }
+
+  /** Seconds spent in `waitForQuiet` so far. */
+  get waitedS(): number {
+    return this.#waitedMs / 1000;
+  }
+
+  /** False once the run's budget for waiting is spent: callers then proceed without sampling. */
+  get canWait(): boolean {
+    return this.#limits.budgetMs === null || this.#waitedMs < this.#limits.budgetMs;
   }
 
   snapshot(): Snapshot {
@@ -52,16 +72,23 @@ export class MachineMonitor {
 
   /**
    * Waits until other processes use under `maxShare` of the machine over a 0.5 s sample, at most
-   * `timeoutMs`. Resolves with the seconds waited and the last share seen.
+   * `timeoutMs` (and at most the limits given to the constructor; one sample is always taken).
+   * Resolves with the seconds waited and the last share seen: `share >= maxShare` means it gave
+   * up and the machine was still busy.
    */
   async waitForQuiet(maxShare = 0.1, timeoutMs = 180_000): Promise<{ readonly waitedS: number; readonly share: number }> {
+    const { maxWaitMs, budgetMs } = this.#limits;
+    const limitMs = Math.min(timeoutMs, maxWaitMs, budgetMs === null ? Number.POSITIVE_INFINITY : Math.max(0, budgetMs - this.#waitedMs));
     const started = performance.now();
     for (;;) {
       const a = this.snapshot();
       await sleep(500);
       const share = MachineMonitor.foreignShare(a, this.snapshot());
       const waited = performance.now() - started;
-      if (share < maxShare || waited > timeoutMs) return { waitedS: waited / 1000, share };
+      if (share < maxShare || waited >= limitMs) {
+        this.#waitedMs += waited;
+        return { waitedS: waited / 1000, share };
+      }
     }
   }
 }

@@ -1,4 +1,4 @@
-/** How much each scenario repeats, for `--quick` and for the full run. */
+/** How much each scenario repeats, for `--quick` and for the full run, and what `--quick` leaves out. */
 
 export interface Plan {
   readonly quick: boolean;
@@ -15,12 +15,24 @@ export interface Plan {
   readonly routingRequests: number;
   /** Changes (and Caddy-only raw reloads) under traffic in scenario 8. */
   readonly disruptionChanges: number;
+  /** Scenario 8 also runs the paced variant (each change waited for before the next; no target). */
+  readonly pacedDisruption: boolean;
   readonly loadWarmupMs: number;
   readonly loadDurationMs: number;
   readonly loadConnections: number;
   /** Repetitions of each throughput run. */
   readonly loadReps: number;
+  /** Scenario 9 moves an instance in UPSTREAM_MODE=static too (dns mode: always, or scenario 5's moves). */
+  readonly staticMoves: boolean;
+  /** Scenario 9 stops the DNS process for `dnsPauseMs` under traffic, in each mode (no target). */
+  readonly dnsPause: boolean;
   readonly dnsPauseMs: number;
+  /** Longest wait for a quiet machine (others < 10%) before a scenario or a re-measurement. */
+  readonly quietWaitMaxMs: number;
+  /** Total of all those waits over the run; null: unbounded. Past it the bench proceeds at once (busy share still recorded). */
+  readonly quietWaitBudgetMs: number | null;
+  /** How often an idempotent measurement is taken again when others used over 15% of the machine meanwhile. */
+  readonly remeasureRetries: number;
 }
 
 export function planFor(quick: boolean): Plan {
@@ -33,13 +45,19 @@ export function planFor(quick: boolean): Plan {
         burstFiles: 1000,
         restWindowMs: 3000,
         moveReps: 2,
-        routingRequests: 1000,
-        disruptionChanges: 20,
+        routingRequests: 480,
+        disruptionChanges: 100,
+        pacedDisruption: false,
         loadWarmupMs: 300,
         loadDurationMs: 1000,
         loadConnections: 32,
         loadReps: 1,
+        staticMoves: false,
+        dnsPause: false,
         dnsPauseMs: 2000,
+        quietWaitMaxMs: 5000,
+        quietWaitBudgetMs: 15_000,
+        remeasureRetries: 1,
       }
     : {
         quick,
@@ -51,10 +69,25 @@ export function planFor(quick: boolean): Plan {
         moveReps: 4,
         routingRequests: 2000,
         disruptionChanges: 100,
+        pacedDisruption: true,
         loadWarmupMs: 1000,
         loadDurationMs: 5000,
         loadConnections: 32,
         loadReps: 2,
+        staticMoves: true,
+        dnsPause: true,
         dnsPauseMs: 2000,
+        quietWaitMaxMs: 180_000,
+        quietWaitBudgetMs: null,
+        remeasureRetries: 2,
       };
+}
+
+/** What this plan does not measure that the full run does, for the scenarios (by number) that run. */
+export function omittedBy(plan: Plan, scenarios: readonly number[]): string[] {
+  const out: { readonly scenario: number; readonly text: string }[] = [];
+  if (!plan.pacedDisruption) out.push({ scenario: 8, text: '8 disruption: the paced variant (each change waited for before the next; informational, no target)' });
+  if (!plan.staticMoves) out.push({ scenario: 9, text: '9 upstream modes: instance moves in static mode (informational, no target)' });
+  if (!plan.dnsPause) out.push({ scenario: 9, text: '9 upstream modes: the DNS process stopped under traffic, in either mode (informational, no target)' });
+  return out.filter((o) => scenarios.includes(o.scenario)).map((o) => o.text);
 }

@@ -21,7 +21,7 @@ export const floorScenario: Scenario = {
     return figuresOf('1 floor', ctx.n, [
       { name: 'POST /load, layout ingressd renders (floor)', unit: 'ms', value: rendered, reference: reference('flat host routes', flat) },
       {
-        name: "POST /config/…/servers/<main> + If-Match (ingressd's request)",
+        name: "POST /config/ + If-Match (ingressd's request)",
         unit: 'ms',
         value: sameRequest,
         reference: reference('POST /load (floor)', rendered),

@@ -3,7 +3,8 @@
  * throughput with 32 keep-alive connections to one host and spread uniformly over all N hosts,
  * the cost of an instance move, and what pausing the DNS process (SIGSTOP) does to traffic.
  * Throughput is shown beside the Caddy-only instance loaded with the static-mode config (no DNS
- * and no ingressd on the request path).
+ * and no ingressd on the request path). `--quick` leaves out the DNS pause and the static-mode
+ * moves (see `omittedBy` in harness/plan.ts): the target rows, "uniform / one host", need neither.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serialize } from '../harness/caddy-only.js';
@@ -39,8 +40,10 @@ interface Measured {
 
 interface ModeResult {
   readonly throughput: Throughput;
-  readonly pause: LoadReport;
-  readonly move: MoveResult;
+  /** undefined when the plan leaves the DNS pause out. */
+  readonly pause: LoadReport | undefined;
+  /** undefined when the plan leaves static-mode moves out. */
+  readonly move: MoveResult | undefined;
   readonly switchWrites: number;
 }
 
@@ -64,10 +67,10 @@ export const upstreamModesScenario: Scenario = {
 
 async function measureMode(ctx: SizeContext, mode: Mode, switchWrites: number): Promise<ModeResult> {
   const result = await throughput(ctx, 0);
-  const pause = await dnsPause(ctx);
+  const pause = ctx.plan.dnsPause ? await dnsPause(ctx) : undefined;
   // In static mode each move rewrites the status of every ingress on the instance (N/4 files): 2 moves.
-  const move = ctx.moves.get(mode) ?? (await measureInstanceMove(ctx, mode === 'static' ? 2 : ctx.plan.moveReps));
-  ctx.moves.set(mode, move);
+  const move = ctx.moves.get(mode) ?? (mode === 'static' && !ctx.plan.staticMoves ? undefined : await measureInstanceMove(ctx, mode === 'static' ? 2 : ctx.plan.moveReps));
+  if (move !== undefined) ctx.moves.set(mode, move);
   return { throughput: result, pause, move, switchWrites };
 }
 
@@ -148,10 +151,16 @@ function modeFigures(ctx: SizeContext, mode: Mode, m: ModeResult, caddy: Through
     { name: `[${mode}] upstream conns / 1k req, one host`, unit: 'count', value: t.singleConnections, reference: caddyRef('one host', caddy.singleConnections) },
     { name: `[${mode}] upstream conns / 1k req, uniform`, unit: 'count', value: t.uniformConnections, reference: caddyRef('uniform', caddy.uniformConnections) },
     { name: `[${mode}] failed, load runs`, unit: 'count', value: t.failed, reference: caddyRef('failed', caddy.failed) },
-    { name: `[${mode}] move → traffic moved`, unit: 'ms', value: summarize(m.move.timesMs), reference: reference('Caddy POST /load (floor)', floor) },
-    { name: `[${mode}] move: Caddy writes`, unit: 'count', value: summarize(m.move.writes) },
-    { name: `[${mode}] move: failed, untouched host`, unit: 'count', value: m.move.failed, note: `of ${m.move.requests.toLocaleString('en-US')}${errorsNote(m.move.errors)}` },
-    ...(['exact', 'pattern'] as const).flatMap((group) => pauseFigures(mode, group, m.pause.groups[group], pauseSeconds)),
+    ...(m.move === undefined ? [] : moveFigures(mode, m.move, floor)),
+    ...(['exact', 'pattern'] as const).flatMap((group) => pauseFigures(mode, group, m.pause?.groups[group], pauseSeconds)),
+  ];
+}
+
+function moveFigures(mode: Mode, move: MoveResult, floor: Summary): FigureInput[] {
+  return [
+    { name: `[${mode}] move → traffic moved`, unit: 'ms', value: summarize(move.timesMs), reference: reference('Caddy POST /load (floor)', floor) },
+    { name: `[${mode}] move: Caddy writes`, unit: 'count', value: summarize(move.writes) },
+    { name: `[${mode}] move: failed, untouched host`, unit: 'count', value: move.failed, note: `of ${move.requests.toLocaleString('en-US')}${errorsNote(move.errors)}` },
   ];
 }
 
