@@ -12,8 +12,11 @@ import type { Cleanup } from './cleanup.js';
 import { HTTP_PORT, HTTPS_PORT, INGRESSD_ADMIN_PORT, INGRESSD_DNS_PORT, LOOPBACK } from './ports.js';
 import { commandLine, cpuTimeMs, memoryOf, terminate, type MemoryStatus } from './proc.js';
 
-export const STAGES = ['evaluateMs', 'renderMs', 'readMs', 'diffMs', 'writeMs', 'statusMs'] as const;
+/** Stages of a Caddy reconcile (its `reconciled:` line). Status files are written after it, in their own pass. */
+export const STAGES = ['evaluateMs', 'renderMs', 'readMs', 'diffMs', 'writeMs'] as const;
 export type Stage = (typeof STAGES)[number];
+/** The log line of a status-file pass. */
+const STATUS_PASS = 'status files updated';
 
 /** One "reconciled: ..." line of ingressd's log. */
 export interface Reconcile {
@@ -122,6 +125,11 @@ export class Ingressd {
     return this.#lines.slice(mark).filter((l) => l.fields['level'] === 'warn' || l.fields['level'] === 'error').map((l) => l.message);
   }
 
+  /** Milliseconds of each status-file pass since `mark` (they follow the Caddy reconciles). */
+  statusPassesSince(mark: number): number[] {
+    return this.#lines.slice(mark).filter((l) => l.message === STATUS_PASS).map((l) => Number(l.fields['statusMs'] ?? Number.NaN));
+  }
+
   /** Resolves with the first reconcile since `mark` that made a Caddy write; rejects after `timeoutMs`. */
   async waitForWrite(mark: number, timeoutMs = 10_000): Promise<Reconcile> {
     const deadline = performance.now() + timeoutMs;
@@ -157,7 +165,7 @@ export class Ingressd {
   async waitQuiet(quietMs = 1000, timeoutMs = 60_000): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const last = this.#lines.findLast((l) => l.message.startsWith('reconciled:'))?.at ?? 0;
+      const last = this.#lines.findLast((l) => l.message.startsWith('reconciled:') || l.message === STATUS_PASS)?.at ?? 0;
       if (performance.now() - last >= quietMs) return;
       if (performance.now() > deadline) return;
       await sleep(50);

@@ -20,6 +20,8 @@ interface BurstRun {
   readonly writeFilesMs: number;
   readonly caddyWrites: number;
   readonly reconciles: readonly Reconcile[];
+  /** Milliseconds of each status-file pass (written after Caddy, off the answering path). */
+  readonly statusPasses: readonly number[];
 }
 
 export const burstScenario: Scenario = {
@@ -41,7 +43,7 @@ export const burstScenario: Scenario = {
       runs.push({
         allAnsweringMs: answered.pending === 0 ? answered.at - started : Number.NaN,
         neverAnswered: answered.pending,
-        writeFilesMs: written - started, caddyWrites: (await ctx.writes()) - before, reconciles: ctx.ingressd.reconcilesSince(mark) });
+        writeFilesMs: written - started, caddyWrites: (await ctx.writes()) - before, reconciles: ctx.ingressd.reconcilesSince(mark), statusPasses: ctx.ingressd.statusPassesSince(mark) });
       const removal = ctx.ingressd.mark();
       await removeManifests(ctx.manifestDir, burst.manifests);
       await ctx.ingressd.waitForSet(removal, ctx.n);
@@ -72,6 +74,7 @@ export const burstScenario: Scenario = {
       { name: '  writing the files', unit: 'ms', value: summarize(runs.map((r) => r.writeFilesMs)) },
       stageSum('reconcile total', (rec) => rec.durationMs),
       ...STAGES.map((s) => stageSum(`stage ${s.replace('Ms', '')}`, (rec) => rec.timings[s])),
+      { name: '  Σ status files, after Caddy', unit: 'ms', value: summarize(runs.map((r) => sum(r.statusPasses))), note: 'their own pass, never ahead of the next Caddy write' },
     ]);
   },
 };

@@ -2,8 +2,9 @@
  * Wires the live loop together: the instance DNS process, Caddy (adopted or started), the
  * directory watcher, the keyed work queue and the reconciler.
  *
- * Queue keys: `file:<path>` per manifest (parse, cheap) and one `caddy` key for the apply step, so a
- * burst of file events marks `caddy` dirty many times but reconciles Caddy once. A trailing
+ * Queue keys: `file:<path>` per manifest (parse, cheap), one `caddy` key for the apply step, so a
+ * burst of file events marks `caddy` dirty many times but reconciles Caddy once, and one `statuses`
+ * key that writes the status files after it, so they never hold the next change back. A trailing
  * debounce with a cap sits between file changes and the `caddy` key to collapse bursts further.
  *
  * Start-up order guarantees Caddy is never pushed a partial set: the initial scan parses every
@@ -33,6 +34,8 @@ import type { CertificateTarget } from '../reconciler/reconciler.js';
 import type { CertificateStatus } from '../reconciler/status-types.js';
 
 export const CADDY_KEY = 'caddy';
+/** Writes the status files of the last Caddy sync (see `Reconciler.syncStatuses`). */
+export const STATUS_KEY = 'statuses';
 const CADDY_DEFER_MAX_MS = 1000;
 const FILE_PREFIX = 'file:';
 
@@ -246,6 +249,9 @@ export class Controller {
       try {
         if (key === CADDY_KEY) {
           if (!this.#deferCaddy()) await this.#syncCaddy();
+        } else if (key === STATUS_KEY) {
+          await this.reconciler.syncStatuses();
+          this.#queue.forget(key);
         } else {
           this.#parsing++;
           try {
@@ -271,7 +277,8 @@ export class Controller {
    * Level-triggered, so waiting is only ever a matter of fewer writes, never of correctness.
    */
   #deferCaddy(): boolean {
-    if (this.#queue.len() === 0 && this.#parsing === 0) return false;
+    const files = this.#queue.len() - (this.#queue.isQueued(STATUS_KEY) ? 1 : 0);
+    if (files === 0 && this.#parsing === 0) return false;
     const now = this.#clock.now();
     this.#caddyDeferredSince ??= now;
     if (now - this.#caddyDeferredSince >= CADDY_DEFER_MAX_MS) return false;
@@ -286,6 +293,7 @@ export class Controller {
     this.#ready = true;
     this.#supervisor?.markReachable();
     this.#lastSyncAt = this.#clock.now();
+    if (result.statusPending) this.#queue.add(STATUS_KEY);
     if (result.certificatesPending) this.#queue.addAfter(CADDY_KEY, 2000);
     this.#deps.hooks?.onCaddySync?.(result);
   }

@@ -109,6 +109,12 @@ export class WorkQueue<K extends string> {
     return this.#queue.length;
   }
 
+  /** True when `key` is among the `len()` keys queued and ready now. */
+  isQueued(key: K): boolean {
+    // Dirty but not processing: waiting in the FIFO (a dirty key in processing is queued again only at `done`).
+    return this.#dirty.has(key) && !this.#processing.has(key);
+  }
+
   /** Stops the queue: see the class comment. Idempotent. */
   shutDown(): void {
     if (this.#shuttingDown) return;

@@ -4,12 +4,14 @@
  *
  * - `syncFile(file)`: re-read one manifest (parse + schema). Cheap; resolves true when the Caddy
  *   side must be reconciled again.
- * - `syncCaddy()`: evaluate every manifest (cross-file rules), render the valid set, apply it to
- *   Caddy in at most one write (more only while isolating a rejected ingress), publish instances to
- *   the DNS registry and write every status file that changed. Rejects when Caddy is unreachable,
+ * - `syncCaddy()`: evaluate the manifests (cross-file rules; only what changed is judged again),
+ *   render the valid set, apply it to Caddy in at most one write (more only while isolating a
+ *   rejected ingress) and publish instances to the DNS registry. Rejects when Caddy is unreachable,
  *   after marking statuses `Programmed=Unknown` (the caller retries with backoff).
+ * - `syncStatuses()`: write every status file the last `syncCaddy` changed (`statusPending`).
  *
- * Callers guarantee `syncCaddy` never overlaps itself (the work queue's per-key rule).
+ * Callers guarantee `syncCaddy` never overlaps itself (the work queue's per-key rule); status
+ * passes serialise themselves and may run while a `syncCaddy` is in flight.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,11 +65,21 @@ export interface CaddySyncResult {
   readonly changes: number;
   readonly durationMs: number;
   readonly excluded: number;
-  readonly statusWrites: number;
+  /** Status files may be out of date: call `syncStatuses` (the Caddy sync does not wait for 10,000 files). */
+  readonly statusPending: boolean;
   /** True while some TLS hostname has no certificate yet (the caller looks again soon). */
   readonly certificatesPending: boolean;
-  /** Milliseconds per stage: evaluate, render, read (GET /config/), diff, write, status. */
-  readonly timings: Readonly<Record<'evaluateMs' | 'renderMs' | 'readMs' | 'diffMs' | 'writeMs' | 'statusMs', number>>;
+  /** Milliseconds per stage: evaluate, render, read (GET /config/, or the ETag of ingressd's own write), diff, write. */
+  readonly timings: Readonly<Record<'evaluateMs' | 'renderMs' | 'readMs' | 'diffMs' | 'writeMs', number>>;
+}
+
+interface StatusBasis {
+  readonly evaluated: EvaluatedSet;
+  /** Ingresses Caddy does not serve, with why. */
+  readonly excluded: ReadonlyMap<string, ProgramState>;
+  /** See `syncCaddy`: when it equals `#statusEpoch`, every status file is current. */
+  readonly epoch: string;
+  readonly now: number;
 }
 
 export class Reconciler {
@@ -96,6 +108,9 @@ export class Reconciler {
   #ingressIds: readonly string[] = [];
   #tlsIngressIds: readonly string[] = [];
   #statusEpoch = '';
+  /** What the next status pass builds from, set by a Caddy sync that changed it. */
+  #statusBasis: StatusBasis | undefined;
+  #statusChain: Promise<number> = Promise.resolve(0);
   /** Bumped by `markCaddyUnavailable`: a status pass that overlapped it must not claim to be current. */
   #invalidations = 0;
   #certificates: ReadonlyMap<string, CertificateStatus> = new Map();
@@ -252,24 +267,15 @@ export class Reconciler {
       }
     }
     const certificatesPending = await this.#probeCertificates(evaluated.ingresses, outcome.excluded);
-    const statusStarted = performance.now();
     // Statuses depend on the evaluation, what was left out and the certificates: when none of these
     // changed (a resync at rest), there is nothing to rebuild for 10,000 files.
     const epoch = `${this.#evaluations}|${[...outcome.excluded].map(([id, st]) => `${id}:${st.reason}:${st.message}`).sort().join(',')}|${stableStringify([...this.#certificates])}`;
-    let statusWrites = 0;
-    const invalidations = this.#invalidations;
-    if (epoch !== this.#statusEpoch) {
+    if (epoch !== this.#statusEpoch && epoch !== this.#statusBasis?.epoch) {
       this.#knownGood.clear();
       for (const ingress of evaluated.ingresses) {
         if (!outcome.excluded.has(ingress.id)) this.#knownGood.set(ingress.id, generationOf(ingress.id));
       }
-      this.#program.clear();
-      for (const [file, evaluation] of evaluated.byFile) {
-        const id = evaluation.manifest.resource?.id ?? '';
-        this.#program.set(file, !evaluation.accepted ? NOT_ACCEPTED : (outcome.excluded.get(id) ?? programmedState(evaluation.manifest, settings)));
-      }
-      statusWrites = await this.#statuses.write(evaluated, this.#program, this.#certificates, now);
-      if (invalidations === this.#invalidations) this.#statusEpoch = epoch;
+      this.#statusBasis = { evaluated, excluded: outcome.excluded, epoch, now };
     }
     const durationMs = performance.now() - started;
     const round = (ms: number): number => Math.round(ms * 10) / 10;
@@ -279,7 +285,7 @@ export class Reconciler {
       changes: outcome.patch.length,
       durationMs,
       excluded: outcome.excluded.size,
-      statusWrites,
+      statusPending: this.#statusBasis !== undefined,
       certificatesPending,
       timings: {
         evaluateMs: round(evaluateMs),
@@ -287,7 +293,6 @@ export class Reconciler {
         readMs: round(outcome.timings.readMs),
         diffMs: round(outcome.timings.diffMs),
         writeMs: round(outcome.timings.writeMs),
-        statusMs: round(performance.now() - statusStarted),
       },
     };
     logger.info(outcome.writes > 0 ? 'reconciled: Caddy updated' : 'reconciled: Caddy already up to date', {
@@ -316,17 +321,58 @@ export class Reconciler {
     return result;
   }
 
+  /**
+   * Writes every status file that the last Caddy sync changed (resolves with how many). Separate
+   * from `syncCaddy` so that thousands of status files never delay the next change reaching Caddy.
+   * Passes run one at a time, each from the latest Caddy sync.
+   */
+  syncStatuses(): Promise<number> {
+    return this.#serializeStatuses(async () => {
+      const basis = this.#statusBasis;
+      if (basis === undefined) return 0;
+      this.#statusBasis = undefined;
+      const started = performance.now();
+      const invalidations = this.#invalidations;
+      const settings = this.#options.settings;
+      this.#program.clear();
+      for (const [file, evaluation] of basis.evaluated.byFile) {
+        const id = evaluation.manifest.resource?.id ?? '';
+        this.#program.set(file, !evaluation.accepted ? NOT_ACCEPTED : (basis.excluded.get(id) ?? programmedState(evaluation.manifest, settings)));
+      }
+      let written: number;
+      try {
+        written = await this.#statuses.write(basis.evaluated, this.#program, this.#certificates, basis.now);
+      } catch (err) {
+        this.#statusBasis ??= basis; // tried again on the retry, unless a newer sync replaced it
+        throw err;
+      }
+      // A pass that overlapped `markCaddyUnavailable` must not claim to be current.
+      if (invalidations === this.#invalidations) this.#statusEpoch = basis.epoch;
+      this.#options.logger.info('status files updated', { statusWrites: written, files: basis.evaluated.byFile.size, statusMs: Math.round((performance.now() - started) * 10) / 10 });
+      return written;
+    });
+  }
+
   /** Marks every accepted ingress `Programmed=Unknown` (Caddy unreachable) and writes statuses. */
   async markCaddyUnavailable(message: string): Promise<void> {
-    const evaluated = this.#evaluated;
-    if (evaluated === undefined) return;
-    const state: ProgramState = { status: 'Unknown', reason: 'CaddyUnavailable', message: `Caddy's admin API is unreachable: ${message}` };
-    for (const [file, evaluation] of evaluated.byFile) {
-      if (evaluation.accepted && evaluation.manifest.resource?.kind === 'Ingress') this.#program.set(file, state);
-    }
-    this.#statusEpoch = ''; // the next successful reconcile rebuilds every status
-    this.#invalidations++;
-    await this.#statuses.write(evaluated, this.#program, this.#certificates, this.#options.now());
+    await this.#serializeStatuses(async () => {
+      const evaluated = this.#evaluated;
+      if (evaluated === undefined) return 0;
+      const state: ProgramState = { status: 'Unknown', reason: 'CaddyUnavailable', message: `Caddy's admin API is unreachable: ${message}` };
+      for (const [file, evaluation] of evaluated.byFile) {
+        if (evaluation.accepted && evaluation.manifest.resource?.kind === 'Ingress') this.#program.set(file, state);
+      }
+      this.#statusEpoch = ''; // the next successful reconcile rebuilds every status
+      this.#invalidations++;
+      return this.#statuses.write(evaluated, this.#program, this.#certificates, this.#options.now());
+    });
+  }
+
+  /** Status passes one after another: two interleaved passes could leave an older status on disk. */
+  #serializeStatuses(pass: () => Promise<number>): Promise<number> {
+    const run = this.#statusChain.then(pass);
+    this.#statusChain = run.catch(() => 0);
+    return run;
   }
 
   async #probeCertificates(ingresses: readonly Ingress[], excluded: ReadonlyMap<string, ProgramState>): Promise<boolean> {
