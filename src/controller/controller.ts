@@ -36,6 +36,8 @@ import type { CertificateStatus } from '../reconciler/status-types.js';
 export const CADDY_KEY = 'caddy';
 /** Writes the status files of the last Caddy sync (see `Reconciler.syncStatuses`). */
 export const STATUS_KEY = 'statuses';
+const STATUS_RETRY_MS = 50;
+const STATUS_MAX_WAIT_MS = 2_000;
 const CADDY_DEFER_MAX_MS = 1000;
 const FILE_PREFIX = 'file:';
 
@@ -75,6 +77,8 @@ export class Controller {
   #parsing = 0;
   #stopped = false;
   #caddyDeferredSince: number | undefined;
+  /** When the status files first waited behind other work (see `#syncStatuses`). */
+  #statusWaitingSince: number | undefined;
 
   constructor(options: Options, deps: ControllerDeps) {
     this.#options = options;
@@ -250,8 +254,7 @@ export class Controller {
         if (key === CADDY_KEY) {
           if (!this.#deferCaddy()) await this.#syncCaddy();
         } else if (key === STATUS_KEY) {
-          await this.reconciler.syncStatuses();
-          this.#queue.forget(key);
+          await this.#syncStatuses();
         } else {
           this.#parsing++;
           try {
@@ -296,6 +299,22 @@ export class Controller {
     if (result.statusPending) this.#queue.add(STATUS_KEY);
     if (result.certificatesPending) this.#queue.addAfter(CADDY_KEY, 2000);
     this.#deps.hooks?.onCaddySync?.(result);
+  }
+
+  /**
+   * Status files, after Caddy: the pass steps aside (and comes back STATUS_RETRY_MS later) while
+   * manifests or a Caddy sync are waiting, for at most STATUS_MAX_WAIT_MS, so a stream of changes
+   * cannot keep statuses stale for long.
+   */
+  async #syncStatuses(): Promise<void> {
+    const now = this.#clock.now();
+    this.#statusWaitingSince ??= now;
+    const mayPause = now - this.#statusWaitingSince < STATUS_MAX_WAIT_MS;
+    const othersWaiting = (): boolean => mayPause && (this.#queue.len() > 0 || this.#debounce.isPending || this.#caddyDeferredSince !== undefined);
+    const pass = await this.reconciler.syncStatuses(othersWaiting);
+    this.#queue.forget(STATUS_KEY);
+    if (pass.complete) this.#statusWaitingSince = undefined;
+    else this.#queue.addAfter(STATUS_KEY, STATUS_RETRY_MS);
   }
 
   async #restartDns(): Promise<void> {

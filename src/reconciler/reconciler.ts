@@ -32,7 +32,7 @@ import { portsOf } from './ingress-ports.js';
 import { Isolations } from './isolations.js';
 import { LiveConfigCache } from './live-config.js';
 import { isListenFree } from './port-probe.js';
-import { NOT_ACCEPTED, programmedState, StatusSync } from './status-sync.js';
+import { NOT_ACCEPTED, programmedState, StatusSync, type StatusPass } from './status-sync.js';
 import type { CertificateStatus, ProgramState, ResourceStatus } from './status-types.js';
 import type { StatusWriter } from './status-writer.js';
 
@@ -110,7 +110,7 @@ export class Reconciler {
   #statusEpoch = '';
   /** What the next status pass builds from, set by a Caddy sync that changed it. */
   #statusBasis: StatusBasis | undefined;
-  #statusChain: Promise<number> = Promise.resolve(0);
+  #statusChain: Promise<unknown> = Promise.resolve();
   /** Bumped by `markCaddyUnavailable`: a status pass that overlapped it must not claim to be current. */
   #invalidations = 0;
   #certificates: ReadonlyMap<string, CertificateStatus> = new Map();
@@ -322,14 +322,15 @@ export class Reconciler {
   }
 
   /**
-   * Writes every status file that the last Caddy sync changed (resolves with how many). Separate
-   * from `syncCaddy` so that thousands of status files never delay the next change reaching Caddy.
-   * Passes run one at a time, each from the latest Caddy sync.
+   * Writes every status file that the last Caddy sync changed. Separate from `syncCaddy` so that
+   * thousands of status files never delay the next change reaching Caddy: the pass stops early when
+   * `pause` says other work is waiting (`complete: false`; call again later to finish). Passes run
+   * one at a time, each from the latest Caddy sync.
    */
-  syncStatuses(): Promise<number> {
+  syncStatuses(pause?: () => boolean): Promise<StatusPass> {
     return this.#serializeStatuses(async () => {
       const basis = this.#statusBasis;
-      if (basis === undefined) return 0;
+      if (basis === undefined) return { written: 0, complete: true };
       this.#statusBasis = undefined;
       const started = performance.now();
       const invalidations = this.#invalidations;
@@ -339,17 +340,19 @@ export class Reconciler {
         const id = evaluation.manifest.resource?.id ?? '';
         this.#program.set(file, !evaluation.accepted ? NOT_ACCEPTED : (basis.excluded.get(id) ?? programmedState(evaluation.manifest, settings)));
       }
-      let written: number;
+      let pass: StatusPass;
       try {
-        written = await this.#statuses.write(basis.evaluated, this.#program, this.#certificates, basis.now);
+        pass = await this.#statuses.write(basis.evaluated, this.#program, this.#certificates, basis.now, pause);
       } catch (err) {
         this.#statusBasis ??= basis; // tried again on the retry, unless a newer sync replaced it
         throw err;
       }
+      if (!pass.complete) this.#statusBasis ??= basis;
       // A pass that overlapped `markCaddyUnavailable` must not claim to be current.
-      if (invalidations === this.#invalidations) this.#statusEpoch = basis.epoch;
-      this.#options.logger.info('status files updated', { statusWrites: written, files: basis.evaluated.byFile.size, statusMs: Math.round((performance.now() - started) * 10) / 10 });
-      return written;
+      else if (invalidations === this.#invalidations) this.#statusEpoch = basis.epoch;
+      const statusMs = Math.round((performance.now() - started) * 10) / 10;
+      this.#options.logger.info(pass.complete ? 'status files updated' : 'status files paused for other work', { statusWrites: pass.written, files: basis.evaluated.byFile.size, statusMs });
+      return pass;
     });
   }
 
@@ -357,7 +360,7 @@ export class Reconciler {
   async markCaddyUnavailable(message: string): Promise<void> {
     await this.#serializeStatuses(async () => {
       const evaluated = this.#evaluated;
-      if (evaluated === undefined) return 0;
+      if (evaluated === undefined) return { written: 0, complete: true };
       const state: ProgramState = { status: 'Unknown', reason: 'CaddyUnavailable', message: `Caddy's admin API is unreachable: ${message}` };
       for (const [file, evaluation] of evaluated.byFile) {
         if (evaluation.accepted && evaluation.manifest.resource?.kind === 'Ingress') this.#program.set(file, state);
@@ -369,9 +372,9 @@ export class Reconciler {
   }
 
   /** Status passes one after another: two interleaved passes could leave an older status on disk. */
-  #serializeStatuses(pass: () => Promise<number>): Promise<number> {
+  #serializeStatuses(pass: () => Promise<StatusPass>): Promise<StatusPass> {
     const run = this.#statusChain.then(pass);
-    this.#statusChain = run.catch(() => 0);
+    this.#statusChain = run.catch(() => undefined);
     return run;
   }
 

@@ -18,6 +18,14 @@ export const NOT_ACCEPTED: ProgramState = { status: 'False', reason: 'NotAccepte
 const YIELD_EVERY = 100;
 const PENDING: ProgramState = { status: 'Unknown', reason: 'Pending', message: 'Waiting for the first reconcile with Caddy.' };
 
+/** The outcome of `StatusSync.write`. */
+export interface StatusPass {
+  /** Files whose content changed on disk. */
+  readonly written: number;
+  /** False when it paused before every status was current. */
+  readonly complete: boolean;
+}
+
 /** What a status without certificates is built from (besides the clock). */
 interface StatusInputs {
   readonly evaluation: Evaluation;
@@ -75,17 +83,23 @@ export class StatusSync {
     await this.#writer.remove(file);
   }
 
-  /** Rebuilds and writes what changed; resolves with the number of files written. */
+  /**
+   * Rebuilds and writes what changed. Every `YIELD_EVERY` files it lets other work run and asks
+   * `pause`: when that says yes, it stops there (`complete: false`); a later call picks up where it
+   * stopped, since what was written is remembered.
+   */
   async write(
     evaluated: EvaluatedSet,
     program: ReadonlyMap<string, ProgramState>,
     certificates: ReadonlyMap<string, CertificateStatus>,
     nowMs: number,
-  ): Promise<number> {
+    pause: () => boolean = () => false,
+  ): Promise<StatusPass> {
     const instances = indexInstances(evaluated.instances);
     const instancesKey = hashOf(stableStringify(evaluated.instances));
     const now = new Date(nowMs).toISOString();
-    const changed: [string, ResourceStatus, string, StatusInputs | undefined][] = [];
+    let written = 0;
+    let built = 0;
     for (const [file, evaluation] of evaluated.byFile) {
       if (!this.#isKnown(file)) continue;
       const resource = evaluation.manifest.resource;
@@ -97,35 +111,33 @@ export class StatusSync {
       // change: with the same program state, its status is what was last written. No key to build.
       if (certs === undefined && sameInputs(this.#inputs.get(file), inputs)) continue;
       const key = `${evaluation.manifest.generation}|${evaluation.accepted}|${stableStringify(evaluation.issues)}|${state.status}|${state.reason}|${state.message}|${ingress === undefined ? '' : instancesKey}|${certs === undefined ? '' : stableStringify(certs)}`;
-      if (this.#keys.get(file) === key) {
-        if (certs === undefined) this.#inputs.set(file, inputs);
-        continue;
+      if (this.#keys.get(file) !== key) {
+        // Writes are synchronous (see status-writer.ts): let other work run between batches.
+        if (built > 0 && built % YIELD_EVERY === 0) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (pause()) return { written, complete: false };
+          if (!this.#isKnown(file)) continue;
+        }
+        built++;
+        const status = buildStatus({
+          evaluation,
+          program: state,
+          routes: ingress === undefined ? undefined : routesOf(ingress, instances, this.#settings),
+          certificates: certs,
+          previous: this.#statuses.get(file),
+          now,
+        });
+        this.#statuses.set(file, status);
+        if (await this.#writer.write(file, status)) written++;
+        // Remembered only once on disk: a failed write is tried again by the next pass.
+        this.#keys.set(file, key);
       }
-      const status = buildStatus({
-        evaluation,
-        program: state,
-        routes: ingress === undefined ? undefined : routesOf(ingress, instances, this.#settings),
-        certificates: certs,
-        previous: this.#statuses.get(file),
-        now,
-      });
-      this.#statuses.set(file, status);
-      changed.push([file, status, key, certs === undefined ? inputs : undefined]);
-    }
-    let written = 0;
-    for (const [index, [file, status, key, inputs]] of changed.entries()) {
-      // Writes are synchronous (see status-writer.ts): let other work run between batches.
-      if (index > 0 && index % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      if (!this.#isKnown(file)) continue;
-      if (await this.#writer.write(file, status)) written++;
-      // Remembered only once on disk: a failed write is tried again by the next reconcile.
-      this.#keys.set(file, key);
-      if (inputs === undefined) this.#inputs.delete(file);
-      else this.#inputs.set(file, inputs);
+      if (certs === undefined) this.#inputs.set(file, inputs);
+      else this.#inputs.delete(file);
       // The manifest may have been deleted while this status was being written: do not leave it behind.
       if (!this.#isKnown(file)) await this.forget(file);
     }
-    return written;
+    return { written, complete: true };
   }
 
   #certificatesOf(ingress: Ingress, probed: ReadonlyMap<string, CertificateStatus>): CertificateStatus[] | undefined {

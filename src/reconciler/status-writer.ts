@@ -3,7 +3,7 @@
  * so a steady state writes nothing (and status writes never look like manifest changes:
  * the watcher ignores `*.status.json`).
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { stableStringify } from '../model/canonical.js';
 import { writeFileAtomicSync } from '../sources/atomic-file.js';
@@ -41,10 +41,14 @@ export function createStatusWriter(manifestDir: string): StatusWriter {
     // Synchronous on purpose: status files are small and many, and thread-pool round trips for
     // each of 10,000 of them cost seconds at start-up; a read or write here takes microseconds.
     async read(file) {
+      const path = pathOf(file);
+      // Most manifests seen at run time have no status file yet: a failed read costs an exception
+      // each (measured: ~15x an existsSync, much more while a burst of files is being written).
+      if (!existsSync(path)) return undefined;
       let parsed: unknown;
       let text: string;
       try {
-        text = readFileSync(pathOf(file), 'utf8');
+        text = readFileSync(path, 'utf8');
         parsed = JSON.parse(text);
       } catch {
         return undefined;

@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resolveOptions } from '../../src/controller/options.js';
+import { evaluate } from '../../src/reconciler/evaluate.js';
+import { StatusSync } from '../../src/reconciler/status-sync.js';
 import { createStatusWriter, statusFileOf } from '../../src/reconciler/status-writer.js';
+import { parseManifest } from '../../src/sources/parse.js';
 import type { ResourceStatus } from '../../src/reconciler/status-types.js';
 
 const status: ResourceStatus = {
@@ -55,5 +59,31 @@ describe('status writer', () => {
     await writer.remove('web.json');
     await writer.remove('web.json');
     await expect(stat(join(dir, 'web.status.json'))).rejects.toThrow();
+  });
+});
+
+describe('status pass', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ingressd-status-pass-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('steps aside when asked, then finishes where it stopped, and skips what is current', async () => {
+    const settings = resolveOptions({}, {}, { cwd: dir, isTty: false }).render;
+    const manifests = Array.from({ length: 250 }, (_, i) =>
+      parseManifest(`w${i}.json`, JSON.stringify({ kind: 'Ingress', rules: [{ match: { hostname: `w${i}.test` }, target: { instance: 'app', port: 80 } }] })),
+    );
+    const evaluated = evaluate(manifests, new Map(), settings.tls);
+    const sync = new StatusSync(createStatusWriter(dir), settings, () => true);
+    const first = await sync.write(evaluated, new Map(), new Map(), 0, () => true);
+    expect(first).toEqual({ written: 100, complete: false });
+    const onDisk = (await readdir(dir)).filter((f) => f.endsWith('.status.json'));
+    expect(onDisk).toHaveLength(100);
+    expect(await sync.write(evaluated, new Map(), new Map(), 0)).toEqual({ written: 150, complete: true });
+    expect(await sync.write(evaluated, new Map(), new Map(), 0)).toEqual({ written: 0, complete: true });
+    expect(JSON.parse(await readFile(join(dir, 'w249.status.json'), 'utf8'))).toMatchObject({ file: 'w249.json', name: 'w249' });
   });
 });
