@@ -275,18 +275,24 @@ export class Controller {
   }
 
   /**
-   * While manifests are still being read (a burst of files), the Caddy reconcile waits for them, a
+   * While manifests are still arriving or being read (a burst of files: settling in the watcher,
+   * queued or being parsed), the Caddy reconcile waits for them, a
    * little at a time and at most CADDY_DEFER_MAX_MS in all, so the burst becomes one write.
    * Level-triggered, so waiting is only ever a matter of fewer writes, never of correctness.
    */
   #deferCaddy(): boolean {
-    const files = this.#queue.len() - (this.#queue.isQueued(STATUS_KEY) ? 1 : 0);
-    if (files === 0 && this.#parsing === 0) return false;
+    if (!this.#filesPending()) return false;
     const now = this.#clock.now();
     this.#caddyDeferredSince ??= now;
     if (now - this.#caddyDeferredSince >= CADDY_DEFER_MAX_MS) return false;
     this.#queue.addAfter(CADDY_KEY, 10);
     return true;
+  }
+
+  /** Manifests seen changing and not read yet: settling in the watcher, queued, or being read. */
+  #filesPending(): boolean {
+    const queued = this.#queue.len() - (this.#queue.isQueued(STATUS_KEY) ? 1 : 0);
+    return queued > 0 || this.#parsing > 0 || (this.#watcher?.settling() ?? 0) > 0;
   }
 
   async #syncCaddy(): Promise<void> {
@@ -310,7 +316,7 @@ export class Controller {
     const now = this.#clock.now();
     this.#statusWaitingSince ??= now;
     const mayPause = now - this.#statusWaitingSince < STATUS_MAX_WAIT_MS;
-    const othersWaiting = (): boolean => mayPause && (this.#queue.len() > 0 || this.#debounce.isPending || this.#caddyDeferredSince !== undefined);
+    const othersWaiting = (): boolean => mayPause && (this.#queue.len() > 0 || this.#filesPending() || this.#debounce.isPending || this.#caddyDeferredSince !== undefined);
     const pass = await this.reconciler.syncStatuses(othersWaiting);
     this.#queue.forget(STATUS_KEY);
     if (pass.complete) this.#statusWaitingSince = undefined;

@@ -26,6 +26,8 @@ export interface WatcherOptions {
 }
 
 export interface ManifestWatcher {
+  /** Manifest paths seen changing and not reported yet (waiting out `settleMs`): more work is coming. */
+  settling(): number;
   close(): Promise<void>;
 }
 
@@ -105,6 +107,7 @@ export async function watchManifests(options: WatcherOptions): Promise<ManifestW
 
   await watchTree(options.dir);
   return {
+    settling: () => timers.size,
     async close() {
       closed = true;
       for (const timer of timers.values()) clearTimeout(timer);
