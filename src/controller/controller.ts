@@ -276,8 +276,8 @@ export class Controller {
 
   /**
    * While manifests are still arriving or being read (a burst of files: settling in the watcher,
-   * queued or being parsed), the Caddy reconcile waits for them, a
-   * little at a time and at most CADDY_DEFER_MAX_MS in all, so the burst becomes one write.
+   * queued or being parsed), the Caddy reconcile waits for them, a little at a time and at most
+   * CADDY_DEFER_MAX_MS in all, so the burst becomes one write.
    * Level-triggered, so waiting is only ever a matter of fewer writes, never of correctness.
    */
   #deferCaddy(): boolean {
