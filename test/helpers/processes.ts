@@ -146,6 +146,29 @@ export async function waitReady(p: IngressdProcess, timeoutMs = 20_000): Promise
   }
 }
 
+/** One request to a Caddy admin API on loopback; `body` is sent as JSON. */
+export function adminRequest(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = httpRequest(
+      { host: '127.0.0.1', port, method, path, agent: false, headers: data === undefined ? {} : { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+/** `GET /config/` requests Caddy received (its own admin log), not counting ingressd's liveness pings. */
+export async function caddyReads(dataDir: string): Promise<number> {
+  const log = await readFile(join(dataDir, 'caddy', 'caddy.log'), 'utf8').catch(() => '');
+  return log.split('\n').filter((line) => line.includes('received request') && line.includes('"method":"GET"') && line.includes('"uri":"/config/"')).length;
+}
+
 /** Config writes Caddy received, counted from Caddy's own log (admin requests other than GET). */
 export async function caddyWrites(dataDir: string): Promise<number> {
   const log = await readFile(join(dataDir, 'caddy', 'caddy.log'), 'utf8').catch(() => '');

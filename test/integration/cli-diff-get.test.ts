@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import {
+  adminRequest,
   CLI,
   condition,
   get,
@@ -54,18 +54,6 @@ function cli(args: readonly string[], env: Readonly<Record<string, string>>): Pr
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
-  });
-}
-
-function adminRequest(method: string, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: PORTS.admin, method, path, agent: false }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    req.end();
   });
 }
 
@@ -172,11 +160,11 @@ describe('ingressd diff and get', () => {
   test('diff exits 1 and names the path after an out-of-band change, and changes nothing', async () => {
     // Stop ingressd first, or its drift check would put the route back before diff looks.
     await ingressd.stop();
-    const servers = JSON.parse((await adminRequest('GET', '/config/apps/http/servers')).body) as Record<string, { listen: string[] }>;
+    const servers = JSON.parse((await adminRequest(PORTS.admin, 'GET', '/config/apps/http/servers')).body) as Record<string, { listen: string[] }>;
     const name = Object.keys(servers).find((n) => n.startsWith('ingress-') && servers[n]!.listen.some((l) => l.endsWith(`:${API}`)));
     expect(name).toBeDefined();
-    expect((await adminRequest('DELETE', `/config/apps/http/servers/${name}/routes/0`)).status).toBe(200);
-    const before = (await adminRequest('GET', '/config/')).body;
+    expect((await adminRequest(PORTS.admin, 'DELETE', `/config/apps/http/servers/${name}/routes/0`)).status).toBe(200);
+    const before = (await adminRequest(PORTS.admin, 'GET', '/config/')).body;
 
     const text = await cli(['diff', '--dir', dir], env);
     expect(text.code).toBe(1);
@@ -189,7 +177,7 @@ describe('ingressd diff and get', () => {
     const parsed = JSON.parse(json.stdout) as { inSync: boolean; patch: { op: string; path: string }[] };
     expect(parsed.inSync).toBe(false);
     expect(parsed.patch.some((op) => op.path.startsWith(`/servers/${name}/routes/0`))).toBe(true);
-    expect((await adminRequest('GET', '/config/')).body).toBe(before);
+    expect((await adminRequest(PORTS.admin, 'GET', '/config/')).body).toBe(before);
   });
 
   test('diff exits 2 naming the admin address it tried and how to change it when Caddy does not answer', async () => {

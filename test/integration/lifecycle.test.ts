@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import {
+  adminRequest,
   caddyWrites,
   condition,
   get,
@@ -29,22 +29,6 @@ const HTTP = 23080;
 const BURST = 23081;
 const BACKEND_PORT = 24301;
 const ENV = { RESYNC_INTERVAL: '1s' };
-
-function adminRequest(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      { host: '127.0.0.1', port: PORTS.admin, method, path, agent: false, headers: data === undefined ? {} : { 'content-type': 'application/json' } },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 describe('operating ingressd', () => {
   let dir: string;
@@ -112,16 +96,16 @@ describe('operating ingressd', () => {
   });
 
   test('an out-of-band change to an owned server is reverted within one resync', async () => {
-    const res = await adminRequest('DELETE', `/config/apps/http/servers/ingress-${HTTP}`);
+    const res = await adminRequest(PORTS.admin, 'DELETE', `/config/apps/http/servers/ingress-${HTTP}`);
     expect(res.status).toBe(200);
     await waitFor('steady.test served again', async () => (await get(HTTP, 'steady.test')).body === 'steady' || undefined, 5000);
   });
 
   test('config ingressd does not own is left alone', async () => {
     const foreign = { listen: ['127.0.0.1:23099'], routes: [{ handle: [{ handler: 'static_response', body: 'foreign' }] }] };
-    expect((await adminRequest('POST', '/config/apps/http/servers/foreign', foreign)).status).toBe(200);
+    expect((await adminRequest(PORTS.admin, 'POST', '/config/apps/http/servers/foreign', foreign)).status).toBe(200);
     await sleep(2500);
-    const live = JSON.parse((await adminRequest('GET', '/config/apps/http/servers/foreign')).body) as unknown;
+    const live = JSON.parse((await adminRequest(PORTS.admin, 'GET', '/config/apps/http/servers/foreign')).body) as unknown;
     expect(live).toEqual(foreign);
   });
 

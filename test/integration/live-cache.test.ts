@@ -6,9 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import {
+  adminRequest,
+  caddyReads,
   caddyWrites,
   get,
   killDaemons,
@@ -29,28 +30,6 @@ const FOREIGN = 23299;
 const BACKEND_PORT = 24311;
 // Resyncs read Caddy on purpose: keep them out of the window being counted.
 const ENV = { RESYNC_INTERVAL: '1h' };
-
-/** `GET /config/` requests Caddy received (its admin log), not counting ingressd's liveness pings. */
-async function caddyReads(dataDir: string): Promise<number> {
-  const log = await readFile(join(dataDir, 'caddy', 'caddy.log'), 'utf8').catch(() => '');
-  return log.split('\n').filter((line) => line.includes('received request') && line.includes('"method":"GET"') && line.includes('"uri":"/config/"')).length;
-}
-
-function adminRequest(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      { host: '127.0.0.1', port: PORTS.admin, method, path, agent: false, headers: data === undefined ? {} : { 'content-type': 'application/json' } },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
-}
 
 describe('the live config ingressd remembers', () => {
   let dir: string;
@@ -96,14 +75,14 @@ describe('the live config ingressd remembers', () => {
 
   test('a change made behind ingressd’s back is kept: the guarded write fails, ingressd reads and merges', async () => {
     const foreign = { listen: [`127.0.0.1:${FOREIGN}`], routes: [{ handle: [{ handler: 'static_response', body: 'foreign' }] }] };
-    expect((await adminRequest('POST', '/config/apps/http/servers/foreign', foreign)).status).toBe(200);
+    expect((await adminRequest(PORTS.admin, 'POST', '/config/apps/http/servers/foreign', foreign)).status).toBe(200);
     const reads = await caddyReads(dataDir);
     await writeJson(join(dir, 'web.json'), ingress('green'));
     await waitFor('web.test on green', served('green'));
     expect(await caddyReads(dataDir)).toBeGreaterThan(reads);
     const log = await readFile(join(dataDir, 'caddy', 'caddy.log'), 'utf8');
     expect(log).toContain('If-Match header did not match');
-    expect(JSON.parse((await adminRequest('GET', '/config/apps/http/servers/foreign')).body)).toEqual(foreign);
+    expect(JSON.parse((await adminRequest(PORTS.admin, 'GET', '/config/apps/http/servers/foreign')).body)).toEqual(foreign);
     expect((await get(FOREIGN, 'anything.test')).body).toBe('foreign');
   });
 });
