@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,6 +145,19 @@ export async function waitReady(p: IngressdProcess, timeoutMs = 20_000): Promise
     // What ingressd said is what tells why: keep its last lines in the failure.
     throw new Error(`${(err as Error).message}\n--- ingressd output (last 3000 chars) ---\n${p.output().slice(-3000)}`);
   }
+}
+
+/** A loopback port nobody holds right now (the kernel's ephemeral range here is 32768–60999). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** One request to a Caddy admin API on loopback; `body` is sent as JSON. */

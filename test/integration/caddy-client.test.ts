@@ -6,24 +6,12 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../helpers/processes.js';
 import { createCaddyClient, type CaddyClient } from '../../src/reconciler/caddy-client.js';
 import { IngressdError, type ErrorCode } from '../../src/model/errors.js';
 import type { JsonObject } from '../../src/model/json.js';
 
 const CADDY_BINARY = '/usr/bin/caddy';
-
-/** A loopback port nobody holds right now (the kernel's ephemeral range here is 32768–60999). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function listen<S extends NetServer | HttpServer>(server: S, port: number): Promise<S> {
   return new Promise((resolve, reject) => {

@@ -1,26 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../helpers/processes.js';
 import { ensureCaddy, type CaddyDaemon, type CaddyDaemonOptions } from '../../src/controller/caddy-daemon.js';
 import { createCaddyClient, type CaddyClient } from '../../src/reconciler/caddy-client.js';
 import { IngressdError } from '../../src/model/errors.js';
 import { isProcessAlive } from '../../src/sources/process-alive.js';
 
 const CADDY_BINARY = '/usr/bin/caddy';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A process that exited but is not reaped yet (a zombie) counts as gone. */
 function isAlive(pid: number): boolean {

@@ -3,26 +3,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../helpers/processes.js';
 import type { JsonObject, JsonValue } from '../../src/model/json.js';
 import { caddyConfigEtag, fnv1a32Utf8, goJson } from '../../src/reconciler/caddy-etag.js';
 
 const CADDY_BINARY = '/usr/bin/caddy';
-
-/** A loopback port nobody holds right now (the kernel's ephemeral range here is 32768–60999). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,20 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Manifest } from '../../src/model/manifest.js';
-import type { AcmeSettings, TlsSettings } from '../../src/model/settings.js';
+import type { TlsSettings } from '../../src/model/settings.js';
 import { evaluate, type EvaluatedSet } from '../../src/reconciler/evaluate.js';
 import { parseManifest } from '../../src/sources/parse.js';
+import { NO_ACME, TLS } from '../helpers/tls-settings.js';
 
-const ACME: AcmeSettings = {
-  email: 'ops@example.com',
-  ca: undefined,
-  caRootPemFile: undefined,
-  challenge: 'dns-01',
-  dnsProvider: { name: 'cloudflare', apiToken: 'token' },
-  propagationTimeout: undefined,
-  resolvers: [],
-};
-const TLS: TlsSettings = { acme: ACME, acmeMissing: '', challenge: 'dns-01', allowedDomains: ['*.example.com'], httpPort: 80 };
-const NO_ACME: TlsSettings = { ...TLS, acme: undefined, acmeMissing: 'set ACME_EMAIL and ACME_DNS_PROVIDER' };
 
 interface RuleSpec {
   readonly host?: string;
