@@ -1,7 +1,7 @@
 /** TLS settings for judging manifests: ACME over dns-01 for *.example.com, and the same without ACME. */
 import type { AcmeSettings, TlsSettings } from '../../src/model/settings.js';
 
-const ACME: AcmeSettings = {
+export const ACME: AcmeSettings = {
   email: 'ops@example.com',
   ca: undefined,
   caRootPemFile: undefined,

@@ -1,18 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Issue } from '../../src/model/issues.js';
 import type { Ingress, Instance, Rule } from '../../src/model/resource.js';
-import type { AcmeSettings, TlsSettings } from '../../src/model/settings.js';
+import type { TlsSettings } from '../../src/model/settings.js';
 import { isValidName, validateResource } from '../../src/reconciler/validate.js';
+import { ACME } from '../helpers/tls-settings.js';
 
-const ACME: AcmeSettings = {
-  email: 'ops@example.com',
-  ca: undefined,
-  caRootPemFile: undefined,
-  challenge: 'dns-01',
-  dnsProvider: { name: 'cloudflare', apiToken: 'token' },
-  propagationTimeout: undefined,
-  resolvers: [],
-};
 const TLS: TlsSettings = { acme: ACME, acmeMissing: '', challenge: 'dns-01', allowedDomains: ['example.com', '*.example.com'], httpPort: 80 };
 const NO_ACME: TlsSettings = { ...TLS, acme: undefined, acmeMissing: 'set ACME_EMAIL and ACME_DNS_PROVIDER' };
 const HTTP_01: TlsSettings = { ...TLS, acme: { ...ACME, challenge: 'http-01', dnsProvider: undefined }, challenge: 'http-01' };
