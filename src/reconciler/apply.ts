@@ -10,7 +10,6 @@
  *   accepted set, so Caddy ends up holding exactly the ingresses that work.
  * - Caddy unreachable → the error propagates (the caller retries with backoff).
  */
-import type { Operation } from 'fast-json-patch';
 import { IngressdError, isIngressdError } from '../model/errors.js';
 import { isJsonObject, type JsonObject } from '../model/json.js';
 import type { CaddyClient } from './caddy-client.js';
@@ -46,8 +45,8 @@ export interface ApplyOutcome {
   readonly writes: number;
   /** `GET /config/` requests made (0 when the config ingressd last wrote was trusted). */
   readonly reads: number;
-  /** The patch of the first comparison: what differed when this apply started. */
-  readonly patch: readonly Operation[];
+  /** The owned sections that differed when this apply started (see `Diff.changed`). */
+  readonly changed: readonly string[];
   /** The full config Caddy holds now. */
   readonly applied: JsonObject;
   /** Ingresses left out, with why. */
@@ -87,7 +86,7 @@ export async function applyDesired(input: ApplyInput): Promise<ApplyOutcome> {
   const source = input.live ?? uncachedLiveConfig(input.client);
   let writes = 0;
   let reads = 0;
-  let firstPatch: readonly Operation[] | undefined;
+  let firstChanged: readonly string[] | undefined;
   let conflicts = 0;
   for (;;) {
     input.signal?.throwIfAborted();
@@ -95,8 +94,8 @@ export async function applyDesired(input: ApplyInput): Promise<ApplyOutcome> {
     const live = await timedAsync('readMs', () => source.read(input.signal));
     if (!live.cached) reads++;
     const diff = timed('diffMs', () => diffConfig(live.config, desired));
-    firstPatch ??= diff.patch;
-    if (diff.plan.kind === 'none') return { writes, reads, patch: firstPatch, applied: diff.merged, excluded, timings };
+    firstChanged ??= diff.changed;
+    if (diff.plan.kind === 'none') return { writes, reads, changed: firstChanged, applied: diff.merged, excluded, timings };
     const busy = new Map<string, ProgramState>();
     for (const port of await busyPorts(input, live.config, desired)) {
       for (const [id, state] of blame(new IngressdError('port_in_use', '', { port }), input, excluded)) busy.set(id, state);
@@ -111,7 +110,7 @@ export async function applyDesired(input: ApplyInput): Promise<ApplyOutcome> {
       // Counted as reading: it stands in for the next reconcile's GET.
       timed('readMs', () => source.written(diff.merged));
       writes++;
-      return { writes, reads, patch: firstPatch, applied: diff.merged, excluded, timings };
+      return { writes, reads, changed: firstChanged, applied: diff.merged, excluded, timings };
     } catch (err) {
       source.forget();
       if (!isIngressdError(err)) throw err;
@@ -124,7 +123,7 @@ export async function applyDesired(input: ApplyInput): Promise<ApplyOutcome> {
       if (err.code === 'caddy_unavailable' || err.code === 'precondition_failed') throw err;
       const bisected = await bisect(input, source, excluded, err);
       writes += bisected.writes;
-      return { writes, reads, patch: firstPatch, applied: bisected.applied, excluded, timings };
+      return { writes, reads, changed: firstChanged, applied: bisected.applied, excluded, timings };
     }
   }
 }

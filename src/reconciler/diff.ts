@@ -10,29 +10,49 @@
  *   whole config either way, and a path write adds a traversal of its config tree.
  */
 import jsonpatch, { type Operation } from 'fast-json-patch';
-import type { JsonObject } from '../model/json.js';
-import { mergeOwned, ownedOf } from './ownership.js';
+import { sameJson, type JsonObject } from '../model/json.js';
+import { mergeOwned, ownedOf, type OwnedConfig } from './ownership.js';
 
 export type WritePlan = { readonly kind: 'none' } | { readonly kind: 'full'; readonly method: 'POST'; readonly path: ''; readonly body: JsonObject };
 
 export interface Diff {
-  /** JSON Patch from the live owned slice to the desired one (for logs and `ingressd diff`). */
-  readonly patch: readonly Operation[];
+  /**
+   * The owned sections that differ, sorted: `servers/<name>` per server, `tls_policies`,
+   * `http_port`, `https_port`. Empty when Caddy already holds the desired config.
+   */
+  readonly changed: readonly string[];
   readonly plan: WritePlan;
   /** The full config Caddy holds once the plan is applied. */
   readonly merged: JsonObject;
 }
 
 /**
- * Subtrees that are the same object in `live` and `desired` are not walked (fast-json-patch skips
- * `===` pairs): after ingressd's own write, the live config it remembers shares every unchanged
- * server and route with the next render.
+ * Subtrees that are the same object in `live` and `desired` are not walked: after ingressd's own
+ * write, the live config it remembers shares every unchanged server and route with the next
+ * render. No JSON Patch is built here: when one host moves between two lists of 5,000, the patch
+ * is thousands of index shifts and cost more than the rest of the reconcile (`patchConfig` makes
+ * it for `ingressd diff`).
  */
 export function diffConfig(live: JsonObject | null, desired: JsonObject): Diff {
-  const patch = jsonpatch.compare(ownedOf(live), ownedOf(desired));
+  const changed = changedSections(ownedOf(live), ownedOf(desired));
   const merged = mergeOwned(live, desired);
-  if (patch.length === 0) return { patch, plan: { kind: 'none' }, merged };
-  return { patch, plan: { kind: 'full', method: 'POST', path: '', body: merged }, merged };
+  if (changed.length === 0) return { changed, plan: { kind: 'none' }, merged };
+  return { changed, plan: { kind: 'full', method: 'POST', path: '', body: merged }, merged };
+}
+
+/** JSON Patch from the live owned slice to the desired one, for people to read (`ingressd diff`). */
+export function patchConfig(live: JsonObject | null, desired: JsonObject): Operation[] {
+  return jsonpatch.compare(ownedOf(live), ownedOf(desired));
+}
+
+function changedSections(live: OwnedConfig, desired: OwnedConfig): string[] {
+  const changed: string[] = [];
+  for (const key of ['http_port', 'https_port'] as const) if (!sameJson(live[key], desired[key])) changed.push(key);
+  for (const name of new Set([...Object.keys(live.servers), ...Object.keys(desired.servers)])) {
+    if (!sameJson(live.servers[name], desired.servers[name])) changed.push(`servers/${name}`);
+  }
+  if (!sameJson(live.tls_policies, desired.tls_policies)) changed.push('tls_policies');
+  return changed.sort();
 }
 
 /** A readable rendering of a patch, one operation per line, for logs and `ingressd diff`. */

@@ -62,7 +62,8 @@ export interface CaddySyncResult {
   readonly writes: number;
   /** `GET /config/` requests made: 0 when the config ingressd last wrote was trusted. */
   readonly reads: number;
-  readonly changes: number;
+  /** Owned sections that differed from Caddy's config (`servers/<name>`, `tls_policies`, ...). */
+  readonly changed: readonly string[];
   readonly durationMs: number;
   readonly excluded: number;
   /** Status files may be out of date: call `syncStatuses` (the Caddy sync does not wait for 10,000 files). */
@@ -282,7 +283,7 @@ export class Reconciler {
     const result: CaddySyncResult = {
       writes: outcome.writes,
       reads: outcome.reads,
-      changes: outcome.patch.length,
+      changed: outcome.changed,
       durationMs,
       excluded: outcome.excluded.size,
       statusPending: this.#statusBasis !== undefined,

@@ -71,7 +71,7 @@ describe('applyDesired', () => {
     expect(caddy.writes).toBe(1);
     const second = await applyDesired(input(caddy));
     expect(second.writes).toBe(0);
-    expect(second.patch).toEqual([]);
+    expect(second.changed).toEqual([]);
     expect(caddy.attempts).toBe(1);
   });
 

@@ -12,7 +12,7 @@ import type { JsonObject, JsonValue } from '../../model/json.js';
 import { readDnsState } from '../../dns/process.js';
 import { redactSecrets, render } from '../../render/index.js';
 import { createCaddyClient } from '../../reconciler/caddy-client.js';
-import { diffConfig, formatPatch } from '../../reconciler/diff.js';
+import { formatPatch, patchConfig } from '../../reconciler/diff.js';
 import { evaluate } from '../../reconciler/evaluate.js';
 import { acceptedSinceOf } from '../../reconciler/status.js';
 import { createStatusWriter } from '../../reconciler/status-writer.js';
@@ -68,7 +68,7 @@ export async function diffCommand(io: CommandIo): Promise<number> {
   }
 
   // Diff the real values, then redact the patch: a rotated token still shows up as a change.
-  const patch = diffConfig(live, desired).patch.map(redactOperation);
+  const patch = patchConfig(live, desired).map(redactOperation);
   if (flags['json']) {
     io.stdout(stableStringify({ inSync: patch.length === 0, patch }));
   } else {
