@@ -40,7 +40,7 @@ export function planFor(quick: boolean): Plan {
     ? {
         quick,
         floorReps: 5,
-        changeReps: 6,
+        changeReps: 8,
         burstReps: 1,
         burstFiles: 1000,
         restWindowMs: 3000,
@@ -62,7 +62,7 @@ export function planFor(quick: boolean): Plan {
     : {
         quick,
         floorReps: 7,
-        changeReps: 12,
+        changeReps: 20,
         burstReps: 2,
         burstFiles: 1000,
         restWindowMs: 8000,
