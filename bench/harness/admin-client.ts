@@ -13,10 +13,10 @@ interface Reply {
   readonly etag: string | undefined;
 }
 
-function send(port: number, method: 'GET' | 'POST', path: string, body: string | undefined, timeoutMs: number, ifMatch?: string): Promise<Reply> {
+function send(port: number, method: 'GET' | 'POST', path: string, body: Buffer | undefined, timeoutMs: number, ifMatch?: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { 'content-type': 'application/json' };
-    if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
+    if (body !== undefined) headers['content-length'] = body.length;
     if (ifMatch !== undefined) headers['if-match'] = ifMatch;
     const req = request({ host: LOOPBACK, port, method, path, headers, agent: false, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
@@ -34,12 +34,14 @@ function send(port: number, method: 'GET' | 'POST', path: string, body: string |
 }
 
 /**
- * `POST /load` of an already serialised config; resolves with the wall time in ms.
+ * `POST /load` of an already serialised config; resolves with the wall time in ms. The body is
+ * encoded to bytes before the clock starts, as ingressd's client does before it connects.
  * Rejects when Caddy answers anything but 200 (the message quotes Caddy's error).
  */
 export async function timedLoad(port: number, body: string, timeoutMs = 60_000): Promise<number> {
+  const bytes = Buffer.from(body);
   const started = performance.now();
-  const reply = await send(port, 'POST', '/load', body, timeoutMs);
+  const reply = await send(port, 'POST', '/load', bytes, timeoutMs);
   const ms = performance.now() - started;
   if (reply.status !== 200) throw new Error(`POST /load on :${port} answered ${reply.status}: ${reply.body.slice(0, 300)}`);
   return ms;
@@ -51,8 +53,9 @@ export async function timedLoad(port: number, body: string, timeoutMs = 60_000):
  */
 export async function timedConditionalPost(port: number, path: string, body: string, timeoutMs = 60_000): Promise<number> {
   const live = await send(port, 'GET', '/config/', undefined, timeoutMs);
+  const bytes = Buffer.from(body);
   const started = performance.now();
-  const reply = await send(port, 'POST', `/config/${path}`, body, timeoutMs, live.etag);
+  const reply = await send(port, 'POST', `/config/${path}`, bytes, timeoutMs, live.etag);
   const ms = performance.now() - started;
   if (reply.status !== 200) throw new Error(`POST /config/${path} on :${port} answered ${reply.status}: ${reply.body.slice(0, 300)}`);
   return ms;
