@@ -62,7 +62,7 @@ export function planFor(quick: boolean): Plan {
     : {
         quick,
         floorReps: 7,
-        changeReps: 20,
+        changeReps: 24,
         burstReps: 2,
         burstFiles: 1000,
         restWindowMs: 8000,
