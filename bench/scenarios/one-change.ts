@@ -64,7 +64,7 @@ export const oneChangeScenario: Scenario = {
     const { reconciles, writes } = timed;
     const spentEach = reconciles.map((r) => r.timings.renderMs + r.timings.readMs + r.timings.diffMs + r.timings.writeMs);
     const spent = summarize(spentEach);
-    // Each change over the floor load taken just before it: the drift both share cancels out.
+    // Each change over its own paired floor load: the drift both share cancels out.
     const perPair = summarize(spentEach.map((ms, i) => ms / timed.floor[i]!));
     const floorRef = reference('Caddy POST /load, paired (floor)', floor);
     const sameRef = reference("Caddy-only, ingressd's write request", sameRequest);
