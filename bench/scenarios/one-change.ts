@@ -120,14 +120,14 @@ interface PairedRun {
 }
 
 /**
- * `changeReps` changes of h1 (even, so the manifest ends as it started), each paired with a
+ * `pairedChangeReps` changes of h1 (even, so the manifest ends as it started), each paired with a
  * Caddy-only load of the same change: the load first in even pairs and second in odd ones, so
  * whatever the order favours cancels out; each after PAUSE_MS of idle time.
  */
 async function pairedChanges(ctx: SizeContext, toggle: Toggle): Promise<PairedRun> {
   const run: PairedRun = { reconciles: [], floor: [], writes: [] };
   await ctx.caddyOnly.load(toggle.bodies[0]);
-  for (let r = 0; r < ctx.plan.changeReps; r++) {
+  for (let r = 0; r < ctx.plan.pairedChangeReps; r++) {
     const next = (r + 1) % 2;
     const floorLoad = async (): Promise<void> => {
       await sleep(PAUSE_MS);
