@@ -1,8 +1,9 @@
 /**
- * Real components for integration tests: backends, an `ingressd run` process, HTTP requests through
+ * Real components for integration tests: backends, an `ingressd run` process, a bare Caddy, HTTP requests through
  * Caddy, and Caddy's own log to count config writes. Everything binds loopback addresses only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
@@ -158,6 +159,42 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** A plain `caddy run` (Debian's binary) with only an admin listener: for tests of Caddy's admin API itself. */
+export interface BareCaddy {
+  readonly adminPort: number;
+  /** Kills Caddy, waits for it to exit and removes its directory. */
+  stop(): Promise<void>;
+}
+
+/** Starts a BareCaddy on a free port, in a temp directory of its own; resolves once `GET /config/` answers 200. */
+export async function startBareCaddy(prefix: string): Promise<BareCaddy> {
+  const dir = await tempDir(prefix);
+  const adminPort = await freePort();
+  const configFile = join(dir, 'init.json');
+  await writeFile(configFile, JSON.stringify({ admin: { listen: `127.0.0.1:${adminPort}` } }));
+  const log = openSync(join(dir, 'caddy.log'), 'a');
+  const caddy = spawn('/usr/bin/caddy', ['run', '--config', configFile], {
+    env: { ...process.env, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config'), HOME: dir },
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  const stop = async (): Promise<void> => {
+    if (caddy.exitCode === null && caddy.signalCode === null) {
+      const exited = new Promise((resolve) => caddy.once('exit', resolve));
+      caddy.kill('SIGKILL');
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor('Caddy\'s admin API', async () => (await adminRequest(adminPort, 'GET', '/config/')).status === 200, 10_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { adminPort, stop };
 }
 
 /** One request to a Caddy admin API on loopback; `body` is sent as JSON. */

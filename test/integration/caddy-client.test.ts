@@ -1,17 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { openSync, closeSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from '../helpers/processes.js';
+import { freePort, startBareCaddy, type BareCaddy } from '../helpers/processes.js';
 import { createCaddyClient, type CaddyClient } from '../../src/reconciler/caddy-client.js';
 import { IngressdError, type ErrorCode } from '../../src/model/errors.js';
 import type { JsonObject } from '../../src/model/json.js';
-
-const CADDY_BINARY = '/usr/bin/caddy';
 
 function listen<S extends NetServer | HttpServer>(server: S, port: number): Promise<S> {
   return new Promise((resolve, reject) => {
@@ -22,14 +15,6 @@ function listen<S extends NetServer | HttpServer>(server: S, port: number): Prom
 
 function close(server: NetServer | HttpServer): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -49,9 +34,8 @@ async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<I
 }
 
 describe('CaddyClient against a real Caddy 2.6.2', () => {
-  let dir: string;
   let adminPort: number;
-  let caddy: ChildProcess | undefined;
+  let caddy: BareCaddy | undefined;
   let client: CaddyClient;
 
   const withAdmin = (rest: JsonObject = {}): JsonObject => ({ admin: { listen: `127.0.0.1:${adminPort}` }, ...rest });
@@ -60,27 +44,13 @@ describe('CaddyClient against a real Caddy 2.6.2', () => {
   });
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ingressd-caddy-client-'));
-    adminPort = await freePort();
-    const configFile = join(dir, 'init.json');
-    await writeFile(configFile, JSON.stringify(withAdmin()));
-    const log = openSync(join(dir, 'caddy.log'), 'a');
-    caddy = spawn(CADDY_BINARY, ['run', '--config', configFile], {
-      env: { ...process.env, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config'), HOME: dir },
-      stdio: ['ignore', log, log],
-    });
-    closeSync(log);
+    caddy = await startBareCaddy('caddy-client');
+    adminPort = caddy.adminPort;
     client = createCaddyClient({ adminAddress: '127.0.0.1', adminPort, timeoutMs: 10_000 });
-    await waitFor(() => client.ping(), 10_000);
   });
 
   afterAll(async () => {
-    if (caddy !== undefined && caddy.exitCode === null) {
-      const exited = new Promise((resolve) => caddy?.once('exit', resolve));
-      caddy.kill('SIGKILL');
-      await exited;
-    }
-    await rm(dir, { recursive: true, force: true });
+    await caddy?.stop();
   });
 
   it('reads the initial config with its etag from the HTTP trailer', async () => {

@@ -1,23 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from '../helpers/processes.js';
+import { freePort, startBareCaddy, type BareCaddy } from '../helpers/processes.js';
 import type { JsonObject, JsonValue } from '../../src/model/json.js';
 import { caddyConfigEtag, fnv1a32Utf8, goJson } from '../../src/reconciler/caddy-etag.js';
-
-const CADDY_BINARY = '/usr/bin/caddy';
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 interface Answer {
   readonly status: number;
@@ -200,9 +185,8 @@ function nastyConfig(adminPort: number, port: number, numbers: readonly number[]
 }
 
 describe('caddyConfigEtag against a real Caddy 2.6.2', () => {
-  let dir: string;
   let adminPort: number;
-  let caddy: ChildProcess | undefined;
+  let caddy: BareCaddy | undefined;
 
   const load = async (config: JsonObject): Promise<void> => {
     const res = await admin(adminPort, 'POST', '/load', JSON.stringify(config));
@@ -226,26 +210,12 @@ describe('caddyConfigEtag against a real Caddy 2.6.2', () => {
   };
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ingressd-caddy-etag-'));
-    adminPort = await freePort();
-    const configFile = join(dir, 'init.json');
-    await writeFile(configFile, JSON.stringify(withAdmin(adminPort, {})));
-    const log = openSync(join(dir, 'caddy.log'), 'a');
-    caddy = spawn(CADDY_BINARY, ['run', '--config', configFile], {
-      env: { ...process.env, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config'), HOME: dir },
-      stdio: ['ignore', log, log],
-    });
-    closeSync(log);
-    await waitFor(async () => (await read().catch(() => undefined))?.status === 200, 10_000);
+    caddy = await startBareCaddy('caddy-etag');
+    adminPort = caddy.adminPort;
   });
 
   afterAll(async () => {
-    if (caddy !== undefined && caddy.exitCode === null) {
-      const exited = new Promise((resolve) => caddy?.once('exit', resolve));
-      caddy.kill('SIGKILL');
-      await exited;
-    }
-    await rm(dir, { recursive: true, force: true });
+    await caddy?.stop();
   });
 
   it('matches the initial config Caddy was started with', async () => {
