@@ -1,6 +1,7 @@
 /**
- * Real components for integration tests: backends, an `ingressd run` process, a bare Caddy, HTTP requests through
- * Caddy, and Caddy's own log to count config writes. Everything binds loopback addresses only.
+ * Real components for integration tests: backends, an `ingressd run` process, a bare Caddy, HTTP
+ * requests through Caddy, and Caddy's own log to count config writes. Everything binds loopback
+ * addresses only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
