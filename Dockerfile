@@ -92,5 +92,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 # Caddy and the instance DNS are started by `run` as detached children. In a container they end
 # with it (PID 1); with DATA_DIR on a volume, a restarted container's Caddy starts from the last
 # applied config at once. Run with an init (`docker run --init`, compose `init: true`) to reap them.
-ENTRYPOINT ["node", "/opt/ingressd/dist/src/controller/cli.js"]
+ENTRYPOINT ["node", "/opt/ingressd/dist/src/cli/main.js"]
 CMD ["run"]

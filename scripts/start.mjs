@@ -52,7 +52,7 @@ ingressd is starting on manifests/examples (state in ${env.DATA_DIR}). Try:
   cat manifests/examples/*.status.json
 Stop with Ctrl-C (Caddy and the instance DNS keep running; stop them with CADDY_STOP_ON_SHUTDOWN=true).
 `);
-const child = spawn(process.execPath, [join(root, 'dist/src/controller/cli.js'), 'run', '--dir', join(root, 'manifests/examples'), ...process.argv.slice(2)], {
+const child = spawn(process.execPath, [join(root, 'dist/src/cli/main.js'), 'run', '--dir', join(root, 'manifests/examples'), ...process.argv.slice(2)], {
   cwd: root,
   env,
   stdio: 'inherit',

@@ -12,13 +12,13 @@ import { fileURLToPath } from 'node:url';
 import type { Cleanup } from './cleanup.js';
 
 export interface BuildSnapshot {
-  /** `cli.js` of the copy: what every `ingressd run` of this benchmark executes. */
+  /** `cli/main.js` of the copy: what every `ingressd run` of this benchmark executes. */
   readonly cli: string;
   /** git HEAD when the run started. */
   readonly commit: string;
   /** Files under src/ that differ from HEAD (uncommitted work in the measured build). */
   readonly srcChanges: number;
-  /** When dist/src/controller/cli.js was last built (ISO). */
+  /** When dist/src/cli/main.js was last built (ISO). */
   readonly builtAt: string;
 }
 
@@ -41,9 +41,9 @@ export async function snapshotBuild(stamp: string, cleanup: Cleanup): Promise<Bu
   await cp(join(ROOT, 'schemas'), join(base, 'schemas'), { recursive: true });
   await cp(join(ROOT, 'package.json'), join(base, 'package.json'));
   execFileSync('cp', ['-al', join(ROOT, 'node_modules'), join(base, 'node_modules')]);
-  const built = await stat(join(source, 'controller', 'cli.js'));
+  const built = await stat(join(source, 'cli', 'main.js'));
   return {
-    cli: join(target, 'controller', 'cli.js'),
+    cli: join(target, 'cli', 'main.js'),
     commit: git(['rev-parse', '--short', 'HEAD']),
     srcChanges: git(['status', '--porcelain', '--', 'src']).split('\n').filter((l) => l.trim() !== '').length,
     builtAt: built.mtime.toISOString(),

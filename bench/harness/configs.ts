@@ -11,7 +11,7 @@ import type { RenderSettings } from '../../src/model/settings.js';
 import { evaluate } from '../../src/reconciler/evaluate.js';
 import { ownedOf } from '../../src/reconciler/ownership.js';
 import { render } from '../../src/render/index.js';
-import { parseManifest } from '../../src/sources/parse.js';
+import { parseManifest } from '../../src/manifest/parse.js';
 import type { ManifestFile } from './manifests.js';
 import { CADDY_ONLY_ADMIN_PORT, CADDY_ONLY_PORT_OFFSET, LOOPBACK } from './ports.js';
 

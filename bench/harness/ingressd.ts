@@ -1,5 +1,5 @@
 /**
- * The thing measured: a real `ingressd run` process (dist/src/controller/cli.js), its JSON log,
+ * The thing measured: a real `ingressd run` process (dist/src/cli/main.js), its JSON log,
  * and the Caddy and DNS processes it starts (which outlive it by design, so the benchmark stops
  * them by pid).
  */

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { IngressdError } from '../model/errors.js';
 import { isJsonObject, type JsonObject } from '../model/json.js';
 import type { CaddyClient } from '../reconciler/caddy-client.js';
-import { isProcessAlive, waitForExit } from '../sources/process-alive.js';
+import { isProcessAlive, waitForExit } from '../platform/process-alive.js';
 
 export interface CaddyDaemonOptions {
   /** Path or bare name (looked up in PATH) of the Caddy executable. */

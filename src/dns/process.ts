@@ -6,7 +6,7 @@
 import { createWriteStream, watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { writeFileAtomic } from '../sources/atomic-file.js';
+import { writeFileAtomic } from '../platform/atomic-file.js';
 import { parseRegistry } from './registry-file.js';
 import { normalizeZone, startDnsServer, type DnsServer } from './server.js';
 

@@ -6,7 +6,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { stableStringify } from '../model/canonical.js';
-import { writeFileAtomic } from '../sources/atomic-file.js';
+import { writeFileAtomic } from '../platform/atomic-file.js';
 import { IngressdError } from '../model/errors.js';
 import type { DnsRecord } from './server.js';
 

@@ -13,7 +13,7 @@ import { UDPClient } from 'dns2';
 import { IngressdError } from '../model/errors.js';
 import { readDnsState, type DnsProcessState } from './process.js';
 import { normalizeZone } from './server.js';
-import { isProcessAlive, waitForExit } from '../sources/process-alive.js';
+import { isProcessAlive, waitForExit } from '../platform/process-alive.js';
 
 export interface DnsProcessOptions {
   /** The DNS files live in `<dataDir>/dns/`: registry.json, dns.json (state), dns.log. */
@@ -22,7 +22,7 @@ export interface DnsProcessOptions {
   /** 0 = any free port; then any running process for this data directory is adopted. */
   readonly port: number;
   readonly zone: string;
-  /** argv to start the `dns` command, e.g. [process.execPath, '/path/dist/src/controller/cli.js', 'dns'] */
+  /** argv to start the `dns` command, e.g. [process.execPath, '/path/dist/src/cli/main.js', 'dns'] */
   readonly command: readonly string[];
   /** @default 15_000 (a loaded machine can take seconds to start node) */
   readonly startTimeoutMs?: number;

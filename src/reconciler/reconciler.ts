@@ -23,7 +23,7 @@ import type { Manifest } from '../model/manifest.js';
 import type { Ingress, Instance } from '../model/resource.js';
 import type { RenderSettings } from '../model/settings.js';
 import { IncrementalRenderer } from '../render/incremental.js';
-import { parseManifest } from '../sources/parse.js';
+import { parseManifest } from '../manifest/parse.js';
 import { applyDesired } from './apply.js';
 import type { CaddyClient } from './caddy-client.js';
 import type { EvaluatedSet } from './evaluate.js';

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { stableStringify } from '../model/canonical.js';
-import { writeFileAtomicSync } from '../sources/atomic-file.js';
+import { writeFileAtomicSync } from '../platform/atomic-file.js';
 import type { ResourceStatus } from './status-types.js';
 
 export interface StatusWriter {

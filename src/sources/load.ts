@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Manifest } from '../model/manifest.js';
-import { parseManifest } from './parse.js';
+import { parseManifest } from '../manifest/parse.js';
 import { scanManifests } from './scan.js';
 
 export interface LoadOptions {

@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { isManifestPath } from './manifest-files.js';
+import { isManifestPath } from '../manifest/manifest-files.js';
 
 export interface FileStamp {
   readonly size: number;

@@ -13,7 +13,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Logger } from '../model/logger.js';
-import { isManifestPath } from './manifest-files.js';
+import { isManifestPath } from '../manifest/manifest-files.js';
 
 export interface WatcherOptions {
   readonly dir: string;

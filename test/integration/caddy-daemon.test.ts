@@ -6,7 +6,7 @@ import { freePort } from '../helpers/processes.js';
 import { ensureCaddy, type CaddyDaemon, type CaddyDaemonOptions } from '../../src/controller/caddy-daemon.js';
 import { createCaddyClient, type CaddyClient } from '../../src/reconciler/caddy-client.js';
 import { IngressdError } from '../../src/model/errors.js';
-import { isProcessAlive } from '../../src/sources/process-alive.js';
+import { isProcessAlive } from '../../src/platform/process-alive.js';
 
 const CADDY_BINARY = '/usr/bin/caddy';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { decodeSegment, isDotSegment, lookup, type Entry } from '../../src/sources/api/lookup.js';
+import { decodeSegment, isDotSegment, lookup, type Entry } from '../../src/api/lookup.js';
 
 const entry = (id: string, name: string): Entry<string> => ({ id, name, value: `${name}.json` });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Operation } from 'fast-json-patch';
-import { redactOperation } from '../../src/controller/commands/diff.js';
+import { redactOperation } from '../../src/cli/commands/diff.js';
 import {
   formatAge,
   formatSections,
@@ -10,11 +10,11 @@ import {
   joinLimited,
   unreconciledStatus,
   type Entry,
-} from '../../src/controller/commands/get.js';
+} from '../../src/cli/commands/get.js';
 import type { TlsSettings } from '../../src/model/settings.js';
 import { evaluate } from '../../src/reconciler/evaluate.js';
 import type { ResourceStatus } from '../../src/reconciler/status-types.js';
-import { parseManifest } from '../../src/sources/parse.js';
+import { parseManifest } from '../../src/manifest/parse.js';
 
 const NOW = Date.parse('2026-01-10T12:00:00Z');
 const ago = (seconds: number): string => new Date(NOW - seconds * 1000).toISOString();

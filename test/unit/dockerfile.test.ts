@@ -147,7 +147,7 @@ describe('Dockerfile', () => {
   });
 
   it('uses the exec (JSON) form for ENTRYPOINT and CMD (DL3025), starting the built CLI with run', () => {
-    expect(jsonArray(inFinal('ENTRYPOINT')[0]!.args)).toEqual(['node', '/opt/ingressd/dist/src/controller/cli.js']);
+    expect(jsonArray(inFinal('ENTRYPOINT')[0]!.args)).toEqual(['node', '/opt/ingressd/dist/src/cli/main.js']);
     expect(jsonArray(inFinal('CMD')[0]!.args)).toEqual(['run']);
     // The path is what `npm run build` emits: tsconfig.build.json maps src/ to dist/src/.
     const build = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as { compilerOptions: { outDir: string; rootDir: string } };
@@ -201,11 +201,11 @@ describe('.dockerignore', () => {
       expect({ source, ignored: isIgnored(source) }).toEqual({ source, ignored: false });
       expect(existsSync(join(ROOT, source))).toBe(true);
     }
-    expect(isIgnored('src/controller/cli.ts')).toBe(false);
+    expect(isIgnored('src/cli/main.ts')).toBe(false);
   });
 
   it('keeps local state out of the build context', () => {
-    for (const path of ['node_modules', 'dist/src/controller/cli.js', '.git', '.ingressd/data', 'test/unit/x.test.ts', 'manifests/examples/a.json', 'src/x.log']) {
+    for (const path of ['node_modules', 'dist/src/cli/main.js', '.git', '.ingressd/data', 'test/unit/x.test.ts', 'manifests/examples/a.json', 'src/x.log']) {
       expect({ path, ignored: isIgnored(path) }).toEqual({ path, ignored: true });
     }
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { Manifest } from '../../src/model/manifest.js';
 import type { TlsSettings } from '../../src/model/settings.js';
 import { evaluate, type EvaluatedSet } from '../../src/reconciler/evaluate.js';
-import { parseManifest } from '../../src/sources/parse.js';
+import { parseManifest } from '../../src/manifest/parse.js';
 import { NO_ACME, TLS } from '../helpers/tls-settings.js';
 
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isManifestPath, manifestStem, statusPathFor } from '../../src/sources/manifest-files.js';
+import { isManifestPath, manifestStem, statusPathFor } from '../../src/manifest/manifest-files.js';
 
 describe('isManifestPath', () => {
   it.each([

@@ -13,7 +13,7 @@ import type { Manifest } from '../../src/model/manifest.js';
 import { resolveOptions, type Env, type Options } from '../../src/controller/options.js';
 import { checkOptionFiles, checkStartup } from '../../src/controller/startup-checks.js';
 import { validateResource } from '../../src/reconciler/validate.js';
-import { parseManifest } from '../../src/sources/parse.js';
+import { parseManifest } from '../../src/manifest/parse.js';
 
 const TOKEN = 'cf-token-DO-NOT-LEAK-4f1c';
 const CONTEXT = { cwd: '/', isTty: false };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { deriveId, hashOf } from '../../src/model/ids.js';
 import type { Manifest } from '../../src/model/manifest.js';
-import { parseManifest } from '../../src/sources/parse.js';
+import { parseManifest } from '../../src/manifest/parse.js';
 
 const RULE = { match: { hostname: 'api.example.com' }, target: { instance: 'my-api', port: 8080 } };
 const ingressText = (fields: Record<string, unknown> = {}): string => JSON.stringify({ rules: [RULE], ...fields });

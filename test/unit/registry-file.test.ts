@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isIngressdError } from '../../src/model/errors.js';
 import { formatRegistry, readRegistry, writeRegistry } from '../../src/dns/registry-file.js';
-import { writeFileAtomic } from '../../src/sources/atomic-file.js';
+import { writeFileAtomic } from '../../src/platform/atomic-file.js';
 
 const RECORDS = [
   { name: 'web', id: 'id-web', address: '127.0.0.2' },

@@ -6,7 +6,7 @@ import { resolveOptions } from '../../src/controller/options.js';
 import { evaluate } from '../../src/reconciler/evaluate.js';
 import { StatusSync } from '../../src/reconciler/status-sync.js';
 import { createStatusWriter, statusFileOf } from '../../src/reconciler/status-writer.js';
-import { parseManifest } from '../../src/sources/parse.js';
+import { parseManifest } from '../../src/manifest/parse.js';
 import type { ResourceStatus } from '../../src/reconciler/status-types.js';
 
 const status: ResourceStatus = {

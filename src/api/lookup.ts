@@ -1,8 +1,8 @@
 /**
  * Finding a resource by what a user typed, and checking that what they typed is safe. Pure.
  */
-import { ID_PATTERN } from '../../model/ids.js';
-import { isValidName } from '../../reconciler/validate.js';
+import { ID_PATTERN } from '../model/ids.js';
+import { isValidName } from '../reconciler/validate.js';
 
 export interface Entry<T> {
   readonly id: string;

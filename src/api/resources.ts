@@ -2,9 +2,9 @@
  * The handlers both kinds share: list, get and delete, over the manifests the reconciler knows
  * (API-created or hand-written, any stem, any subdirectory).
  */
-import type { Manifest } from '../../model/manifest.js';
-import type { Kind } from '../../model/resource.js';
-import type { ResourceStatus } from '../../reconciler/status-types.js';
+import type { Manifest } from '../model/manifest.js';
+import type { Kind } from '../model/resource.js';
+import type { ResourceStatus } from '../reconciler/status-types.js';
 import { deleteManifest, type ApiContext } from './settle.js';
 import { entriesOf, existingManifestPath, findManifest } from './store.js';
 import type { ApiRequest, Reply } from './types.js';

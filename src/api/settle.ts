@@ -2,13 +2,13 @@
  * Judging a candidate manifest as the reconciler would, writing it, and waiting (bounded) until the
  * reconciler has settled it: programmed, refused (then rolled back), or removed.
  */
-import type { Issue } from '../../model/issues.js';
-import type { Manifest } from '../../model/manifest.js';
-import { evaluate, isBlockingIssue, type EvaluatedSet, type Evaluation } from '../../reconciler/evaluate.js';
-import type { CaddySyncResult } from '../../reconciler/reconciler.js';
-import { acceptedSinceOf } from '../../reconciler/status.js';
-import type { ResourceStatus } from '../../reconciler/status-types.js';
-import { parseManifest } from '../parse.js';
+import type { Issue } from '../model/issues.js';
+import type { Manifest } from '../model/manifest.js';
+import { evaluate, isBlockingIssue, type EvaluatedSet, type Evaluation } from '../reconciler/evaluate.js';
+import type { CaddySyncResult } from '../reconciler/reconciler.js';
+import { acceptedSinceOf } from '../reconciler/status.js';
+import type { ResourceStatus } from '../reconciler/status-types.js';
+import { parseManifest } from '../manifest/parse.js';
 import { removeManifest, writeManifest, type Located, type Mutex } from './store.js';
 import { ApiError, issueError, type ControllerView } from './types.js';
 

@@ -4,10 +4,10 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { stableStringify } from '../../model/canonical.js';
-import { isIngressdError, IngressdError } from '../../model/errors.js';
-import type { Logger } from '../../model/logger.js';
-import type { CaddySyncResult } from '../../reconciler/reconciler.js';
+import { stableStringify } from '../model/canonical.js';
+import { isIngressdError, IngressdError } from '../model/errors.js';
+import type { Logger } from '../model/logger.js';
+import type { CaddySyncResult } from '../reconciler/reconciler.js';
 import { healthz, Readiness } from './health.js';
 import { readBody } from './body.js';
 import { createIngress, deleteIngress, getIngress, listIngresses } from './ingresses.js';

@@ -5,7 +5,7 @@
 import { stableStringify } from '../../model/canonical.js';
 import { evaluate } from '../../reconciler/evaluate.js';
 import { loadManifests } from '../../sources/load.js';
-import { resolveOptions } from '../options.js';
+import { resolveOptions } from '../../controller/options.js';
 import { CONFIG_FLAGS, configFlagsHelp, parse, UsageError, type CommandIo } from './args.js';
 
 export const VALIDATE_HELP = `Usage: ingressd validate [--json] PATH...

@@ -3,10 +3,10 @@
  * that already declares the instance (hand-written ones included); list/get/delete as for ingresses.
  */
 import { readFile } from 'node:fs/promises';
-import { stableStringify } from '../../model/canonical.js';
-import { deriveId } from '../../model/ids.js';
-import { isValidName } from '../../reconciler/validate.js';
-import { parseManifest } from '../parse.js';
+import { stableStringify } from '../model/canonical.js';
+import { deriveId } from '../model/ids.js';
+import { isValidName } from '../reconciler/validate.js';
+import { parseManifest } from '../manifest/parse.js';
 import { deleteResource, getResource, listResources, type View } from './resources.js';
 import { applyManifest, firstBlocking, judge, type ApiContext } from './settle.js';
 import { entriesOf, existingManifestPath, fileExists, newManifestPath, parseJsonObject, type Located } from './store.js';

@@ -1,7 +1,7 @@
 /** Command-line parsing shared by every command: node's parseArgs plus one usage error type. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Flags } from '../options.js';
-import { OPTION_SPECS } from '../options.js';
+import type { Flags } from '../../controller/options.js';
+import { OPTION_SPECS } from '../../controller/options.js';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';

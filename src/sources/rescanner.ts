@@ -6,7 +6,7 @@
  */
 import PQueue from 'p-queue';
 import type { Logger } from '../model/logger.js';
-import { scanManifests, sameStamp, type FileStamp } from '../sources/scan.js';
+import { scanManifests, sameStamp, type FileStamp } from './scan.js';
 
 export interface RescannerOptions {
   readonly dir: string;

@@ -13,9 +13,9 @@ import { evaluate, type Evaluation } from '../../reconciler/evaluate.js';
 import { acceptedSinceOf, buildStatus } from '../../reconciler/status.js';
 import type { Condition, ProgramState, ResourceStatus } from '../../reconciler/status-types.js';
 import { createStatusWriter } from '../../reconciler/status-writer.js';
-import { parseManifest } from '../../sources/parse.js';
+import { parseManifest } from '../../manifest/parse.js';
 import { scanManifests } from '../../sources/scan.js';
-import { resolveOptions, type Options } from '../options.js';
+import { resolveOptions, type Options } from '../../controller/options.js';
 import { CONFIG_FLAGS, configFlagsHelp, parse, UsageError, type CommandIo } from './args.js';
 
 export const GET_HELP = `Usage: ingressd get [ingresses|instances] --dir DIR [-o table|json]

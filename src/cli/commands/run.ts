@@ -3,13 +3,13 @@
  * flight and exits; Caddy and the instance DNS keep serving unless CADDY_STOP_ON_SHUTDOWN=true.
  */
 import { fileURLToPath } from 'node:url';
-import { createCertificateProbe } from '../certificate-probe.js';
-import { Controller } from '../controller.js';
-import { createMetrics } from '../metrics.js';
-import { startApiServer, type ApiServer } from '../../sources/api/server.js';
-import { createLogger } from '../logger.js';
-import { OPTION_SPECS, resolveOptions } from '../options.js';
-import { checkOptionFiles, checkStartup } from '../startup-checks.js';
+import { createCertificateProbe } from '../../controller/certificate-probe.js';
+import { Controller } from '../../controller/controller.js';
+import { createMetrics } from '../../controller/metrics.js';
+import { startApiServer, type ApiServer } from '../../api/server.js';
+import { createLogger } from '../../controller/logger.js';
+import { OPTION_SPECS, resolveOptions } from '../../controller/options.js';
+import { checkOptionFiles, checkStartup } from '../../controller/startup-checks.js';
 import { CONFIG_FLAGS, configFlagsHelp, parse, UsageError, type CommandIo } from './args.js';
 
 export const RUN_HELP = `Usage: ingressd run --dir DIR [options]
@@ -33,7 +33,7 @@ export async function runCommand(io: CommandIo): Promise<number> {
   await checkOptionFiles(options);
   const secrets = OPTION_SPECS.filter((s) => s.secret).map((s) => io.env[s.env] ?? '').filter((s) => s.length > 0);
   const logger = createLogger({ level: options.log.level, format: options.log.format, secrets });
-  const cli = fileURLToPath(new URL('../cli.js', import.meta.url));
+  const cli = fileURLToPath(new URL('../main.js', import.meta.url));
   const metrics = createMetrics();
   let api: ApiServer | undefined;
   const controller = new Controller(options, {

@@ -2,12 +2,12 @@
  * `/ingresses`: create writes `<name>.json` in the watched directory after judging it exactly as
  * the reconciler would; list/get/delete work on every Ingress manifest the reconciler knows.
  */
-import { stableStringify } from '../../model/canonical.js';
-import { deriveId } from '../../model/ids.js';
-import { pointer } from '../../model/issues.js';
-import type { Manifest } from '../../model/manifest.js';
-import { isValidName } from '../../reconciler/validate.js';
-import { parseManifest } from '../parse.js';
+import { stableStringify } from '../model/canonical.js';
+import { deriveId } from '../model/ids.js';
+import { pointer } from '../model/issues.js';
+import type { Manifest } from '../model/manifest.js';
+import { isValidName } from '../reconciler/validate.js';
+import { parseManifest } from '../manifest/parse.js';
 import { deleteResource, getResource, listResources, nowSeconds, type View } from './resources.js';
 import { applyManifest, firstBlocking, judge, type ApiContext } from './settle.js';
 import { entriesOf, fileExists, newManifestPath, parseJsonObject } from './store.js';

@@ -2,9 +2,9 @@
  * Shared types of the HTTP API: the error codes it answers with (and their HTTP status, the one
  * table `server.ts` translates through), replies, and the slice of the controller it needs.
  */
-import type { Issue } from '../../model/issues.js';
-import type { TlsSettings } from '../../model/settings.js';
-import type { Reconciler } from '../../reconciler/reconciler.js';
+import type { Issue } from '../model/issues.js';
+import type { TlsSettings } from '../model/settings.js';
+import type { Reconciler } from '../reconciler/reconciler.js';
 
 /** Every code an API error body can carry, with its HTTP status. Codes are API: never rename one. */
 export const API_ERRORS = {

@@ -8,7 +8,7 @@ import { render, redactSecrets } from '../../render/index.js';
 import { evaluate } from '../../reconciler/evaluate.js';
 import { mergeOwned } from '../../reconciler/ownership.js';
 import { loadDirectory } from '../../sources/load.js';
-import { resolveOptions } from '../options.js';
+import { resolveOptions } from '../../controller/options.js';
 import { CONFIG_FLAGS, configFlagsHelp, parse, UsageError, type CommandIo } from './args.js';
 
 export const RENDER_HELP = `Usage: ingressd render --dir DIR [--show-secrets]

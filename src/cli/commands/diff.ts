@@ -17,7 +17,7 @@ import { evaluate } from '../../reconciler/evaluate.js';
 import { acceptedSinceOf } from '../../reconciler/status.js';
 import { createStatusWriter } from '../../reconciler/status-writer.js';
 import { loadDirectory } from '../../sources/load.js';
-import { resolveOptions, withDnsPort, type Options } from '../options.js';
+import { resolveOptions, withDnsPort, type Options } from '../../controller/options.js';
 import { CONFIG_FLAGS, configFlagsHelp, parse, UsageError, type CommandIo } from './args.js';
 
 export const DIFF_HELP = `Usage: ingressd diff --dir DIR [--json] [options]

@@ -6,14 +6,14 @@
  */
 import { lstat, rm } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { deriveId } from '../../model/ids.js';
-import { isJsonObject, type JsonObject } from '../../model/json.js';
-import type { Manifest } from '../../model/manifest.js';
-import type { Kind } from '../../model/resource.js';
-import { isValidName } from '../../reconciler/validate.js';
-import { writeFileAtomic } from '../atomic-file.js';
-import { isManifestPath } from '../manifest-files.js';
-import { parseManifest } from '../parse.js';
+import { deriveId } from '../model/ids.js';
+import { isJsonObject, type JsonObject } from '../model/json.js';
+import type { Manifest } from '../model/manifest.js';
+import type { Kind } from '../model/resource.js';
+import { isValidName } from '../reconciler/validate.js';
+import { writeFileAtomic } from '../platform/atomic-file.js';
+import { isManifestPath } from '../manifest/manifest-files.js';
+import { parseManifest } from '../manifest/parse.js';
 import { lookup, type Entry } from './lookup.js';
 import { ApiError, type ReconcilerView } from './types.js';
 
