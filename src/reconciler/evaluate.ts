@@ -2,12 +2,13 @@
  * Cross-file evaluation: which manifests are accepted into the served set, and why the others
  * are not. Pure and deterministic; linear in the number of rules apart from one sort.
  */
-import { hostKey, isPattern } from '../model/hostname.js';
+import { isPattern } from '../model/hostname.js';
 import { issue, pointer, type Issue } from '../model/issues.js';
 import type { Manifest } from '../model/manifest.js';
 import type { Ingress, Instance, Resource } from '../model/resource.js';
 import type { TlsSettings } from '../model/settings.js';
-import { portModeMessage, ruleClaims, validateResource } from './validate.js';
+import { claimsOf, type RouteClaim } from './claims.js';
+import { portModeMessage, validateResource } from './validate.js';
 
 export interface Evaluation {
   readonly manifest: Manifest;
@@ -140,21 +141,6 @@ export function localIssuesOf(manifest: Manifest, tls: TlsSettings): readonly Is
   return issues;
 }
 
-/** Each rule's hostname key and claims, remembered per (immutable) ingress. */
-interface RuleClaims {
-  readonly key: string;
-  readonly claims: readonly { readonly port: number; readonly redirect: boolean }[];
-}
-const claimsCache = new WeakMap<Ingress, { readonly httpPort: number; readonly rules: readonly RuleClaims[] }>();
-
-export function claimsOf(ingress: Ingress, httpPort: number): readonly RuleClaims[] {
-  const cached = claimsCache.get(ingress);
-  if (cached !== undefined && cached.httpPort === httpPort) return cached.rules;
-  const rules = ingress.rules.map((rule) => ({ key: hostKey(rule.match.hostname), claims: ruleClaims(rule, httpPort) }));
-  claimsCache.set(ingress, { httpPort, rules });
-  return rules;
-}
-
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -176,12 +162,10 @@ export function byPrecedence(acceptedSince: Pick<ReadonlyMap<string, number>, 'g
   };
 }
 
-/** What accepted resources hold: names, ids, hostname+port claims and each port's TLS mode. */
+/** What accepted resources hold: every slot and each port's TLS mode (see claims.ts). */
 class Registry {
   readonly #httpPort: number;
-  readonly #names = new Map<string, Holder>();
-  readonly #ids = new Map<string, Holder & { readonly kind: string }>();
-  readonly #hosts = new Map<string, Holder & { readonly redirect: boolean }>();
+  readonly #slots = new Map<string, Holder & { readonly kind: string; readonly redirect: boolean }>();
   readonly #portModes = new Map<number, Holder & { readonly tls: boolean }>();
 
   constructor(httpPort: number) {
@@ -191,8 +175,9 @@ class Registry {
   /** Every clash between `candidate` and what is already held; empty when it can be added. */
   check({ resource }: Candidate): Issue[] {
     const issues: Issue[] = [];
-    const sameName = this.#names.get(`${resource.kind}/${resource.name}`);
-    const sameId = this.#ids.get(resource.id);
+    const claims = claimsOf(resource, this.#httpPort);
+    const sameName = this.#slots.get(claims.name);
+    const sameId = this.#slots.get(claims.id);
     if (sameName !== undefined) {
       const message = `an ${resource.kind} named "${resource.name}" already exists in ${sameName.file}; rename one of them`;
       issues.push(issue('already_exists', '/name', message));
@@ -200,48 +185,40 @@ class Registry {
       const message = `id "${resource.id}" is already used by ${sameId.kind} "${sameId.name}" (${sameId.file}); change or remove "id"`;
       issues.push(issue('already_exists', '/id', message));
     }
-    if (resource.kind === 'Ingress') issues.push(...this.#checkRules(resource));
+    if (resource.kind === 'Ingress') issues.push(...this.#checkRoutes(resource, claims.routes));
     return issues;
   }
 
-  #checkRules(ingress: Ingress): Issue[] {
+  #checkRoutes(ingress: Ingress, routes: readonly RouteClaim[]): Issue[] {
     const issues: Issue[] = [];
-    const claims = claimsOf(ingress, this.#httpPort);
-    ingress.rules.forEach((rule, i) => {
-      const { key } = claims[i]!;
-      const shown = key === rule.match.hostname ? `"${key}"` : `"${rule.match.hostname}" (${key})`;
-      for (const claim of claims[i]!.claims) {
-        const held = this.#hosts.get(`${key}\u0000${claim.port}`);
-        if (held !== undefined) {
-          const mine = claim.redirect ? ', which this rule\'s redirect_http needs,' : '';
-          const theirs = held.redirect ? 'the redirect_http of ingress' : 'ingress';
-          const message = `hostname ${shown} on port ${claim.port}${mine} is already served by ${theirs} "${held.name}" (${held.file}); remove it there or pick another hostname or port`;
-          issues.push(issue('hostname_in_use', pointer('rules', i, 'match', 'hostname'), message));
-        }
-        const tls = rule.tls && !claim.redirect;
-        const mode = this.#portModes.get(claim.port);
-        if (mode !== undefined && mode.tls !== tls) {
-          const path = pointer('rules', i, claim.redirect ? 'redirect_http' : 'tls');
-          issues.push(issue('invalid_request', path, portModeMessage(claim, tls, `ingress "${mode.name}" (${mode.file})`)));
-        }
+    for (const claim of routes) {
+      const rule = ingress.rules[claim.rule]!;
+      const shown = claim.host === rule.match.hostname ? `"${claim.host}"` : `"${rule.match.hostname}" (${claim.host})`;
+      const held = this.#slots.get(claim.slot);
+      if (held !== undefined) {
+        const mine = claim.redirect ? ', which this rule\'s redirect_http needs,' : '';
+        const theirs = held.redirect ? 'the redirect_http of ingress' : 'ingress';
+        const message = `hostname ${shown} on port ${claim.port}${mine} is already served by ${theirs} "${held.name}" (${held.file}); remove it there or pick another hostname or port`;
+        issues.push(issue('hostname_in_use', pointer('rules', claim.rule, 'match', 'hostname'), message));
       }
-    });
+      const mode = this.#portModes.get(claim.port);
+      if (mode !== undefined && mode.tls !== claim.tls) {
+        const path = pointer('rules', claim.rule, claim.redirect ? 'redirect_http' : 'tls');
+        issues.push(issue('invalid_request', path, portModeMessage(claim, claim.tls, `ingress "${mode.name}" (${mode.file})`)));
+      }
+    }
     return issues;
   }
 
   /** Records an accepted resource; call only after `check` returned no issues for it. */
   add({ file, resource }: Candidate): void {
-    const holder = { name: resource.name, file };
-    this.#names.set(`${resource.kind}/${resource.name}`, holder);
-    this.#ids.set(resource.id, { ...holder, kind: resource.kind });
-    if (resource.kind !== 'Ingress') return;
+    const holder = { name: resource.name, file, kind: resource.kind };
     const claims = claimsOf(resource, this.#httpPort);
-    resource.rules.forEach((rule, i) => {
-      const { key } = claims[i]!;
-      for (const claim of claims[i]!.claims) {
-        this.#hosts.set(`${key}\u0000${claim.port}`, { ...holder, redirect: claim.redirect });
-        if (!this.#portModes.has(claim.port)) this.#portModes.set(claim.port, { ...holder, tls: rule.tls && !claim.redirect });
-      }
-    });
+    this.#slots.set(claims.name, { ...holder, redirect: false });
+    this.#slots.set(claims.id, { ...holder, redirect: false });
+    for (const claim of claims.routes) {
+      this.#slots.set(claim.slot, { ...holder, redirect: claim.redirect });
+      if (!this.#portModes.has(claim.port)) this.#portModes.set(claim.port, { ...holder, tls: claim.tls });
+    }
   }
 }

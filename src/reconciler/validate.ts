@@ -4,11 +4,12 @@
  * references) are `evaluate`'s.
  */
 import { isIP } from 'node:net';
-import { checkHostname, hostKey, isPattern, parsePattern, templateCaptures } from '../model/hostname.js';
+import { checkHostname, isPattern, parsePattern, templateCaptures } from '../model/hostname.js';
 import { ID_PATTERN } from '../model/ids.js';
 import { issue, pointer, type Issue } from '../model/issues.js';
 import { assertNever, type Ingress, type Instance, type Resource, type Rule } from '../model/resource.js';
 import type { TlsSettings } from '../model/settings.js';
+import { claimsOf, type RouteClaim } from './claims.js';
 import { isDomainAllowed } from './tls-domains.js';
 
 const NAME_PATTERN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
@@ -79,7 +80,7 @@ function validateIngress(ingress: Ingress, tls: TlsSettings): Issue[] {
   ingress.rules.forEach((rule, i) => {
     issues.push(...validateRule(rule, i, tls));
   });
-  issues.push(...checkDuplicates(ingress.rules, tls.httpPort), ...checkPortModes(ingress.rules, tls.httpPort));
+  issues.push(...checkSelfClashes(ingress, tls.httpPort));
   return issues;
 }
 
@@ -177,49 +178,30 @@ function checkTls(rule: Rule, at: (...tokens: string[]) => string, tls: TlsSetti
   return issues;
 }
 
-/** Hostname+port pairs a rule occupies: its own, plus `httpPort` for a valid redirect. */
-export function ruleClaims(rule: Rule, httpPort: number): { readonly port: number; readonly redirect: boolean }[] {
-  const claims = [{ port: rule.match.port, redirect: false }];
-  if (rule.redirect_http && rule.tls && rule.match.port !== httpPort) claims.push({ port: httpPort, redirect: true });
-  return claims;
-}
-
-function checkDuplicates(rules: readonly Rule[], httpPort: number): Issue[] {
+/** An ingress's hostname+port claims against each other: each slot once, each port in one mode (see claims.ts). */
+function checkSelfClashes(ingress: Ingress, httpPort: number): Issue[] {
+  const routes = claimsOf(ingress, httpPort).routes.filter((claim) => ingress.rules[claim.rule]!.match.hostname.length > 0);
+  const issues: Issue[] = [];
   const held = new Map<string, number>();
-  const issues: Issue[] = [];
-  rules.forEach((rule, i) => {
-    if (rule.match.hostname.length === 0) return;
-    const key = hostKey(rule.match.hostname);
-    for (const claim of ruleClaims(rule, httpPort)) {
-      const slot = `${key}\u0000${claim.port}`;
-      const first = held.get(slot);
-      if (first === undefined) {
-        held.set(slot, i);
-        continue;
-      }
-      const how = claim.redirect ? ` (its redirect_http listens on ${claim.port})` : '';
-      const message = `rule ${i} repeats hostname "${rule.match.hostname}" on port ${claim.port}${how}, already used by rule ${first} of this ingress; remove one of them or change the port`;
-      issues.push(issue('invalid_request', pointer('rules', i, 'match', 'hostname'), message));
+  for (const claim of routes) {
+    const first = held.get(claim.slot);
+    if (first === undefined) {
+      held.set(claim.slot, claim.rule);
+      continue;
     }
-  });
-  return issues;
-}
-
-/** Caddy serves TLS per listener: a port holds TLS rules or plain ones (redirects are plain). */
-function checkPortModes(rules: readonly Rule[], httpPort: number): Issue[] {
-  const modes = new Map<number, { readonly tls: boolean; readonly rule: number }>();
-  const issues: Issue[] = [];
-  rules.forEach((rule, i) => {
-    for (const claim of ruleClaims(rule, httpPort)) {
-      const tls = rule.tls && !claim.redirect;
-      const first = modes.get(claim.port);
-      if (first === undefined) modes.set(claim.port, { tls, rule: i });
-      else if (first.tls !== tls) {
-        const path = pointer('rules', i, claim.redirect ? 'redirect_http' : 'tls');
-        issues.push(issue('invalid_request', path, portModeMessage(claim, tls, `rule ${first.rule} of this ingress`)));
-      }
+    const how = claim.redirect ? ` (its redirect_http listens on ${claim.port})` : '';
+    const message = `rule ${claim.rule} repeats hostname "${ingress.rules[claim.rule]!.match.hostname}" on port ${claim.port}${how}, already used by rule ${first} of this ingress; remove one of them or change the port`;
+    issues.push(issue('invalid_request', pointer('rules', claim.rule, 'match', 'hostname'), message));
+  }
+  const modes = new Map<number, RouteClaim>();
+  for (const claim of claimsOf(ingress, httpPort).routes) {
+    const first = modes.get(claim.port);
+    if (first === undefined) modes.set(claim.port, claim);
+    else if (first.tls !== claim.tls) {
+      const path = pointer('rules', claim.rule, claim.redirect ? 'redirect_http' : 'tls');
+      issues.push(issue('invalid_request', path, portModeMessage(claim, claim.tls, `rule ${first.rule} of this ingress`)));
     }
-  });
+  }
   return issues;
 }
 

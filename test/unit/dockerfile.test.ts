@@ -152,7 +152,7 @@ describe('Dockerfile', () => {
     // The path is what `npm run build` emits: tsconfig.build.json maps src/ to dist/src/.
     const build = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as { compilerOptions: { outDir: string; rootDir: string } };
     expect(build.compilerOptions).toMatchObject({ outDir: 'dist', rootDir: '.' });
-    expect(existsSync(join(ROOT, 'src', 'controller', 'cli.ts'))).toBe(true);
+    expect(existsSync(join(ROOT, 'src', 'cli', 'main.ts'))).toBe(true);
     expect(inFinal('WORKDIR').map((w) => w.args)).toEqual(['/opt/ingressd']);
     expect(inFinal('COPY').some((c) => c.args === '--from=build /src/dist ./dist')).toBe(true);
   });
