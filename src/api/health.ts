@@ -17,7 +17,7 @@ export class Readiness {
   readonly #now: () => number;
   #unreachableSince: number | undefined;
 
-  constructor(controller: ControllerView, syncs: SyncTracker, now: () => number = Date.now) {
+  constructor(controller: ControllerView, syncs: SyncTracker, now: () => number = () => controller.clock.now()) {
     this.#controller = controller;
     this.#syncs = syncs;
     this.#now = now;

@@ -7,7 +7,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { stableStringify } from '../model/canonical.js';
 import { isIngressdError, IngressdError } from '../model/errors.js';
 import type { Logger } from '../model/logger.js';
-import type { CaddySyncResult } from '../reconciler/reconciler.js';
 import { healthz, Readiness } from './health.js';
 import { readBody } from './body.js';
 import { createIngress, deleteIngress, getIngress, listIngresses } from './ingresses.js';
@@ -35,8 +34,6 @@ export interface ApiServerOptions {
 export interface ApiServer {
   /** The port actually bound. */
   readonly port: number;
-  /** Pass every Caddy reconcile result here (the controller's `onCaddySync` hook). */
-  onCaddySync(result: CaddySyncResult | Error): void;
   /** Stops accepting requests, ends pending waits (they answer 202) and resolves once closed. */
   close(): Promise<void>;
 }
@@ -72,9 +69,11 @@ const ROUTES: readonly Route[] = [
 /** Starts the API server on host:port. Rejects with `invalid_option` when the address cannot be bound. */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const abort = new AbortController();
-  const syncs = new SyncTracker();
+  const syncs = new SyncTracker(options.controller);
   const ctx: ApiContext = { controller: options.controller, syncs, lock: new Mutex(), waitTimeoutMs: options.waitTimeoutMs ?? 10_000, signal: abort.signal };
-  const env: Env = { ctx, readiness: new Readiness(options.controller, syncs), metrics: options.metrics };
+  const readiness = new Readiness(options.controller, syncs);
+  const env: Env = { ctx, readiness, metrics: options.metrics };
+  const unsubscribe = [options.controller.events.on('caddySynced', () => readiness.observe()), options.controller.events.on('caddySyncFailed', () => readiness.observe())];
   const tokenHash = options.token === undefined ? undefined : sha256(options.token);
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
 
@@ -97,17 +96,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   options.logger.info('HTTP API listening', { host: options.host, port: typeof address === 'object' && address !== null ? address.port : options.port, auth: tokenHash !== undefined });
   return {
     port: typeof address === 'object' && address !== null ? address.port : options.port,
-    onCaddySync(result) {
-      let evaluated;
-      try {
-        evaluated = options.controller.reconciler.evaluated();
-      } catch {
-        evaluated = undefined;
-      }
-      syncs.record(result, evaluated);
-      env.readiness.observe();
-    },
     close() {
+      for (const off of unsubscribe) off();
       abort.abort();
       return new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), 2_000).unref();

@@ -4,9 +4,8 @@
  */
 import type { Issue } from '../model/issues.js';
 import type { Manifest } from '../model/manifest.js';
-import { evaluate, isBlockingIssue, type EvaluatedSet, type Evaluation } from '../reconciler/evaluate.js';
-import type { CaddySyncResult } from '../reconciler/reconciler.js';
-import { acceptedSinceOf } from '../reconciler/status.js';
+import { desiredState } from '../reconciler/desired-state.js';
+import { isBlockingIssue, type EvaluatedSet, type Evaluation } from '../reconciler/evaluate.js';
 import type { ResourceStatus } from '../reconciler/status-types.js';
 import { parseManifest } from '../manifest/parse.js';
 import { removeManifest, writeManifest, type Located, type Mutex } from './store.js';
@@ -26,21 +25,21 @@ export interface ApiContext {
 /**
  * Remembers what the last successful Caddy reconcile evaluated, how many succeeded, and the last
  * failure. The reconciler sets its evaluation when a reconcile starts, so "the evaluation of the last
- * completed reconcile" must be captured at completion, by the hook.
+ * completed reconcile" must be captured at completion, from its `caddySynced` event.
  */
 export class SyncTracker {
   #completed: EvaluatedSet | undefined;
   #count = 0;
   #lastError: Error | undefined;
 
-  /** Call from the controller's `onCaddySync` hook with the reconciler's evaluation at that moment. */
-  record(result: CaddySyncResult | Error, evaluated: EvaluatedSet | undefined): void {
-    if (result instanceof Error) this.#lastError = result;
-    else {
+  /** Follows the controller's events from now on. */
+  constructor(controller: Pick<ControllerView, 'events'>) {
+    controller.events.on('caddySynced', ({ evaluated }) => {
       this.#completed = evaluated;
       this.#count++;
       this.#lastError = undefined;
-    }
+    });
+    controller.events.on('caddySyncFailed', (error) => (this.#lastError = error));
   }
 
   get lastError(): Error | undefined {
@@ -65,20 +64,19 @@ export class SyncTracker {
 
 /**
  * How the reconciler would judge `candidate` against the manifests it knows now (the candidate
- * replaces any manifest of the same file). Precedence comes from each status's Accepted time, so
- * the candidate loses conflicts to resources accepted earlier, exactly as in a reconcile.
+ * replaces any manifest of the same file), through the same pipeline and with the reconciler's
+ * own precedence, so the candidate loses conflicts to resources accepted earlier, exactly as in a
+ * reconcile.
  */
 export function judge(controller: ControllerView, candidate: Manifest): Evaluation {
   const reconciler = controller.reconciler;
   const manifests: Manifest[] = [];
-  const acceptedSince = new Map<string, number>();
   for (const file of reconciler.files()) {
-    const since = acceptedSinceOf(reconciler.status(file));
-    if (since !== undefined) acceptedSince.set(file, since);
     const manifest = reconciler.manifest(file);
     if (manifest !== undefined && file !== candidate.file) manifests.push(manifest);
   }
-  const evaluation = evaluate([...manifests, candidate], acceptedSince, controller.options.render.tls).byFile.get(candidate.file);
+  const desired = desiredState({ manifests: [...manifests, candidate], acceptedSince: reconciler.acceptedSince(), settings: controller.options.render });
+  const evaluation = desired.evaluated.byFile.get(candidate.file);
   if (evaluation === undefined) throw new Error(`evaluation lost ${candidate.file}`);
   return evaluation;
 }
@@ -164,16 +162,32 @@ function settledStatus(ctx: ApiContext, file: string, generation: string): Resou
   return programmed === undefined || programmed.status === 'Unknown' ? undefined : status;
 }
 
-const POLL_MS = 20;
 const QUIESCE_MS = 2_000;
+const EVENTS = ['manifestRead', 'caddySynced', 'caddySyncFailed', 'statusesWritten'] as const;
 
-/** Polls `check` until it yields a value, the wait times out or the server closes. */
-async function waitUntil<T>(ctx: ApiContext, check: () => T | undefined, timeoutMs = ctx.waitTimeoutMs): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() >= deadline || ctx.signal.aborted) return undefined;
-    await new Promise<void>((resolve) => setTimeout(resolve, POLL_MS));
-  }
+/**
+ * Resolves with `check`'s first value other than undefined: now, or when an event of the
+ * reconciler makes it so; with undefined when `timeoutMs` passes on the controller's clock or
+ * the server closes.
+ */
+function waitUntil<T>(ctx: ApiContext, check: () => T | undefined, timeoutMs = ctx.waitTimeoutMs): Promise<T | undefined> {
+  const first = check();
+  if (first !== undefined || ctx.signal.aborted) return Promise.resolve(first);
+  const { clock, events } = ctx.controller;
+  return new Promise((resolve) => {
+    const finish = (value: T | undefined): void => {
+      for (const off of offs) off();
+      clock.clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', onAbort);
+      resolve(value);
+    };
+    const recheck = (): void => {
+      const value = check();
+      if (value !== undefined) finish(value);
+    };
+    const onAbort = (): void => finish(undefined);
+    const offs = EVENTS.map((event) => events.on(event, recheck));
+    const timer = clock.setTimeout(() => finish(undefined), timeoutMs);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -3,8 +3,6 @@
  * table `server.ts` translates through), replies, and the slice of the controller it needs.
  */
 import type { Issue } from '../model/issues.js';
-import type { TlsSettings } from '../model/settings.js';
-import type { Reconciler } from '../reconciler/reconciler.js';
 
 /** Every code an API error body can carry, with its HTTP status. Codes are API: never rename one. */
 export const API_ERRORS = {
@@ -76,15 +74,5 @@ export interface ApiRequest {
   readonly body: () => Promise<string>;
 }
 
-/** What the API reads from the reconciler. */
-export type ReconcilerView = Pick<Reconciler, 'files' | 'manifest' | 'status' | 'evaluated'>;
-
-/** The slice of the controller the API needs (the real `Controller` satisfies it). */
-export interface ControllerView {
-  readonly options: { readonly manifestDir: string; readonly render: { readonly tls: TlsSettings } };
-  /** Throws until `start()` has built it. */
-  readonly reconciler: ReconcilerView;
-  readonly ready: boolean;
-  readonly caddyReachable: boolean;
-  enqueueFile(file: string): void;
-}
+/** What the API reads from the reconciler, and the controller it drives (the port of controller/port.ts). */
+export type { ControllerPort as ControllerView, ReconcilerView } from '../controller/port.js';

@@ -9,15 +9,15 @@ import type { Logger } from '../model/logger.js';
 import type { DnsProcessHandle } from '../dns/supervisor.js';
 import type { CaddyClient } from '../reconciler/caddy-client.js';
 import type { CaddyDaemon } from './caddy-daemon.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../platform/clock.js';
 
 export interface CaddySupervisorOptions {
   readonly client: CaddyClient;
-  readonly caddy: CaddyDaemon;
+  readonly caddy: Pick<CaddyDaemon, 'managed' | 'isProcessAlive' | 'restart'>;
   readonly clock: Clock;
   readonly logger: Logger;
   /** The DNS process as it is now, and how to start it again. */
-  readonly dns: () => DnsProcessHandle | undefined;
+  readonly dns: () => Pick<DnsProcessHandle, 'isAlive'> | undefined;
   readonly restartDns: () => Promise<void>;
   /** Caddy stopped answering: mark what it serves as unknown. */
   readonly onUnreachable: () => Promise<void>;

@@ -1,5 +1,5 @@
 import { IngressdError } from '../model/errors.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../platform/clock.js';
 
 export interface DebouncerOptions {
   /** Quiet time after the last `schedule()` before the callback runs. @default 100 */
@@ -23,6 +23,7 @@ export class Debouncer {
   readonly #clock: Clock;
   #burstStartedAt: number | undefined;
   #timer: TimerHandle | undefined;
+  #settled: (() => void)[] = [];
 
   /** Throws `invalid_option` when `settleMs` is negative or `maxWaitMs` is below `settleMs`. */
   constructor(callback: () => void, options: DebouncerOptions = {}) {
@@ -57,11 +58,18 @@ export class Debouncer {
     if (this.#timer !== undefined) this.#fire();
   }
 
+  /** Resolves once no burst is pending: at once, or when the pending one runs or is cancelled. */
+  whenSettled(): Promise<void> {
+    if (this.#timer === undefined) return Promise.resolve();
+    return new Promise((resolve) => this.#settled.push(resolve));
+  }
+
   /** Drops a pending burst without running the callback. */
   cancel(): void {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#burstStartedAt = undefined;
+    for (const resolve of this.#settled.splice(0)) resolve();
   }
 
   #fire(): void {

@@ -1,10 +1,11 @@
 /**
  * Prometheus metrics, in a registry of their own (never prom-client's global one). Counters and the
- * duration histogram are fed by the controller's `onCaddySync` hook; gauges are read from the
- * controller when scraped, so they are never stale.
+ * duration histogram follow the controller's events; gauges are read from the controller when
+ * scraped, so they are never stale.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CaddySyncResult, Reconciler } from '../reconciler/reconciler.js';
+import type { Emitter } from '../platform/emitter.js';
+import type { CaddySyncResult, Reconciler, ReconcilerEvents } from '../reconciler/reconciler.js';
 import type { ResourceStatus } from '../reconciler/status-types.js';
 
 /** What the gauges read (the real `Controller` satisfies it). */
@@ -15,12 +16,14 @@ export interface MetricsSource {
   readonly caddyReachable: boolean;
   /** ms since the epoch of the last successful Caddy reconcile. */
   readonly lastSyncAt: number | undefined;
+  /** What the counters follow. */
+  readonly events: Pick<Emitter<ReconcilerEvents>, 'on'>;
 }
 
 export interface Metrics {
-  /** Pass as the controller's `onCaddySync` hook: an Error is a failed reconcile. */
+  /** Counts one Caddy reconcile: an Error is a failed one (`observe` feeds this from the events). */
   readonly onCaddySync: (result: CaddySyncResult | Error) => void;
-  /** Points the gauges at the controller (call once, after constructing it). */
+  /** Points the gauges and counters at the controller (call once, after constructing it). */
   observe(source: MetricsSource): void;
   /** The Prometheus text exposition of every metric, and its content type. */
   text(): Promise<string>;
@@ -36,7 +39,8 @@ const DURATION_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
  * (successful reconciles; a failure carries no duration), `ingressd_caddy_writes_total`,
  * `ingressd_queue_depth`, `ingressd_resources{kind,ready}`,
  * `ingressd_last_successful_sync_timestamp_seconds` (0 before the first), `ingressd_caddy_reachable`,
- * plus prom-client's default process metrics.
+ * `ingressd_cross_checks_total{result}` (the incremental state compared with a full evaluation:
+ * `match`, or `mismatch`, then repaired), plus prom-client's default process metrics.
  */
 export function createMetrics(): Metrics {
   const registry = new Registry();
@@ -51,6 +55,14 @@ export function createMetrics(): Metrics {
   const writes = new Counter({ name: 'ingressd_caddy_writes_total', help: 'Config writes sent to Caddy\'s admin API.', registers: [registry] });
   reconciles.inc({ result: 'success' }, 0);
   reconciles.inc({ result: 'error' }, 0);
+  const crossChecks = new Counter({
+    name: 'ingressd_cross_checks_total',
+    help: 'Comparisons of the incremental evaluation and render with a full one, by result (a mismatch is repaired at once).',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  crossChecks.inc({ result: 'match' }, 0);
+  crossChecks.inc({ result: 'mismatch' }, 0);
 
   new Gauge({
     name: 'ingressd_queue_depth',
@@ -92,18 +104,23 @@ export function createMetrics(): Metrics {
   });
   collectDefaultMetrics({ register: registry });
 
+  const onCaddySync = (result: CaddySyncResult | Error): void => {
+    if (result instanceof Error) {
+      reconciles.inc({ result: 'error' });
+      return;
+    }
+    reconciles.inc({ result: 'success' });
+    duration.observe(result.durationMs / 1000);
+    writes.inc(result.writes);
+    const check = result.crossCheck;
+    if (check !== undefined) crossChecks.inc({ result: check.files.length + check.sections.length === 0 ? 'match' : 'mismatch' });
+  };
   return {
-    onCaddySync(result) {
-      if (result instanceof Error) {
-        reconciles.inc({ result: 'error' });
-        return;
-      }
-      reconciles.inc({ result: 'success' });
-      duration.observe(result.durationMs / 1000);
-      writes.inc(result.writes);
-    },
+    onCaddySync,
     observe(next) {
       source = next;
+      next.events.on('caddySynced', ({ result }) => onCaddySync(result));
+      next.events.on('caddySyncFailed', (error) => onCaddySync(error));
     },
     text: () => registry.metrics(),
     contentType: registry.contentType,

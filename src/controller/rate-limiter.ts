@@ -5,7 +5,7 @@ import { IngressdError } from '../model/errors.js';
  * each call counts as one more failure of `key`. Limiters wrap or combine other limiters
  * (`maxOf`) instead of growing flags.
  */
-export interface RateLimiter<K extends string = string> {
+export interface RateLimiter<K = string> {
   /** How long to wait, in milliseconds, before retrying `key`; counts one more retry. */
   when(key: K): number;
   /** Clears `key`'s history: its next `when` starts again from the base delay. */
@@ -22,7 +22,7 @@ export interface ExponentialLimiterOptions {
 }
 
 /** `baseMs * 2^retries(key)`, capped at `maxMs`, per key. Throws `invalid_option` on bad options. */
-export function exponentialLimiter<K extends string = string>(options: ExponentialLimiterOptions = {}): RateLimiter<K> {
+export function exponentialLimiter<K = string>(options: ExponentialLimiterOptions = {}): RateLimiter<K> {
   const baseMs = options.baseMs ?? 5;
   const maxMs = options.maxMs ?? 300_000;
   if (!Number.isFinite(baseMs) || baseMs <= 0) {
@@ -52,7 +52,7 @@ export function exponentialLimiter<K extends string = string>(options: Exponenti
  * The longest delay any of `limiters` asks for. Every limiter sees every `when` and `forget`;
  * `retries` is the largest count among them. Throws `invalid_option` when given none.
  */
-export function maxOf<K extends string = string>(...limiters: readonly RateLimiter<K>[]): RateLimiter<K> {
+export function maxOf<K = string>(...limiters: readonly RateLimiter<K>[]): RateLimiter<K> {
   if (limiters.length === 0) {
     throw new IngressdError('invalid_option', 'maxOf: needs at least one rate limiter, got none');
   }

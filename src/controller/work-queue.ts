@@ -1,7 +1,7 @@
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../platform/clock.js';
 import { exponentialLimiter, type RateLimiter } from './rate-limiter.js';
 
-export interface WorkQueueOptions<K extends string> {
+export interface WorkQueueOptions<K> {
   /** Time source for delayed adds. @default systemClock */
   readonly clock?: Clock;
   /** Backoff used by `addRateLimited`. @default exponentialLimiter() (5 ms doubling, 5 min cap) */
@@ -21,7 +21,7 @@ export interface WorkQueueOptions<K extends string> {
  *
  * Not thread-related: "at once" means between `get` and `done` across async workers.
  */
-export class WorkQueue<K extends string> {
+export class WorkQueue<K> {
   readonly #clock: Clock;
   readonly #limiter: RateLimiter<K>;
   readonly #queue: K[] = [];
@@ -113,6 +113,11 @@ export class WorkQueue<K extends string> {
   isQueued(key: K): boolean {
     // Dirty but not processing: waiting in the FIFO (a dirty key in processing is queued again only at `done`).
     return this.#dirty.has(key) && !this.#processing.has(key);
+  }
+
+  /** True when `key` waits for a delayed add (`addAfter`, `addRateLimited`). */
+  isWaiting(key: K): boolean {
+    return this.#waiting.has(key);
   }
 
   /** Stops the queue: see the class comment. Idempotent. */

@@ -33,6 +33,23 @@ function isStatusShaped(value: unknown): value is ResourceStatus {
   );
 }
 
+/** The status file at `path` when it exists and has the shape of one (see `StatusWriter.read`). */
+export function readStatusFile(path: string): { readonly status: ResourceStatus; readonly text: string } | undefined {
+  // Most manifests seen at run time have no status file yet: a failed read costs an exception
+  // each (measured: ~15x an existsSync, much more while a burst of files is being written).
+  if (!existsSync(path)) return undefined;
+  let parsed: unknown;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  // A hand-edited, truncated or foreign file is ignored (and rewritten), never trusted.
+  return isStatusShaped(parsed) ? { status: parsed, text } : undefined;
+}
+
 export function createStatusWriter(manifestDir: string): StatusWriter {
   // Last bytes known to be on disk, per manifest: avoids re-reading files to compare.
   const written = new Map<string, string>();
@@ -41,22 +58,10 @@ export function createStatusWriter(manifestDir: string): StatusWriter {
     // Synchronous on purpose: status files are small and many, and thread-pool round trips for
     // each of 10,000 of them cost seconds at start-up; a read or write here takes microseconds.
     async read(file) {
-      const path = pathOf(file);
-      // Most manifests seen at run time have no status file yet: a failed read costs an exception
-      // each (measured: ~15x an existsSync, much more while a burst of files is being written).
-      if (!existsSync(path)) return undefined;
-      let parsed: unknown;
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-        parsed = JSON.parse(text);
-      } catch {
-        return undefined;
-      }
-      // A hand-edited, truncated or foreign file is ignored (and rewritten), never trusted.
-      if (!isStatusShaped(parsed)) return undefined;
-      written.set(file, text);
-      return parsed;
+      const found = readStatusFile(pathOf(file));
+      if (found === undefined) return undefined;
+      written.set(file, found.text);
+      return found.status;
     },
     async write(file, status) {
       const text = stableStringify(status);

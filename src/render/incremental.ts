@@ -11,7 +11,8 @@ import { redirectRoutes } from './redirects.js';
 import { compareSpecificity, exactRoute, exactRouteId, groupPatterns, notFoundRoute, patternRoute } from './routes.js';
 import { serverJson } from './servers.js';
 import { challengePort, tlsPolicy } from './tls.js';
-import type { RenderInput } from './types.js';
+import type { RenderInput, RenderWarning } from './types.js';
+import { bindingWarnings, normalizeWarnings } from './warnings.js';
 
 /** The literal hosts of one port that proxy to one upstream: one route. */
 interface ExactGroup {
@@ -25,6 +26,12 @@ interface ExactGroup {
   readonly pending: Map<string, 1 | -1>;
   /** Rendered route; undefined while the host set changed since. */
   route: JsonObject | undefined;
+}
+
+/** What `IncrementalRenderer.render` returns: `render`'s config and warnings (no owners). */
+export interface IncrementalResult {
+  readonly config: JsonObject;
+  readonly warnings: readonly RenderWarning[];
 }
 
 /** Above this many pending hosts, sorting the whole list again is cheaper than inserting each. */
@@ -49,17 +56,17 @@ interface PortState {
  * (`===`) as in the previous result. A caller that changes one ingress among 10,000 pays for that
  * ingress's routes, and a diff against the previous result can skip unchanged subtrees by identity.
  *
- * Contract: for any sequence of inputs, each result is deep-equal to (and canonical like)
- * `render(input, settings).config`. Ingresses are recognised by object identity (they are
- * immutable); a different set of instances starts over. Results are never mutated afterwards.
- * Warnings and owners are not produced: use `render` for those.
+ * Contract: for any sequence of inputs, each result's `config` is deep-equal to (and canonical
+ * like) `render(input, settings).config`, and its `warnings` equal `render`'s. Ingresses are
+ * recognised by object identity (they are immutable); a different set of instances starts over.
+ * Results are never mutated afterwards. Owners are not produced: use `render` for those.
  */
 export class IncrementalRenderer {
   readonly #settings: RenderSettings;
   #lookupKey: string | undefined;
   #lookup: InstanceLookup = () => undefined;
-  /** Bindings of every ingress in the last input, by ingress object, with the last pass that saw it. */
-  readonly #ingresses = new Map<Ingress, { readonly bindings: readonly Binding[]; pass: number }>();
+  /** Bindings (and why a rule was not rendered) of every ingress in the last input, with the last pass that saw it. */
+  readonly #ingresses = new Map<Ingress, { readonly bindings: readonly Binding[]; readonly errors: readonly string[]; pass: number }>();
   #pass = 0;
   #ports = new Map<number, PortState>();
   readonly #tlsBindings = new Set<Binding>();
@@ -69,13 +76,13 @@ export class IncrementalRenderer {
   #tlsPolicy: JsonObject | undefined;
   #tlsDirty = true;
   #challenge: number | undefined;
-  #config: JsonObject | undefined;
+  #result: IncrementalResult | undefined;
 
   constructor(settings: RenderSettings) {
     this.#settings = settings;
   }
 
-  render(input: RenderInput): JsonObject {
+  render(input: RenderInput): IncrementalResult {
     const lookupKey = instancesKey(input.instances);
     if (lookupKey !== this.#lookupKey) this.#reset(lookupKey, createInstanceLookup(input.instances));
     // Marks every ingress still present with this pass's number; unmarked ones left the input.
@@ -89,9 +96,10 @@ export class IncrementalRenderer {
         known.pass = pass;
         continue;
       }
-      const bindings = bindIngress(ingress, this.#lookup, lookupKey).filter((b): b is Binding => typeof b !== 'string');
+      const results = bindIngress(ingress, this.#lookup, lookupKey);
+      const bindings = results.filter((b): b is Binding => typeof b !== 'string');
       for (const binding of bindings) this.#count(binding, 1);
-      this.#ingresses.set(ingress, { bindings, pass });
+      this.#ingresses.set(ingress, { bindings, errors: results.filter((b): b is string => typeof b === 'string'), pass });
       added++;
     }
     let removed = 0;
@@ -104,9 +112,19 @@ export class IncrementalRenderer {
       }
     }
     const changed = added + removed > 0;
-    if (!changed && this.#config !== undefined) return this.#config;
-    this.#config = this.#assemble();
-    return this.#config;
+    if (changed || this.#result === undefined) this.#result = { config: this.#assemble(), warnings: this.#collectWarnings() };
+    return this.#result;
+  }
+
+  /** `render`'s warnings, from the bindings held now (one pass over them, only after a change). */
+  #collectWarnings(): readonly RenderWarning[] {
+    const bindings: Binding[] = [];
+    const errors: RenderWarning[] = [];
+    for (const [ingress, known] of this.#ingresses) {
+      for (const binding of known.bindings) bindings.push(binding);
+      for (const message of known.errors) errors.push({ resourceId: ingress.id, message });
+    }
+    return normalizeWarnings([...errors, ...bindingWarnings(bindings, this.#settings)]);
   }
 
   #reset(lookupKey: string, lookup: InstanceLookup): void {
@@ -118,7 +136,7 @@ export class IncrementalRenderer {
     this.#redirectBindings.clear();
     this.#servers.clear();
     this.#tlsDirty = true;
-    this.#config = undefined;
+    this.#result = undefined;
   }
 
   /** Adds (`delta` 1) or removes (-1) one binding, marking what it touches for rebuilding. */

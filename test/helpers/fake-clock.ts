@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../../src/controller/clock.js';
+import type { Clock, TimerHandle } from '../../src/platform/clock.js';
 
 interface FakeTimer {
   readonly id: number;

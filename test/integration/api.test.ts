@@ -279,6 +279,7 @@ describe('HTTP API (ACME dns-01 without the Caddy module, TLS_ALLOWED_DOMAINS=al
       ingressd_resources: 'gauge',
       ingressd_last_successful_sync_timestamp_seconds: 'gauge',
       ingressd_caddy_reachable: 'gauge',
+      ingressd_cross_checks_total: 'counter',
     });
     const value = (name: string, labels: Record<string, string> = {}): number | undefined =>
       [...families.values()].flatMap((f) => f.samples).find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;

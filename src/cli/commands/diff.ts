@@ -10,11 +10,11 @@ import { stableStringify } from '../../model/canonical.js';
 import { isIngressdError } from '../../model/errors.js';
 import type { JsonObject, JsonValue } from '../../model/json.js';
 import { readDnsState } from '../../dns/process.js';
-import { redactSecrets, render } from '../../render/index.js';
+import { redactSecrets } from '../../render/index.js';
 import { createCaddyClient } from '../../reconciler/caddy-client.js';
 import { formatPatch, patchConfig } from '../../reconciler/diff.js';
-import { evaluate } from '../../reconciler/evaluate.js';
-import { acceptedSinceOf } from '../../reconciler/status.js';
+import { desiredState } from '../../reconciler/desired-state.js';
+import { precedenceFromStatuses } from '../../reconciler/precedence.js';
 import { createStatusWriter } from '../../reconciler/status-writer.js';
 import { loadDirectory } from '../../sources/load.js';
 import { resolveOptions, withDnsPort, type Options } from '../../controller/options.js';
@@ -90,15 +90,9 @@ async function desiredConfig(options: Options): Promise<JsonObject> {
   if (!(await stat(dir)).isDirectory()) throw new Error(`${dir} is not a directory`);
   const manifests = await loadDirectory(dir);
   const statuses = createStatusWriter(dir); // only read() is used: diff writes nothing
-  const acceptedSince = new Map<string, number>();
-  for (const manifest of manifests) {
-    const status = await statuses.read(manifest.file);
-    const since = status?.file === manifest.file ? acceptedSinceOf(status) : undefined;
-    if (since !== undefined) acceptedSince.set(manifest.file, since);
-  }
+  const acceptedSince = await precedenceFromStatuses(manifests.map((m) => m.file), (file) => statuses.read(file));
   const settings = withDnsPort(options, await dnsPortOf(options)).render;
-  const evaluated = evaluate(manifests, acceptedSince, settings.tls);
-  return render({ ingresses: evaluated.ingresses, instances: evaluated.instances }, settings).config;
+  return desiredState({ manifests, acceptedSince, settings }).config;
 }
 
 /**

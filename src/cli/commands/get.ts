@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { stableStringify } from '../../model/canonical.js';
 import type { Manifest } from '../../model/manifest.js';
 import type { Resource } from '../../model/resource.js';
-import { evaluate, type Evaluation } from '../../reconciler/evaluate.js';
-import { acceptedSinceOf, buildStatus } from '../../reconciler/status.js';
+import { desiredState } from '../../reconciler/desired-state.js';
+import type { Evaluation } from '../../reconciler/evaluate.js';
+import { precedenceFromStatuses } from '../../reconciler/precedence.js';
+import { buildStatus } from '../../reconciler/status.js';
 import type { Condition, ProgramState, ResourceStatus } from '../../reconciler/status-types.js';
 import { createStatusWriter } from '../../reconciler/status-writer.js';
 import { parseManifest } from '../../manifest/parse.js';
@@ -104,19 +106,13 @@ async function readEntries(options: Options): Promise<Entry[]> {
   }
   const reader = createStatusWriter(dir); // only read() is used: get writes nothing
   const written = new Map<string, ResourceStatus>();
-  const acceptedSince = new Map<string, number>();
   for (const { manifest } of manifests) {
     const status = await reader.read(manifest.file);
-    if (!isStatusOf(status, manifest.file)) continue;
-    written.set(manifest.file, status);
-    const since = acceptedSinceOf(status);
-    if (since !== undefined) acceptedSince.set(manifest.file, since);
+    if (isStatusOf(status, manifest.file)) written.set(manifest.file, status);
   }
-  const evaluated = evaluate(
-    manifests.map((m) => m.manifest),
-    acceptedSince,
-    options.render.tls,
-  );
+  const files = manifests.map((m) => m.manifest.file);
+  const acceptedSince = await precedenceFromStatuses(files, async (file) => written.get(file));
+  const { evaluated } = desiredState({ manifests: manifests.map((m) => m.manifest), acceptedSince, settings: options.render });
   return manifests.flatMap(({ manifest, writtenAt }) => {
     const evaluation = evaluated.byFile.get(manifest.file);
     const status = written.get(manifest.file) ?? (evaluation === undefined ? undefined : unreconciledStatus(evaluation, writtenAt));

@@ -4,9 +4,11 @@
  * Secrets are redacted unless `--show-secrets`.
  */
 import { stableStringify } from '../../model/canonical.js';
-import { render, redactSecrets } from '../../render/index.js';
-import { evaluate } from '../../reconciler/evaluate.js';
+import { redactSecrets } from '../../render/index.js';
+import { desiredState } from '../../reconciler/desired-state.js';
 import { mergeOwned } from '../../reconciler/ownership.js';
+import { precedenceFromStatuses } from '../../reconciler/precedence.js';
+import { createStatusWriter } from '../../reconciler/status-writer.js';
 import { loadDirectory } from '../../sources/load.js';
 import { resolveOptions } from '../../controller/options.js';
 import { CONFIG_FLAGS, configFlagsHelp, parse, UsageError, type CommandIo } from './args.js';
@@ -14,7 +16,8 @@ import { CONFIG_FLAGS, configFlagsHelp, parse, UsageError, type CommandIo } from
 export const RENDER_HELP = `Usage: ingressd render --dir DIR [--show-secrets]
 
 Prints the Caddy JSON config ingressd would apply for the valid manifests under DIR.
-Invalid manifests are left out (see 'ingressd validate'). Exit status: 0, or 2 on a usage error.
+Invalid manifests are left out (see 'ingressd validate'); conflicts are settled as 'ingressd run'
+settles them, from the status files beside the manifests. Exit status: 0, or 2 on a usage error.
 
 Options:
   --show-secrets         print API tokens instead of <redacted>
@@ -28,8 +31,11 @@ export async function renderCommand(io: CommandIo): Promise<number> {
   }
   const options = resolveOptions(io.env, flags, { cwd: io.cwd, isTty: io.isTty });
   if (options.manifestDir === '') throw new UsageError('render needs --dir DIR (or MANIFEST_DIR)');
-  const evaluated = evaluate(await loadDirectory(options.manifestDir), new Map(), options.render.tls);
-  const result = render({ ingresses: evaluated.ingresses, instances: evaluated.instances }, options.render);
+  const manifests = await loadDirectory(options.manifestDir);
+  const statuses = createStatusWriter(options.manifestDir); // only read() is used: render writes nothing
+  const acceptedSince = await precedenceFromStatuses(manifests.map((m) => m.file), (file) => statuses.read(file));
+  const result = desiredState({ manifests, acceptedSince, settings: options.render });
+  const { evaluated } = result;
   const full = mergeOwned({ admin: { listen: `${options.caddy.adminAddress}:${options.caddy.adminPort}` } }, result.config);
   io.stdout(stableStringify(flags['show-secrets'] ? full : redactSecrets(full)));
   for (const w of result.warnings) io.stderr(`warning: ${w.message}\n`);

@@ -39,13 +39,7 @@ export async function runCommand(io: CommandIo): Promise<number> {
   const controller = new Controller(options, {
     logger,
     dnsCommand: [process.execPath, cli, 'dns'],
-    hooks: {
-      probeCertificates: createCertificateProbe({ listenAddress: options.render.listenAddress }),
-      onCaddySync: (result) => {
-        metrics.onCaddySync(result);
-        api?.onCaddySync(result);
-      },
-    },
+    probeCertificates: createCertificateProbe({ listenAddress: options.render.listenAddress }),
   });
   metrics.observe(controller);
 

@@ -2,8 +2,11 @@
  * `ingressd validate PATH...`: the controller's own checks (schema, rules, cross-file conflicts),
  * without Caddy. One line per problem; exit 0 when everything is valid, 1 otherwise.
  */
+import { resolve } from 'node:path';
 import { stableStringify } from '../../model/canonical.js';
-import { evaluate } from '../../reconciler/evaluate.js';
+import { desiredState } from '../../reconciler/desired-state.js';
+import { precedenceFromStatuses } from '../../reconciler/precedence.js';
+import { readStatusFile, statusFileOf } from '../../reconciler/status-writer.js';
 import { loadManifests } from '../../sources/load.js';
 import { resolveOptions } from '../../controller/options.js';
 import { CONFIG_FLAGS, configFlagsHelp, parse, UsageError, type CommandIo } from './args.js';
@@ -11,7 +14,9 @@ import { CONFIG_FLAGS, configFlagsHelp, parse, UsageError, type CommandIo } from
 export const VALIDATE_HELP = `Usage: ingressd validate [--json] PATH...
 
 Checks manifest files (or every manifest under directories) exactly as the controller would:
-JSON syntax, schema, rules, and conflicts between the files given. Prints one line per problem:
+JSON syntax, schema, rules, and conflicts between the files given. A conflict is settled as
+'ingressd run' settles it: a resource its status file (<stem>.status.json) records as accepted
+keeps what it holds, the oldest first; the others follow by name. Prints one line per problem:
   FILE: POINTER: MESSAGE [CODE]
 Exit status: 0 all valid, 1 problems found, 2 usage error.
 
@@ -28,7 +33,11 @@ export async function validateCommand(io: CommandIo): Promise<number> {
   if (positionals.length === 0) throw new UsageError('validate needs at least one file or directory');
   const options = resolveOptions(io.env, flags, { cwd: io.cwd, isTty: io.isTty });
   const manifests = await loadManifests({ paths: positionals, cwd: io.cwd });
-  const evaluated = evaluate(manifests, new Map(), options.render.tls);
+  const acceptedSince = await precedenceFromStatuses(
+    manifests.map((m) => m.file),
+    async (file) => readStatusFile(resolve(io.cwd, statusFileOf(file)))?.status,
+  );
+  const { evaluated } = desiredState({ manifests, acceptedSince, settings: options.render });
   const files = [...evaluated.byFile.values()].map((e) => ({
     file: e.manifest.file,
     kind: e.manifest.kind ?? null,

@@ -28,3 +28,25 @@ export const systemClock: Clock = Object.freeze({
     globalThis.clearTimeout(handle as unknown as NodeJS.Timeout);
   },
 });
+
+/**
+ * Runs `fn` every `intervalMs` on `clock` (first after one interval) until the returned function
+ * is called. A run that is still going when the next is due is not awaited: `fn` decides whether
+ * to overlap (it returns nothing the timer waits for).
+ */
+export function repeat(clock: Clock, intervalMs: number, fn: () => void): () => void {
+  let handle: TimerHandle | undefined;
+  let stopped = false;
+  const schedule = (): void => {
+    handle = clock.setTimeout(() => {
+      if (stopped) return;
+      schedule();
+      fn();
+    }, intervalMs);
+  };
+  schedule();
+  return () => {
+    stopped = true;
+    if (handle !== undefined) clock.clearTimeout(handle);
+  };
+}

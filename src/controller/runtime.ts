@@ -1,0 +1,69 @@
+/**
+ * The processes and files ingressd drives, started or adopted at start-up: the instance DNS
+ * process (and its registry file), Caddy (and the file that keeps its last applied config).
+ * Both processes are detached and outlive ingressd. The controller takes a `Runtime` as a
+ * dependency, so its tests can run it against an in-memory Caddy.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stableStringify } from '../model/canonical.js';
+import type { JsonObject } from '../model/json.js';
+import type { Logger } from '../model/logger.js';
+import type { Instance } from '../model/resource.js';
+import { writeRegistry } from '../dns/registry-file.js';
+import { ensureDnsProcess, type DnsProcessHandle } from '../dns/supervisor.js';
+import { writeFileAtomic } from '../platform/atomic-file.js';
+import { createCaddyClient, type CaddyClient } from '../reconciler/caddy-client.js';
+import { ensureCaddy, type CaddyDaemon } from './caddy-daemon.js';
+import { withDnsPort, type Options } from './options.js';
+
+export interface Runtime {
+  /** The options with the DNS process's real port (INTERNAL_DNS_PORT may be 0). */
+  readonly options: Options;
+  readonly caddyClient: CaddyClient;
+  readonly caddy: Pick<CaddyDaemon, 'managed' | 'isProcessAlive' | 'restart' | 'stop'>;
+  /** The DNS process as it is now (replaced by `restartDns`). */
+  dns(): Pick<DnsProcessHandle, 'isAlive' | 'stop'> | undefined;
+  /** Starts the DNS process again (after it exited) on the same port. */
+  restartDns(): Promise<void>;
+  /** Writes the accepted instances to the DNS registry (atomically). */
+  publishInstances(instances: readonly Instance[]): Promise<void>;
+  /** Keeps the config Caddy holds on disk, so a restarted Caddy starts from it. */
+  saveAppliedConfig(config: JsonObject): Promise<void>;
+}
+
+/** Starts (or adopts) the instance DNS, then Caddy; rejects with `dns_start_failed` / `caddy_start_failed`. */
+export async function startRuntime(input: Options, dnsCommand: readonly string[], logger: Logger): Promise<Runtime> {
+  await mkdir(join(input.dataDir, 'caddy'), { recursive: true, mode: 0o700 });
+  const dnsOptions = { dataDir: input.dataDir, address: input.dns.address, port: input.dns.port, zone: input.dns.zone, command: dnsCommand };
+  let dns = await ensureDnsProcess(dnsOptions);
+  logger.info(dns.adopted ? 'adopted the running instance DNS' : 'started the instance DNS', { pid: dns.pid, port: dns.port });
+  const options = withDnsPort(input, dns.port);
+
+  const caddyClient = createCaddyClient({ adminAddress: options.caddy.adminAddress, adminPort: options.caddy.adminPort });
+  const caddy = await ensureCaddy(
+    { binary: options.caddy.binary, adminAddress: options.caddy.adminAddress, adminPort: options.caddy.adminPort, dataDir: options.dataDir, logger },
+    caddyClient,
+  );
+  logger.info(caddy.origin === 'started' ? 'started Caddy' : 'adopted the running Caddy', { origin: caddy.origin, pid: caddy.pid, admin: caddyClient.adminUrl });
+
+  const configFile = join(options.dataDir, 'caddy', 'config.json');
+  return {
+    options,
+    caddyClient,
+    caddy,
+    dns: () => dns,
+    async restartDns() {
+      try {
+        dns = await ensureDnsProcess({ ...dnsOptions, port: options.dns.port });
+        logger.warn('the instance DNS process had exited; started it again', { pid: dns.pid });
+      } catch (err) {
+        logger.error('could not restart the instance DNS', { error: String(err) });
+      }
+    },
+    async publishInstances(instances) {
+      await writeRegistry(dns.registryPath, options.dns.zone, instances.map((i) => ({ name: i.name, id: i.id, address: i.address })));
+    },
+    saveAppliedConfig: (config) => writeFileAtomic(configFile, stableStringify(config), { mode: 0o600 }),
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * What one Caddy sync did, as returned to the caller and logged: one line per sync (which owned
+ * sections changed, the Caddy write or none, the duration and its stages) and one warning per
+ * cause of left-out ingresses, never one per ingress (a busy port can take thousands out).
+ */
+import type { Logger } from '../model/logger.js';
+import type { EvaluatedSet } from './evaluate.js';
+import type { CrossCheckReport } from './incremental-desired-state.js';
+import type { ProgramState } from './status-types.js';
+
+export interface CaddySyncResult {
+  readonly writes: number;
+  /** `GET /config/` requests made: 0 when the config ingressd last wrote was trusted. */
+  readonly reads: number;
+  /** Owned sections that differed from Caddy's config (`servers/<name>`, `tls_policies`, ...). */
+  readonly changed: readonly string[];
+  readonly durationMs: number;
+  readonly excluded: number;
+  /** Status files may be out of date: a status pass follows (the sync does not wait for 10,000 files). */
+  readonly statusPending: boolean;
+  /** True while some TLS hostname has no certificate yet (the sync is repeated soon). */
+  readonly certificatesPending: boolean;
+  /** Render warnings for the config applied (rules rendered other than they asked). */
+  readonly warnings: number;
+  /** Present when this sync cross-checked the incremental state against a full evaluation. */
+  readonly crossCheck?: CrossCheckReport;
+  /** Milliseconds per stage: evaluate, render, read (GET /config/, or the ETag of ingressd's own write), diff, write. */
+  readonly timings: Readonly<Record<'evaluateMs' | 'renderMs' | 'readMs' | 'diffMs' | 'writeMs', number>>;
+}
+
+export function roundMs(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+export function logSync(logger: Logger, result: CaddySyncResult, evaluated: EvaluatedSet, excluded: ReadonlyMap<string, ProgramState>, preExcluded: ReadonlyMap<string, ProgramState>): void {
+  const { crossCheck, ...shown } = result;
+  logger.info(result.writes > 0 ? 'reconciled: Caddy updated' : 'reconciled: Caddy already up to date', {
+    ...shown,
+    ...(crossCheck === undefined ? {} : { crossChecked: true }),
+    durationMs: roundMs(result.durationMs),
+    ingresses: evaluated.ingresses.length,
+    instances: evaluated.instances.length,
+    rejected: countRejected(evaluated),
+  });
+  const causes = new Map<string, string[]>();
+  for (const [id, state] of excluded) {
+    if (preExcluded.has(id)) continue;
+    const key = `${state.reason}\u0000${state.message}`;
+    causes.set(key, [...(causes.get(key) ?? []), evaluated.fileById.get(id) ?? id]);
+  }
+  for (const [key, files] of causes) {
+    const [reason, detail] = key.split('\u0000');
+    logger.warn('Caddy cannot serve these ingresses; they are left out, everything else is applied', { reason, detail, count: files.length, files: files.sort().slice(0, 10) });
+  }
+}
+
+function countRejected(evaluated: EvaluatedSet): number {
+  let rejected = 0;
+  for (const evaluation of evaluated.byFile.values()) if (!evaluation.accepted) rejected++;
+  return rejected;
+}
