@@ -1,13 +1,12 @@
-import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
 import { access, constants, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { delimiter, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { IngressdError } from '../model/errors.js';
+import { joinHostPort } from '../model/host-port.js';
 import { isJsonObject, type JsonObject } from '../model/json.js';
-import type { CaddyClient } from '../reconciler/caddy-client.js';
+import { commandLineOf, logTail, readPidFile, spawnDetached, terminate, waitUntilAnswering } from '../platform/detached-process.js';
 import { isProcessAlive, waitForExit } from '../platform/process-alive.js';
+import type { CaddyClient } from '../reconciler/caddy-client.js';
 
 export interface CaddyDaemonOptions {
   /** Path or bare name (looked up in PATH) of the Caddy executable. */
@@ -51,6 +50,8 @@ interface Paths {
 const INSTALL_HINT = 'Install Caddy (`apt-get install caddy` on Debian/Ubuntu) or set CADDY_BINARY to the path of a Caddy executable.';
 const POLL_MS = 100;
 const LOG_TAIL_LINES = 15;
+/** How long a Caddy asked to stop with SIGTERM may take before SIGKILL. */
+const TERM_GRACE_MS = 2_000;
 
 /**
  * Finds or starts the Caddy that ingressd drives, in this order (after the seed's daemon.go):
@@ -127,7 +128,7 @@ class Daemon implements CaddyDaemon {
 
   async #restart(): Promise<void> {
     const old = this.#pid;
-    if (old !== undefined && isProcessAlive(old)) await terminate(old);
+    if (old !== undefined && isProcessAlive(old)) await terminate(old, TERM_GRACE_MS);
     this.#pid = await startCaddy(this.#ctx);
     this.#origin = 'started';
   }
@@ -136,7 +137,7 @@ class Daemon implements CaddyDaemon {
     const { options, paths } = this.#ctx;
     await postStop(options.adminAddress, options.adminPort);
     const pid = this.#pid;
-    if (pid !== undefined && !(await waitForExit(pid, 5_000))) await terminate(pid);
+    if (pid !== undefined && !(await waitForExit(pid, 5_000))) await terminate(pid, TERM_GRACE_MS);
     if (pid !== undefined && (await readPidFile(paths.pidFile)) === pid) await rm(paths.pidFile, { force: true });
     options.logger.info('Caddy stopped', { pid });
   }
@@ -147,51 +148,43 @@ async function startCaddy({ options, client, paths, startTimeoutMs }: Context): 
   const binary = await resolveBinary(options.binary);
   await mkdir(paths.xdgData, { recursive: true });
   await mkdir(paths.xdgConfig, { recursive: true });
-  await prepareConfigFile(paths.configFile, adminListen(options.adminAddress, options.adminPort), options.logger);
-  const log = openSync(paths.logFile, 'a');
-  const child = spawn(binary, ['run', '--config', paths.configFile], {
-    detached: true, // own session: Caddy outlives ingressd, like the seed's setsid
-    stdio: ['ignore', log, log],
-    env: { ...process.env, XDG_DATA_HOME: paths.xdgData, XDG_CONFIG_HOME: paths.xdgConfig },
-  });
-  closeSync(log);
-  let exit: string | undefined;
-  child.once('exit', (code, signal) => (exit = signal === null ? `exit code ${code}` : `signal ${signal}`));
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', (cause: NodeJS.ErrnoException) =>
-      reject(new IngressdError('caddy_start_failed', `Could not run ${binary} (${cause.code ?? cause.message}). ${INSTALL_HINT}`, { cause })),
-    );
-  });
-  child.unref();
-  const pid = child.pid;
-  if (pid === undefined) throw new IngressdError('caddy_start_failed', `Could not run ${binary}: no process id. ${INSTALL_HINT}`);
+  await prepareConfigFile(paths.configFile, joinHostPort(options.adminAddress, options.adminPort), options.logger);
+  let child;
+  try {
+    child = await spawnDetached({
+      command: binary,
+      args: ['run', '--config', paths.configFile],
+      logFile: paths.logFile,
+      env: { ...process.env, XDG_DATA_HOME: paths.xdgData, XDG_CONFIG_HOME: paths.xdgConfig },
+    });
+  } catch (err) {
+    const cause = err as NodeJS.ErrnoException;
+    throw new IngressdError('caddy_start_failed', `Could not run ${binary} (${cause.code ?? cause.message}). ${INSTALL_HINT}`, { cause });
+  }
+  const { pid } = child;
   await writeFile(paths.pidFile, `${pid}\n`).catch((cause: unknown) =>
     options.logger.warn('could not write the Caddy pid file', { file: paths.pidFile, error: String(cause) }),
   );
 
-  if (await waitForAdmin(client, startTimeoutMs, () => exit === undefined)) {
+  if (await waitForAdmin(client, startTimeoutMs, () => child.ended() === undefined)) {
     options.logger.info('Caddy started', { pid, adminUrl: client.adminUrl, log: paths.logFile });
     return pid;
   }
-  const why = exit === undefined ? `its admin API at ${client.adminUrl} did not answer within ${startTimeoutMs} ms` : `it exited (${exit})`;
-  if (exit === undefined) child.kill('SIGKILL');
+  const exit = child.ended();
+  const how = exit?.signal === undefined ? `exit code ${exit?.code}` : `signal ${exit.signal}`;
+  const why = exit === undefined ? `its admin API at ${client.adminUrl} did not answer within ${startTimeoutMs} ms` : `it exited (${how})`;
+  if (exit === undefined) await terminate(pid, 0);
   await rm(paths.pidFile, { force: true });
   throw new IngressdError(
     'caddy_start_failed',
-    `Caddy (${binary}, pid ${pid}) failed to start: ${why}. Last lines of ${paths.logFile}:\n${await logTail(paths.logFile)}`,
+    `Caddy (${binary}, pid ${pid}) failed to start: ${why}. Last lines of ${paths.logFile}:\n${await logTail(paths.logFile, LOG_TAIL_LINES)}`,
     { file: paths.logFile },
   );
 }
 
-/** Polls ping every 100 ms until it answers (true), the deadline passes or `keepWaiting` says stop (false). */
-async function waitForAdmin(client: CaddyClient, timeoutMs: number, keepWaiting: () => boolean): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await client.ping(Math.min(1_000, timeoutMs))) return true;
-    if (!keepWaiting() || Date.now() >= deadline) return false;
-    await sleep(POLL_MS);
-  }
+/** Asks the admin API every 100 ms until it answers (true), the deadline passes or `keepWaiting` says stop (false). */
+function waitForAdmin(client: CaddyClient, timeoutMs: number, keepWaiting: () => boolean): Promise<boolean> {
+  return waitUntilAnswering(() => client.ping(Math.min(1_000, timeoutMs)), { timeoutMs, everyMs: POLL_MS, keepWaiting });
 }
 
 /** A missing, unparsable or non-object file becomes `{"admin":{"listen":…}}`; otherwise only admin.listen is fixed. */
@@ -227,31 +220,11 @@ async function resolveBinary(binary: string): Promise<string> {
   throw new IngressdError('caddy_start_failed', `Caddy binary not found: ${where}. ${INSTALL_HINT}`);
 }
 
-async function readPidFile(file: string): Promise<number | undefined> {
-  const text = (await readFile(file, 'utf8').catch(() => '')).trim();
-  return /^[1-9]\d*$/.test(text) ? Number(text) : undefined;
-}
-
-
-
 /** The pid file's pid if it is alive and its command line mentions caddy (not a recycled pid). */
 async function livePidFromFile(pidFile: string): Promise<number | undefined> {
   const pid = await readPidFile(pidFile);
-  if (pid === undefined || !isProcessAlive(pid)) return undefined;
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  return cmdline.includes('caddy') ? pid : undefined;
-}
-
-/** SIGTERM, then SIGKILL if the process outlives 2 s. */
-async function terminate(pid: number): Promise<void> {
-  try {
-    process.kill(pid, 'SIGTERM');
-    if (await waitForExit(pid, 2_000)) return;
-    process.kill(pid, 'SIGKILL');
-    await waitForExit(pid, 1_000);
-  } catch {
-    // already gone
-  }
+  if (pid === undefined) return undefined;
+  return commandLineOf(pid)?.some((arg) => arg.includes('caddy')) === true ? pid : undefined;
 }
 
 /** POST /stop; any failure is ignored (the caller falls back to signals). */
@@ -266,13 +239,4 @@ function postStop(host: string, port: number): Promise<void> {
     req.on('error', () => resolve());
     req.end();
   });
-}
-
-function adminListen(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
-async function logTail(file: string): Promise<string> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text.trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n') || '(the log is empty)';
 }

@@ -6,6 +6,7 @@
 import { checkServerIdentity, connect, type PeerCertificate } from 'node:tls';
 import type { CertificateTarget } from '../reconciler/reconciler.js';
 import type { CertificateStatus } from '../reconciler/status-types.js';
+import { joinHostPort } from '../model/host-port.js';
 
 export interface CertificateProbeOptions {
   /** CADDY_LISTEN_ADDRESS. A wildcard is probed on loopback: `0.0.0.0` → 127.0.0.1, `::` → ::1. */
@@ -130,7 +131,7 @@ function handshakeWith(host: string, port: number, servername: string, timeoutMs
 class TimeoutError extends Error {}
 
 function failureMessage(error: Error, host: string, port: number, timeoutMs: number): string {
-  const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const address = joinHostPort(host, port);
   if (error instanceof TimeoutError) return `no TLS answer from ${address} within ${timeoutMs} ms`;
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ECONNREFUSED') return `nothing listens on ${address} yet`;

@@ -47,10 +47,14 @@ export interface ControllerDeps {
   readonly watch?: (options: WatcherOptions) => Promise<ManifestWatcher>;
   /** For the incremental evaluator only (tests). @default claimsOf */
   readonly claims?: ClaimsFn;
+  /** Whether a listen address Caddy does not hold yet is free (tests). @default a bind probe */
+  readonly isListenFree?: (listen: string) => Promise<boolean>;
 }
 
 const WORKERS = 4;
 const SUPERVISE_EVERY_MS = 1_000;
+/** How often the cross-check key is offered (a no-op unless incremental changes await a check). */
+const CROSS_CHECK_TICK_MS = 5_000;
 
 export class Controller {
   /** The reconciler's events, forwarded: subscribe before `start()` to see the first sync. */
@@ -163,6 +167,7 @@ export class Controller {
     this.#queue.add(CADDY_KEY);
     this.#supervise(runtime, reconciler);
     this.#stopTimers.push(repeat(this.#clock, options.resyncIntervalMs, () => void this.resync()));
+    this.#stopTimers.push(repeat(this.#clock, CROSS_CHECK_TICK_MS, () => this.#queue.add(CROSS_CHECK_KEY)));
   }
 
   /** Resolves after the first full sync succeeded (the queue retries a failing one with backoff). */
@@ -221,6 +226,7 @@ export class Controller {
       filesPending: () => this.#filesPending(),
       othersWaiting: () => this.#queue.len() > 0 || this.#filesPending() || this.#debounce.isPending || this.#queue.isWaiting(CADDY_KEY),
       ...(this.#deps.claims === undefined ? {} : { claims: this.#deps.claims }),
+      ...(this.#deps.isListenFree === undefined ? {} : { isListenFree: this.#deps.isListenFree }),
     });
     const forward = <E extends keyof ReconcilerEvents>(event: E): void => {
       reconciler.events.on(event, (payload) => this.events.emit(event, payload));

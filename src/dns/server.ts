@@ -7,6 +7,7 @@
 import { isIP, isIPv4, isIPv6, type Socket } from 'node:net';
 import { Packet, TCPServer, UDPServer, type Header } from 'dns2';
 import { IngressdError } from '../model/errors.js';
+import { joinHostPort } from '../model/host-port.js';
 
 export interface DnsRecord {
   readonly name: string;
@@ -274,7 +275,7 @@ function closeQuietly(udp: UDPServer): void {
 function listenOnce(server: UDPServer | TCPServer, port: number, address: string, start: (cb: () => void) => void): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
-      const where = `${address}:${port}`;
+      const where = joinHostPort(address, port);
       reject(
         err.code === 'EADDRINUSE'
           ? new IngressdError('port_in_use', `DNS port ${where} is already in use`, { port, cause: err })

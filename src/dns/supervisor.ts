@@ -3,17 +3,16 @@
  * directory, or start a detached one that outlives the controller (restarting the controller
  * must never interrupt DNS answers, or Caddy stalls for 5 s per lookup).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, open, unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UDPClient } from 'dns2';
 import { IngressdError } from '../model/errors.js';
+import { commandLineOf, logTail, spawnDetached, terminate, type DetachedProcess } from '../platform/detached-process.js';
+import { isProcessAlive } from '../platform/process-alive.js';
 import { readDnsState, type DnsProcessState } from './process.js';
 import { normalizeZone } from './server.js';
-import { isProcessAlive, waitForExit } from '../platform/process-alive.js';
 
 export interface DnsProcessOptions {
   /** The DNS files live in `<dataDir>/dns/`: registry.json, dns.json (state), dns.log. */
@@ -100,20 +99,20 @@ async function startProcess(options: DnsProcessOptions, zone: string, paths: Pat
   if (file === undefined) throw new IngressdError('invalid_option', 'the dns command must not be empty');
   const flags = ['--registry', paths.registryPath, '--address', options.address, '--port', String(options.port)];
   flags.push('--zone', zone, '--state-file', paths.stateFile);
-  const logFd = openSync(paths.logFile, 'a', 0o644);
-  let child: ChildProcess;
+  let child: DetachedProcess;
   try {
-    child = spawn(file, [...args, ...flags], { detached: true, stdio: ['ignore', logFd, logFd] });
-  } finally {
-    closeSync(logFd); // the child holds its own copy
+    child = await spawnDetached({ command: file, args: [...args, ...flags], logFile: paths.logFile });
+  } catch (err) {
+    throw await startFailed(paths, `the DNS process could not start (${(err as NodeJS.ErrnoException).code ?? String(err)})`, err);
   }
-  let spawnError: Error | undefined;
-  child.on('error', (err) => (spawnError = err)); // e.g. ENOENT: emitted, not thrown
-  child.unref();
-  const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
+  const timeoutMs = options.startTimeoutMs ?? 15_000;
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const exited = spawnError?.message ?? exitDescription(child);
-    if (exited !== undefined) throw await startFailed(paths, `the DNS process ${exited}`, spawnError);
+    const ended = child.ended();
+    if (ended !== undefined) {
+      const how = ended.signal === undefined ? `exited with code ${ended.code}` : `was killed by ${ended.signal}`;
+      throw await startFailed(paths, `the DNS process ${how}`, undefined);
+    }
     const state = await readDnsState(paths.stateFile);
     const left = deadline - Date.now();
     if (state !== undefined && (await probe(state.address, state.port, zone, Math.max(100, Math.min(PROBE_TIMEOUT_MS, left))))) {
@@ -121,81 +120,39 @@ async function startProcess(options: DnsProcessOptions, zone: string, paths: Pat
     }
     await sleep(50);
   }
-  if (child.pid !== undefined) await stopPid(child.pid, paths.stateFile);
-  throw await startFailed(paths, `the DNS process did not answer within ${options.startTimeoutMs ?? 15_000} ms`, undefined);
-}
-
-function exitDescription(child: ChildProcess): string | undefined {
-  if (child.exitCode !== null) return `exited with code ${child.exitCode}`;
-  if (child.signalCode !== null) return `was killed by ${child.signalCode}`;
-  return undefined;
+  await stopPid(child.pid, paths.stateFile);
+  throw await startFailed(paths, `the DNS process did not answer within ${timeoutMs} ms`, undefined);
 }
 
 async function startFailed(paths: Paths, what: string, cause: unknown): Promise<IngressdError> {
-  const tail = await readTail(paths.logFile, 2048);
-  const lines = tail.trimEnd().split('\n').slice(-5).join('\n');
-  const message = `${what}; see ${paths.logFile}${lines === '' ? '' : `; its last lines:\n${lines}`}`;
-  return new IngressdError('dns_start_failed', message, { file: paths.logFile, cause });
+  const tail = await logTail(paths.logFile, 5);
+  return new IngressdError('dns_start_failed', `${what}; see ${paths.logFile}; its last lines:\n${tail}`, { file: paths.logFile, cause });
 }
 
-async function readTail(path: string, bytes: number): Promise<string> {
-  try {
-    const handle = await open(path, 'r');
-    try {
-      const { size } = await handle.stat();
-      const length = Math.min(size, bytes);
-      const buffer = Buffer.alloc(length);
-      await handle.read(buffer, 0, length, size - length);
-      return buffer.toString('utf8');
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return '';
-  }
-}
-
-function createHandle(state: DnsProcessState, paths: Paths, adopted: boolean, child: ChildProcess | undefined): DnsProcessHandle {
+function createHandle(state: DnsProcessState, paths: Paths, adopted: boolean, child: DetachedProcess | undefined): DnsProcessHandle {
   const { pid, port } = state;
   return Object.freeze({
     pid,
     port,
     adopted,
     registryPath: paths.registryPath,
-    isAlive: () => (child === undefined || exitDescription(child) === undefined) && isProcessAlive(pid),
+    isAlive: () => (child === undefined || child.ended() === undefined) && isProcessAlive(pid),
     stop: () => stopPid(pid, paths.stateFile),
   });
 }
 
 /** SIGTERM, wait, SIGKILL; then remove the state file if it still names `pid` (SIGKILL skips the process's own cleanup). */
 async function stopPid(pid: number, stateFile: string): Promise<void> {
-  if (signal(pid, 'SIGTERM')) {
-    if (!(await waitForExit(pid, STOP_TIMEOUT_MS)) && signal(pid, 'SIGKILL')) await waitForExit(pid, 1000);
-  }
+  await terminate(pid, STOP_TIMEOUT_MS);
   const state = await readDnsState(stateFile);
   if (state?.pid === pid) await unlink(stateFile).catch(() => undefined);
 }
 
-
-function signal(pid: number, name: NodeJS.Signals): boolean {
-  try {
-    process.kill(pid, name);
-    return true;
-  } catch {
-    return false; // already gone (ESRCH) or not ours (EPERM)
-  }
-}
-
-
 /** Whether `pid` runs with `--state-file <stateFile>`; false when /proc cannot tell (never kill a stranger). */
 function isOurProcess(pid: number, stateFile: string): boolean {
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    const at = argv.indexOf('--state-file');
-    return at >= 0 && argv[at + 1] === stateFile;
-  } catch {
-    return false;
-  }
+  const argv = commandLineOf(pid);
+  const at = argv?.indexOf('--state-file') ?? -1;
+  return at >= 0 && argv?.[at + 1] === stateFile;
 }
 
 /** A real query: an authoritative answer (NXDOMAIN or NOERROR) for a name in `zone`. */

@@ -2,6 +2,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { IngressdError } from '../model/errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../model/json.js';
 import { caddyUnavailable, toCaddyError } from './caddy-errors.js';
+import { joinHostPort } from '../model/host-port.js';
 
 /** Caddy's config as `GET /config/` returned it. */
 export interface LiveConfig {
@@ -67,8 +68,7 @@ export function createCaddyClient(options: CaddyClientOptions): CaddyClient {
   if (!Number.isInteger(adminPort) || adminPort < 1 || adminPort > 65_535) {
     throw new IngressdError('invalid_option', `Caddy admin port must be an integer from 1 to 65535, got ${adminPort}`);
   }
-  const hostForUrl = adminAddress.includes(':') ? `[${adminAddress}]` : adminAddress;
-  const adminUrl = `http://${hostForUrl}:${adminPort}`;
+  const adminUrl = `http://${joinHostPort(adminAddress, adminPort)}`;
   const send = (req: RawRequest): Promise<RawResponse> => sendRequest(adminAddress, adminPort, adminUrl, req);
 
   const expectOk = async (req: RawRequest): Promise<RawResponse> => {

@@ -54,6 +54,8 @@ export interface CaddySyncOptions {
   readonly isolationRetryMs?: number;
   /** For the incremental evaluator only; see `IncrementalDesiredState`. @default claimsOf */
   readonly claims?: ClaimsFn;
+  /** Whether a listen address Caddy does not hold yet is free. @default a bind probe (port-probe.ts) */
+  readonly isListenFree?: (listen: string) => Promise<boolean>;
 }
 
 export class CaddySync {
@@ -215,7 +217,7 @@ export class CaddySync {
       tlsIngressIds: this.#tlsIngressIds,
       knownGood: () => new Set([...this.#knownGood].filter(([id, gen]) => generationOf(id) === gen).map(([id]) => id)),
       preExcluded,
-      isListenFree,
+      isListenFree: this.#options.isListenFree ?? isListenFree,
       ...(signal === undefined ? {} : { signal }),
     });
     // Caddy's error text can quote config values: the DNS provider token must not reach a status file.

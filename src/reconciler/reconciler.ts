@@ -8,7 +8,7 @@
  * | `file`       | re-reads one manifest (parse + schema); a change asks for the Caddy key | done; retry when the file cannot be read |
  * | `caddy`      | while manifests are still arriving, waits for them (at most 1 s); then evaluates, applies in at most one write, publishes instances (`CaddySync`) and asks for the statuses key | done; requeue after 2 s while a certificate is pending; retry when Caddy is unreachable (statuses then say `Programmed=Unknown`) |
  * | `statuses`   | writes the status files the last Caddy sync changed, stepping aside (at most 2 s in all) while other work waits | done; requeue after 50 ms when it stepped aside |
- * | `crossCheck` | once changes have been quiet for a while, has the next Caddy sync compare the incremental state with the full pipeline (and repair it) | done; requeue until the changes are quiet |
+ * | `crossCheck` | when incremental changes were made and have been quiet for a while (and the last check is old enough), has the next Caddy sync compare the incremental state with the full pipeline and repair it | done (the controller adds this key on a timer) |
  *
  * Callers guarantee a key is never reconciled twice at once (the work queue's rule). Events tell
  * waiters (the HTTP API, metrics, readiness) what happened, so nobody polls.
@@ -24,7 +24,7 @@ import type { CaddyClient } from './caddy-client.js';
 import { CaddySync, isCaddyUnavailable, type CaddySyncResult, type CertificateTarget } from './caddy-sync.js';
 import type { ClaimsFn } from './claims.js';
 import type { EvaluatedSet } from './evaluate.js';
-import { CADDY_KEY, CROSS_CHECK_KEY, STATUSES_KEY, type Key } from './keys.js';
+import { CADDY_KEY, STATUSES_KEY, type Key } from './keys.js';
 import { ManifestStore } from './manifest-store.js';
 import { asError, DONE, requeueAfter, retry, type Result } from './result.js';
 import { StatusPasses } from './status-passes.js';
@@ -62,6 +62,8 @@ export interface ReconcilerOptions {
   readonly crossCheckIntervalMs?: number;
   /** For the incremental evaluator only (tests). @default claimsOf */
   readonly claims?: ClaimsFn;
+  /** Whether a listen address Caddy does not hold yet is free. @default a bind probe */
+  readonly isListenFree?: (listen: string) => Promise<boolean>;
 }
 
 /** What happened, for waiters. */
@@ -109,6 +111,7 @@ export class Reconciler {
       logger: options.logger,
       ...(options.isolationRetryMs === undefined ? {} : { isolationRetryMs: options.isolationRetryMs }),
       ...(options.claims === undefined ? {} : { claims: options.claims }),
+      ...(options.isListenFree === undefined ? {} : { isListenFree: options.isListenFree }),
     });
   }
 
@@ -200,10 +203,7 @@ export class Reconciler {
     const evaluated = this.#caddy.evaluated;
     if (evaluated !== undefined) this.events.emit('caddySynced', { result, evaluated });
     if (result.statusPending) this.#options.enqueue(STATUSES_KEY);
-    if (this.#caddy.hasUncheckedChanges) {
-      this.#lastIncrementalSyncAt = now;
-      this.#options.enqueue(CROSS_CHECK_KEY);
-    }
+    if (this.#caddy.hasUncheckedChanges) this.#lastIncrementalSyncAt = now;
     return result.certificatesPending ? requeueAfter(CERTIFICATE_POLL_MS) : DONE;
   }
 
@@ -218,14 +218,16 @@ export class Reconciler {
     return DONE;
   }
 
-  /** Only fast-path evaluations can drift; they are checked once quiet, at most once per interval. */
+  /**
+   * Only fast-path evaluations can drift; they are checked once quiet, at most once per interval.
+   * Not due yet: nothing to do until the key comes again (no requeue, so the queue goes idle).
+   */
   #scheduleCrossCheck(): Result {
     if (!this.#caddy.hasUncheckedChanges) return DONE;
     const now = this.#options.clock.now();
     const quietAt = this.#lastIncrementalSyncAt + (this.#options.crossCheckQuietMs ?? 5_000);
     const allowedAt = this.#lastCrossCheckAt + (this.#options.crossCheckIntervalMs ?? 60_000);
-    const wait = Math.max(quietAt, allowedAt) - now;
-    if (wait > 0) return requeueAfter(wait);
+    if (now < Math.max(quietAt, allowedAt)) return DONE;
     this.#lastCrossCheckAt = now;
     this.#caddy.requestCrossCheck();
     this.#options.enqueue(CADDY_KEY);

@@ -6,7 +6,7 @@ import { uniqueSorted } from './order.js';
 import { redirectRoutes } from './redirects.js';
 import { exactRoutes, notFoundRoute, patternRoutes } from './routes.js';
 import { challengePort } from './tls.js';
-import { joinHostPort } from './upstreams.js';
+import { joinHostPort } from '../model/host-port.js';
 
 /**
  * Ports that get a server, ascending: every rule's port; `settings.tls.httpPort` when a TLS rule

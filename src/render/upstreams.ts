@@ -2,12 +2,8 @@ import type { JsonObject } from '../model/json.js';
 import { assertNever } from '../model/resource.js';
 import type { RenderSettings } from '../model/settings.js';
 import type { Upstream } from './model.js';
+import { joinHostPort } from '../model/host-port.js';
 
-/** `host:port`, with IPv6 addresses bracketed (`[::1]:8080`), as Caddy's listen and dial strings need. */
-export function joinHostPort(address: string, port: number): string {
-  const bracketed = address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
-  return `${bracketed}:${port}`;
-}
 
 /**
  * The handler of a proxy route.

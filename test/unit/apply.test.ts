@@ -6,42 +6,9 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import { IngressdError } from '../../src/model/errors.js';
-import type { JsonObject, JsonValue } from '../../src/model/json.js';
+import type { JsonObject } from '../../src/model/json.js';
 import { applyDesired } from '../../src/reconciler/apply.js';
-import type { CaddyClient, LiveConfig, WriteMethod } from '../../src/reconciler/caddy-client.js';
-
-/** Holds a config, applies full POSTs and server POST/DELETEs, and rejects configs with a poisoned host. */
-class MemoryCaddy implements CaddyClient {
-  readonly adminUrl = 'http://memory';
-  config: JsonObject | null = null;
-  writes = 0;
-  attempts = 0;
-  constructor(readonly poison: readonly string[]) {}
-  async getConfig(): Promise<LiveConfig> {
-    return { config: this.config === null ? null : structuredClone(this.config), etag: String(this.attempts), bytes: 0 };
-  }
-  async write(method: WriteMethod, path: string, body: JsonValue | undefined): Promise<void> {
-    this.attempts++;
-    let next: JsonObject;
-    if (path === '') next = structuredClone(body as JsonObject);
-    else {
-      next = structuredClone(this.config ?? {});
-      const name = decodeURIComponent(path.split('/').pop()!);
-      const servers = ((next['apps'] as JsonObject)['http'] as JsonObject)['servers'] as JsonObject;
-      if (method === 'DELETE') delete servers[name];
-      else servers[name] = body as JsonValue;
-    }
-    const text = JSON.stringify(next);
-    const bad = this.poison.find((p) => text.includes(p));
-    if (bad !== undefined) throw new IngressdError('config_validation_failed', `loading new config: cannot handle ${bad}`);
-    this.config = next;
-    this.writes++;
-  }
-  async load(): Promise<void> {}
-  async ping(): Promise<boolean> {
-    return true;
-  }
-}
+import { MemoryCaddy } from '../helpers/memory-caddy.js';
 
 const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
 const renderWithout = (excluded: ReadonlySet<string>): JsonObject => ({

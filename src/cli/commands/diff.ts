@@ -19,6 +19,7 @@ import { createStatusWriter } from '../../reconciler/status-writer.js';
 import { loadDirectory } from '../../sources/load.js';
 import { resolveOptions, withDnsPort, type Options } from '../../controller/options.js';
 import { CONFIG_FLAGS, configFlagsHelp, parse, UsageError, type CommandIo } from './args.js';
+import { isProcessAlive } from '../../platform/process-alive.js';
 
 export const DIFF_HELP = `Usage: ingressd diff --dir DIR [--json] [options]
 
@@ -104,16 +105,7 @@ async function desiredConfig(options: Options): Promise<JsonObject> {
 async function dnsPortOf(options: Options): Promise<number> {
   const state = await readDnsState(join(options.dataDir, 'dns', 'dns.json'));
   if (state === undefined) return options.dns.port;
-  return options.dns.port === 0 || isPidAlive(state.pid) ? state.port : options.dns.port;
-}
-
-function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return options.dns.port === 0 || isProcessAlive(state.pid) ? state.port : options.dns.port;
 }
 
 /** The operation with secret values redacted: `api_token` at the op's own path or anywhere inside its value. */
