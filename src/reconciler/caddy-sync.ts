@@ -138,11 +138,11 @@ export class CaddySync {
     const checking = this.#crossCheckRequested && this.hasUncheckedChanges;
     this.#crossCheckRequested = false;
     if (!store.isDirty && this.#evaluated !== undefined && !checking) return { evaluated: this.#evaluated };
-    const changed = store.takeChanges();
+    const changes = store.takeChanges();
     let evaluated: EvaluatedSet;
     let crossCheck: CrossCheckReport | undefined;
     try {
-      evaluated = this.#pipeline.evaluate(store.manifests, changed, store.acceptedSince);
+      evaluated = this.#pipeline.evaluate(store.manifests, changes.files, store.acceptedSince, changes.since);
       if (checking) {
         crossCheck = this.#crossCheck(evaluated, now);
         if (crossCheck.files.length > 0) evaluated = this.#pipeline.evaluate(store.manifests, new Set(), store.acceptedSince);
@@ -152,7 +152,8 @@ export class CaddySync {
       store.markDirty();
       throw err;
     }
-    store.recordAcceptance(evaluated, now);
+    // A fast path changed only the verdicts of the files it was told about.
+    store.recordAcceptance(evaluated, now, this.#pipeline.lastPath === 'fast' ? changes.files : undefined);
     this.#evaluated = evaluated;
     this.#evaluations++;
     this.#ingressIds = evaluated.ingresses.map((i) => i.id);

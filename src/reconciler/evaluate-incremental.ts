@@ -35,8 +35,10 @@ import {
   type EvaluatedSet,
   type Evaluation,
 } from './evaluate.js';
-import { byFileOf, sameEvaluation, withChanges, withIds } from './evaluated-set.js';
-import { Holdings, SinceSnapshot, type ContestedPort, type KnownInstances } from './holdings.js';
+import { sameEvaluation, withChanges, withIds } from './evaluated-set.js';
+import { LayeredMap } from './layered-map.js';
+import { Holdings, SinceSnapshot, type KnownInstances } from './holdings.js';
+import { reordered } from './reordering.js';
 
 /** How the last `IncrementalEvaluator.evaluate` call got its answer. */
 export type EvaluationPath = 'full' | 'fast';
@@ -72,12 +74,23 @@ export class IncrementalEvaluator {
    * the previous call's `Evaluation` objects where they did not change. Returned objects are never
    * mutated afterwards. The first call, a call after `reset`, and a call with another `tls` object
    * evaluate the whole set; so does any call whose change is not provably conflict-free, and any
-   * call where `manifests` differs from the previous call beyond `changed`.
+   * call where `manifests` differs from the previous call beyond `changed`. `sinceChanges`, when
+   * given, must hold every acceptedSince entry that changed since the previous call, with its
+   * previous value (undefined: absent); without it the whole map is compared with a snapshot.
+   * `byFile` lists every file, in `manifests` order after a full evaluation; a fast path keeps the
+   * previous order (a file removed and added again keeps its place).
    */
-  evaluate(manifests: ReadonlyMap<string, Manifest>, changed: ReadonlySet<string>, acceptedSince: ReadonlyMap<string, number>, tls: TlsSettings): EvaluatedSet {
-    const sinceChanges = this.#since.update(acceptedSince);
+  evaluate(
+    manifests: ReadonlyMap<string, Manifest>,
+    changed: ReadonlySet<string>,
+    acceptedSince: ReadonlyMap<string, number>,
+    tls: TlsSettings,
+    sinceChanges?: ReadonlyMap<string, number | undefined>,
+  ): EvaluatedSet {
+    // With the caller's account of which acceptedSince entries moved, only those are looked at.
+    const since = sinceChanges === undefined ? this.#since.update(acceptedSince) : this.#since.apply(sinceChanges, acceptedSince);
     const state = this.#state;
-    const fast = state !== undefined && state.tls === tls ? tryFast(state, manifests, changed, acceptedSince, sinceChanges) : undefined;
+    const fast = state !== undefined && state.tls === tls ? tryFast(state, manifests, changed, acceptedSince, since) : undefined;
     this.#lastPath = fast === undefined ? 'full' : 'fast';
     if (fast !== undefined) return fast;
     this.#state = evaluateAll(manifests, acceptedSince, tls, this.#claims, this.#state?.files);
@@ -138,7 +151,7 @@ function evaluateAll(
   }
   holdings.findHolders(accepted, byPrecedence(acceptedSince));
   holdings.known.takeFlipped();
-  return { tls, files, holdings, result: { ...result, byFile } };
+  return { tls, files, holdings, result: { ...result, byFile: LayeredMap.of(byFile), fileById: LayeredMap.of(result.fileById) } };
 }
 
 /**
@@ -179,13 +192,17 @@ function tryFast(
     else files.set(file, fileState(after, tls, holdings.known));
   }
   const flipped = holdings.known.takeFlipped();
-  if (flipped.size > 0) refreshInstanceIssues(files, edited, flipped, tls, holdings.known);
+  const refreshed = flipped.size > 0 ? refreshInstanceIssues(files, edited, flipped, tls, holdings.known) : [];
 
-  const byFile = byFileOf(manifests, files);
+  // Only the edited (and refreshed) files' entries change: the rest of byFile is shared with the
+  // previous answer. `changed` must name every file that differs from the previous call.
+  if (manifests.size !== files.size) return undefined;
+  const set = [...edits.flatMap(({ file, after }) => (after === undefined ? [] : [file])), ...refreshed].map((file) => [file, files.get(file)!.evaluation] as const);
+  const byFile = LayeredMap.of(state.result.byFile).with(set, edits.flatMap(({ file, after }) => (after === undefined ? [file] : [])));
   const previous = state.result;
   const ingresses = withChanges(previous.ingresses, removed.filter(isIngress), added.map((c) => c.resource).filter(isIngress));
   const instances = withChanges(previous.instances, removed.filter(isInstance), added.map((c) => c.resource).filter(isInstance));
-  if (byFile === undefined || ingresses === undefined || instances === undefined) return undefined;
+  if (ingresses === undefined || instances === undefined) return undefined;
   state.result = { byFile, ingresses, instances, fileById: withIds(previous.fileById, removed, added) };
   return state.result;
 }
@@ -228,61 +245,21 @@ function acceptedEvaluation(manifest: Manifest, candidate: Resource | undefined,
  * Re-judges `instance_not_found` for the accepted ingresses not in `edited` that target an instance
  * key in `flipped` (one that appeared or vanished), replacing only the evaluations that differ.
  */
-function refreshInstanceIssues(files: Map<string, FileState>, edited: ReadonlySet<string>, flipped: ReadonlySet<string>, tls: TlsSettings, known: KnownInstances): void {
+function refreshInstanceIssues(files: Map<string, FileState>, edited: ReadonlySet<string>, flipped: ReadonlySet<string>, tls: TlsSettings, known: KnownInstances): string[] {
+  const refreshed: string[] = [];
   for (const [file, state] of files) {
     const { candidate, evaluation } = state;
     if (!evaluation.accepted || candidate?.kind !== 'Ingress' || edited.has(file) || !targetsAny(candidate, flipped)) continue;
     const fresh = acceptedEvaluation(state.manifest, candidate, tls, known);
-    if (!sameEvaluation(evaluation, fresh)) files.set(file, { ...state, evaluation: fresh });
+    if (sameEvaluation(evaluation, fresh)) continue;
+    files.set(file, { ...state, evaluation: fresh });
+    refreshed.push(file);
   }
+  return refreshed;
 }
 
 function targetsAny(ingress: Ingress, keys: ReadonlySet<string>): boolean {
   return ingress.rules.some((rule) => !isPattern(rule.match.hostname) && keys.has(rule.target.instance.toLowerCase()));
-}
-
-/**
- * Condition 3: true when an acceptedSince change (`sinceChanges`: previous values) may reorder an
- * unedited candidate and a rival across the accepted/rejected line, or change a contested port's holder.
- */
-function reordered(
-  files: ReadonlyMap<string, FileState>,
-  holdings: Holdings,
-  edited: ReadonlySet<string>,
-  acceptedSince: ReadonlyMap<string, number>,
-  sinceChanges: ReadonlyMap<string, number | undefined>,
-): boolean {
-  if (sinceChanges.size === 0 || !holdings.anyRejected) return false;
-  const before = byPrecedence({ get: (file) => (sinceChanges.has(file) ? sinceChanges.get(file) : acceptedSince.get(file)) });
-  const after = byPrecedence(acceptedSince);
-  /** True when `self` and the candidate in file `rival` swap places (or there is none: be safe). */
-  const flips = (self: Candidate, rival: string): boolean => {
-    const resource = files.get(rival)?.candidate;
-    if (resource === undefined) return true;
-    const other = { file: rival, resource };
-    return before(self, other) < 0 !== after(self, other) < 0;
-  };
-  /** True when `self` moving may change a contested port's holder, or whether it comes before a rejected wanter. */
-  const movesPort = (self: Candidate, accepted: boolean, { holder, wanters }: ContestedPort): boolean => {
-    if (holder === undefined) return true;
-    if (!accepted) return flips(self, holder.file);
-    if (holder.file !== self.file) return after(self, holder) < 0;
-    return movedLater(sinceChanges.get(self.file), acceptedSince.get(self.file)) || [...wanters].some((wanter) => flips(self, wanter));
-  };
-  for (const file of sinceChanges.keys()) {
-    const state = files.get(file);
-    if (state?.candidate === undefined || edited.has(file)) continue;
-    const self = { file, resource: state.candidate };
-    const { accepted } = state.evaluation;
-    if (holdings.slotRivals(state.candidate, accepted).some((rival) => flips(self, rival))) return true;
-    if (holdings.contestedPorts(state.candidate, accepted).some((port) => movesPort(self, accepted, port))) return true;
-  }
-  return false;
-}
-
-/** True when an acceptedSince change from `before` to `after` moves a file later in precedence. */
-function movedLater(before: number | undefined, after: number | undefined): boolean {
-  return before !== undefined && (after === undefined || after > before);
 }
 
 function isIngress(resource: Resource): resource is Ingress {

@@ -3,21 +3,9 @@
  * (or the old one when nothing changed), never mutating its inputs.
  */
 import type { Issue } from '../model/issues.js';
-import type { Manifest } from '../model/manifest.js';
 import type { Resource } from '../model/resource.js';
 import type { Candidate, Evaluation } from './evaluate.js';
-
-/** `byFile` in `manifests` order; undefined when `manifests` disagrees with `files`. */
-export function byFileOf(manifests: ReadonlyMap<string, Manifest>, files: ReadonlyMap<string, { readonly manifest: Manifest; readonly evaluation: Evaluation }>): Map<string, Evaluation> | undefined {
-  if (manifests.size !== files.size) return undefined;
-  const byFile = new Map<string, Evaluation>();
-  for (const [file, manifest] of manifests) {
-    const state = files.get(file);
-    if (state?.manifest !== manifest || manifest.file !== file) return undefined;
-    byFile.set(file, state.evaluation);
-  }
-  return byFile;
-}
+import { LayeredMap } from './layered-map.js';
 
 /**
  * `list` (sorted by unique name) without `removed` and with `added`, as a new array; `list` itself
@@ -48,20 +36,15 @@ function lowerBound(list: readonly Resource[], name: string): number {
 }
 
 /**
- * `fileById` without the ids of `removed` and with those of `added`, as a new map; `fileById` itself
- * when that changes no entry (an edit that keeps its name keeps its id), sparing a copy of every entry.
+ * `fileById` without the ids of `removed` and with those of `added`, as a new map sharing the old
+ * one's entries; `fileById` itself when that changes no entry (an edit that keeps its name keeps its id).
  */
 export function withIds(fileById: ReadonlyMap<string, string>, removed: readonly Resource[], added: readonly Candidate[]): ReadonlyMap<string, string> {
   const updates = new Map<string, string | undefined>(removed.map((resource) => [resource.id, undefined]));
   for (const { file, resource } of added) updates.set(resource.id, file);
-  const changes = [...updates].filter(([id, file]) => fileById.get(id) !== file);
-  if (changes.length === 0) return fileById;
-  const next = new Map(fileById);
-  for (const [id, file] of changes) {
-    if (file === undefined) next.delete(id);
-    else next.set(id, file);
-  }
-  return next;
+  const set = [...updates].flatMap(([id, file]) => (file === undefined ? [] : [[id, file] as const]));
+  const deleted = [...updates].flatMap(([id, file]) => (file === undefined ? [id] : []));
+  return LayeredMap.of(fileById).with(set, deleted);
 }
 
 export function sameEvaluation(a: Evaluation, b: Evaluation): boolean {

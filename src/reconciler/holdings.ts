@@ -230,6 +230,16 @@ export class SinceSnapshot {
     return changes;
   }
 
+  /** As `update`, told which entries changed (`changes`: their previous values): only those are looked at. */
+  apply(changes: ReadonlyMap<string, number | undefined>, current: ReadonlyMap<string, number>): ReadonlyMap<string, number | undefined> {
+    for (const file of changes.keys()) {
+      const since = current.get(file);
+      if (since === undefined) this.#values.delete(file);
+      else this.#values.set(file, since);
+    }
+    return changes;
+  }
+
   clear(): void {
     this.#values.clear();
   }

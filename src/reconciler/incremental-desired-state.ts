@@ -13,7 +13,7 @@ import { render } from '../render/index.js';
 import type { ClaimsFn } from './claims.js';
 import { renderInput } from './desired-state.js';
 import { diffConfig } from './diff.js';
-import { IncrementalEvaluator } from './evaluate-incremental.js';
+import { IncrementalEvaluator, type EvaluationPath } from './evaluate-incremental.js';
 import { evaluate, type EvaluatedSet, type Evaluation } from './evaluate.js';
 import { sameEvaluation } from './evaluated-set.js';
 
@@ -50,10 +50,20 @@ export class IncrementalDesiredState {
   }
 
   /** As `IncrementalEvaluator.evaluate` (same contract), with this pipeline's TLS settings. */
-  evaluate(manifests: ReadonlyMap<string, Manifest>, changed: ReadonlySet<string>, acceptedSince: ReadonlyMap<string, number>): EvaluatedSet {
-    const evaluated = this.#evaluator.evaluate(manifests, changed, acceptedSince, this.#settings.tls);
+  evaluate(
+    manifests: ReadonlyMap<string, Manifest>,
+    changed: ReadonlySet<string>,
+    acceptedSince: ReadonlyMap<string, number>,
+    sinceChanges?: ReadonlyMap<string, number | undefined>,
+  ): EvaluatedSet {
+    const evaluated = this.#evaluator.evaluate(manifests, changed, acceptedSince, this.#settings.tls, sinceChanges);
     if (this.#evaluator.lastPath === 'fast') this.#uncheckedFast++;
     return evaluated;
+  }
+
+  /** How the last `evaluate` got its answer: `fast` changed only the verdicts of the files it was told changed. */
+  get lastPath(): EvaluationPath | undefined {
+    return this.#evaluator.lastPath;
   }
 
   /** `render(renderInput(evaluated, excluded))`'s config and warnings, re-rendering only what changed. */

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'node:http';
 import { freePort, startBareCaddy, type BareCaddy } from '../helpers/processes.js';
 import type { JsonObject, JsonValue } from '../../src/model/json.js';
-import { caddyConfigEtag, fnv1a32Utf8, goJson } from '../../src/reconciler/caddy-etag.js';
+import { caddyConfigEtag, fnv1a32Utf8 } from '../../src/reconciler/caddy-etag.js';
+import { goJson } from '../../src/reconciler/go-json.js';
 
 interface Answer {
   readonly status: number;
