@@ -16,6 +16,8 @@ const config: JestConfigWithTsJest = {
   ],
   // Integration tests start real Caddy/DNS processes: keep the 2-core machine from thrashing.
   maxWorkers: 2,
+  // Which Caddy the integration tests drive (CADDY_BINARY, else the newest built one): see the file.
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   testTimeout: 60_000,
 };
 

@@ -25,6 +25,7 @@ import { createStatusWriter } from '../reconciler/status-writer.js';
 import { createManifestReader } from '../sources/manifest-reader.js';
 import { Rescanner } from '../sources/rescanner.js';
 import { watchManifests, type ManifestWatcher, type WatcherOptions } from '../sources/watcher.js';
+import { infoOf, logCaddy, sameCaddy } from './caddy-info.js';
 import { CaddySupervisor } from './caddy-supervisor.js';
 import { Debouncer } from './debounce.js';
 import type { Options } from './options.js';
@@ -130,7 +131,9 @@ export class Controller {
     const { logger } = this.#deps;
     const runtime = await (this.#deps.startRuntime ?? startRuntime)(this.#options, this.#deps.dnsCommand, logger);
     this.#runtime = runtime;
-    this.#options = runtime.options;
+    const caddy = await runtime.caddyIdentity.learn();
+    logCaddy(logger, 'rendering for this Caddy', caddy);
+    this.#options = { ...runtime.options, render: { ...runtime.options.render, caddy: infoOf(caddy) } };
     const options = this.#options;
     const reconciler = this.#createReconciler(runtime);
     await mkdir(options.manifestDir, { recursive: true });
@@ -183,7 +186,23 @@ export class Controller {
 
   /** Rescans the directory (missed events) and checks Caddy for drift; `full` also stat()s every file. */
   async resync(full = false): Promise<void> {
+    if (this.#runtime !== undefined && this.#reconciler !== undefined) await this.#followCaddy(this.#runtime, this.#reconciler);
     await this.#rescanner?.rescan(full);
+  }
+
+  /** When the running Caddy is another one than the reconciler renders for, renders for it from the next sync. */
+  async #followCaddy(runtime: Runtime, reconciler: Reconciler): Promise<void> {
+    try {
+      if (!(await runtime.caddyIdentity.changed())) return;
+      const learnt = await runtime.caddyIdentity.learn();
+      const next = infoOf(learnt);
+      if (sameCaddy(next, reconciler.caddy)) return;
+      logCaddy(this.#deps.logger, 'another Caddy runs now; rendering for it', learnt);
+      reconciler.useCaddy(next);
+      this.#queue.add(CADDY_KEY);
+    } catch (err) {
+      this.#deps.logger.warn('could not learn which Caddy runs; rendering as before', { error: String(err) });
+    }
   }
 
   /** Resolves when nothing is queued, waiting in the debounce or running. */
@@ -264,10 +283,11 @@ export class Controller {
       dns: () => runtime.dns(),
       restartDns: () => runtime.restartDns(),
       onUnreachable: () => reconciler.markCaddyUnavailable('no answer from the admin API'),
-      onBack: () => {
+      // A Caddy that comes back may be another one (restarted into an upgraded binary).
+      onBack: () => void this.#followCaddy(runtime, reconciler).finally(() => {
         reconciler.verifyLiveConfig();
         this.#queue.add(CADDY_KEY);
-      },
+      }),
     });
     this.#supervisor = supervisor;
     this.#stopTimers.push(repeat(this.#clock, SUPERVISE_EVERY_MS, () => void supervisor.check()));

@@ -4,6 +4,7 @@
  * scraped, so they are never stale.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { atLeast, etagScheme, formatCaddyVersion, SINCE, type CaddyInfo } from '../model/caddy-version.js';
 import type { Emitter } from '../platform/emitter.js';
 import type { CaddySyncResult, Reconciler, ReconcilerEvents } from '../reconciler/reconciler.js';
 import type { ResourceStatus } from '../reconciler/status-types.js';
@@ -11,7 +12,7 @@ import type { ResourceStatus } from '../reconciler/status-types.js';
 /** What the gauges read (the real `Controller` satisfies it). */
 export interface MetricsSource {
   /** Throws until the controller has started. */
-  readonly reconciler: Pick<Reconciler, 'files' | 'manifest' | 'status'>;
+  readonly reconciler: Pick<Reconciler, 'files' | 'manifest' | 'status' | 'caddy'>;
   readonly queueDepth: number;
   readonly caddyReachable: boolean;
   /** ms since the epoch of the last successful Caddy reconcile. */
@@ -40,7 +41,9 @@ const DURATION_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
  * `ingressd_queue_depth`, `ingressd_resources{kind,ready}`,
  * `ingressd_last_successful_sync_timestamp_seconds` (0 before the first), `ingressd_caddy_reachable`,
  * `ingressd_cross_checks_total{result}` (the incremental state compared with a full evaluation:
- * `match`, or `mismatch`, then repaired), plus prom-client's default process metrics.
+ * `match`, or `mismatch`, then repaired), `ingressd_caddy_info{version,plugins,etag,streams}` (always
+ * 1: which Caddy ingressd renders for; `streams` is `kept` where upgraded connections outlive a
+ * reload, `cut_on_reload` before Caddy 2.7), plus prom-client's default process metrics.
  */
 export function createMetrics(): Metrics {
   const registry = new Registry();
@@ -102,6 +105,17 @@ export function createMetrics(): Metrics {
       this.set(source === undefined || source.caddyReachable ? 1 : 0);
     },
   });
+  new Gauge({
+    name: 'ingressd_caddy_info',
+    help: 'The Caddy ingressd renders for (always 1): version, plugin modules, ETag scheme, and whether upgraded connections (WebSockets) outlive a reload.',
+    labelNames: ['version', 'plugins', 'etag', 'streams'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const caddy = caddyOf(source);
+      if (caddy !== undefined) this.set(caddyLabels(caddy), 1);
+    },
+  });
   collectDefaultMetrics({ register: registry });
 
   const onCaddySync = (result: CaddySyncResult | Error): void => {
@@ -149,4 +163,24 @@ function countResources(source: MetricsSource | undefined): Map<string, number> 
 function readyLabel(status: ResourceStatus | undefined): (typeof READY)[number] {
   const ready = status?.conditions.find((c) => c.type === 'Ready')?.status;
   return ready === 'True' ? 'true' : ready === 'False' ? 'false' : 'unknown';
+}
+
+function caddyOf(source: MetricsSource | undefined): CaddyInfo | undefined {
+  try {
+    return source?.reconciler.caddy;
+  } catch {
+    return undefined; // not started yet
+  }
+}
+
+/** Plugins are the modules outside Caddy's standard set that ingressd can use. */
+const PLUGIN_PREFIXES = ['dns.providers.', 'http.handlers.rate_limit', 'caddy.storage.redis'];
+
+function caddyLabels(caddy: CaddyInfo): Record<'version' | 'plugins' | 'etag' | 'streams', string> {
+  return {
+    version: formatCaddyVersion(caddy.version),
+    plugins: caddy.modules.filter((m) => PLUGIN_PREFIXES.some((p) => m.startsWith(p))).join(','),
+    etag: etagScheme(caddy),
+    streams: atLeast(caddy.version, SINCE.streamCloseDelay) ? 'kept' : 'cut_on_reload',
+  };
 }

@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
+import { DEFAULT_CADDY } from '../model/caddy-version.js';
 import { IngressdError } from '../model/errors.js';
 import {
   ACME_CHALLENGES,
@@ -161,6 +162,8 @@ export function resolveOptions(env: Env, flags: Flags, context: { readonly cwd: 
       tls,
       httpPort,
       httpsPort,
+      // Until the Caddy that ingressd drives is asked (controller/caddy-info.ts).
+      caddy: DEFAULT_CADDY,
     },
     resyncIntervalMs: duration('RESYNC_INTERVAL', '30s').ms,
     api,

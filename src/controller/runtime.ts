@@ -15,6 +15,7 @@ import { ensureDnsProcess, type DnsProcessHandle } from '../dns/supervisor.js';
 import { writeFileAtomic } from '../platform/atomic-file.js';
 import { createCaddyClient, type CaddyClient } from '../reconciler/caddy-client.js';
 import { ensureCaddy, type CaddyDaemon } from './caddy-daemon.js';
+import { CaddyIdentity, type LearntCaddy } from './caddy-info.js';
 import { withDnsPort, type Options } from './options.js';
 
 export interface Runtime {
@@ -30,6 +31,8 @@ export interface Runtime {
   publishInstances(instances: readonly Instance[]): Promise<void>;
   /** Keeps the config Caddy holds on disk, so a restarted Caddy starts from it. */
   saveAppliedConfig(config: JsonObject): Promise<void>;
+  /** Which Caddy runs (version, modules), and whether it changed since it was last learnt. */
+  readonly caddyIdentity: { learn(): Promise<LearntCaddy>; changed(): Promise<boolean> };
 }
 
 /** Starts (or adopts) the instance DNS, then Caddy; rejects with `dns_start_failed` / `caddy_start_failed`. */
@@ -52,6 +55,7 @@ export async function startRuntime(input: Options, dnsCommand: readonly string[]
     options,
     caddyClient,
     caddy,
+    caddyIdentity: new CaddyIdentity({ binary: options.caddy.binary, pid: () => caddy.pid, adminPort: options.caddy.adminPort }),
     dns: () => dns,
     async restartDns() {
       try {

@@ -85,7 +85,7 @@ export function etagScheme(info: CaddyInfo): EtagScheme {
 /** What a rule needs of Caddy beyond the core: a minimum version or a module. */
 export type CaddyRequirement =
   | { readonly kind: 'version'; readonly min: CaddyVersion; readonly feature: string }
-  | { readonly kind: 'module'; readonly module: string; readonly feature: string };
+  | { readonly kind: 'module'; readonly module: string; readonly feature: string; /** How to get a Caddy with it. */ readonly hint?: string };
 
 /** Why `info` cannot serve what needs `requirement`, or undefined when it can. */
 export function unmetRequirement(info: CaddyInfo, requirement: CaddyRequirement): { readonly reason: 'CaddyTooOld' | 'CaddyModuleMissing'; readonly message: string } | undefined {

@@ -9,3 +9,4 @@ export * from './hostname.js';
 export * from './json.js';
 export * from './errors.js';
 export * from './logger.js';
+export * from './caddy-version.js';

@@ -2,6 +2,7 @@
  * Settings the pure core needs, resolved once at startup by `controller/options.ts`.
  * Plain frozen data: validation and render never read the environment themselves.
  */
+import type { CaddyInfo } from './caddy-version.js';
 
 export const ACME_CHALLENGES = ['dns-01', 'http-01', 'tls-alpn-01'] as const;
 export type AcmeChallenge = (typeof ACME_CHALLENGES)[number];
@@ -56,4 +57,6 @@ export interface RenderSettings {
   /** Caddy's http_port / https_port for automatic HTTPS and ACME challenges. */
   readonly httpPort: number;
   readonly httpsPort: number;
+  /** The Caddy that will load the config: render uses only what it has (see render/requirements.ts). */
+  readonly caddy: CaddyInfo;
 }

@@ -1,7 +1,11 @@
 /**
- * Caddy's config ETag, computed locally.
+ * Caddy's config ETag, computed locally, in the two schemes Caddy has used:
  *
- * Caddy 2.6.2 (Debian bookworm, built with Go 1.19.8) answers `GET /config/` with the ETag
+ * - Caddy 2.8 and later (`xxhash64-header`): an ETag *header* `"/config/ <hash>"`, where `<hash>` is
+ *   the xxhash64 (seed 0, 16 lowercase hex digits) of the response body: the same `json.Encoder`
+ *   output as below (newline included), written by a Go ≥ 1.22 (`\b` and `\f` as short escapes).
+ *   Verified byte for byte against 2.10.2 and 2.11.9 by test/integration/caddy-etag.test.ts.
+ * - Caddy 2.6.2 (Debian bookworm, built with Go 1.19.8) answers `GET /config/` with the ETag
  * `"/config/ <hash>"` (as an HTTP trailer), where `<hash>` is the FNV-1a 32-bit hash (8 lowercase
  * hex digits) of the exact response body: `json.NewEncoder(w).Encode(v)` of the config as Caddy
  * holds it, a tree of `map[string]interface{}` / `[]interface{}` / `float64` / `string` / `bool`
@@ -25,10 +29,15 @@
  *   `undefined` array elements and non-finite numbers are `null`.
  */
 import type { JsonObject, JsonValue } from '../model/json.js';
-import { ASCII_ESCAPES, sortKeys } from './go-json.js';
+import xxhash from 'xxhash-wasm';
+import type { EtagScheme } from '../model/caddy-version.js';
+import { ASCII_ESCAPES, goJson, sortKeys } from './go-json.js';
 
-/** The ETag Caddy 2.6.2 sends for `GET /config/` while holding `config` (`null`: no config). */
-export function caddyConfigEtag(config: JsonObject | null): string {
+const { h64ToString } = await xxhash();
+
+/** The ETag Caddy sends for `GET /config/` while holding `config` (`null`: no config). */
+export function caddyConfigEtag(config: JsonObject | null, scheme: EtagScheme = 'fnv1a32-trailer'): string {
+  if (scheme === 'xxhash64-header') return `"/config/ ${h64ToString(`${goJson(config, 'go1.22')}\n`)}"`;
   // Hashes while encoding: building the ~400 KB string first costs more than the hashing.
   h = FNV_OFFSET;
   if (!hashValue(config)) hashAscii('null');
@@ -73,6 +82,12 @@ function hashUtf8(s: string): void {
     }
   }
   h = x;
+}
+
+/** The scheme an ETag Caddy sent was made with (by its hash's length), or undefined when it is neither. */
+export function etagSchemeOf(etag: string): EtagScheme | undefined {
+  const hash = / ([0-9a-f]+)"$/.exec(etag)?.[1];
+  return hash?.length === 16 ? 'xxhash64-header' : hash?.length === 8 ? 'fnv1a32-trailer' : undefined;
 }
 
 /** FNV-1a 32-bit over the UTF-8 of `s` (well-formed UTF-16, as `goJson` output is). */

@@ -14,6 +14,7 @@ import { isIngressdError } from '../model/errors.js';
 import type { JsonObject } from '../model/json.js';
 import type { Logger } from '../model/logger.js';
 import type { Ingress, Instance } from '../model/resource.js';
+import type { CaddyInfo } from '../model/caddy-version.js';
 import type { RenderSettings } from '../model/settings.js';
 import { stableStringify } from '../model/canonical.js';
 import { applyDesired, type ApplyOutcome } from './apply.js';
@@ -23,6 +24,7 @@ import type { EvaluatedSet } from './evaluate.js';
 import { IncrementalDesiredState, type CrossCheckReport } from './incremental-desired-state.js';
 import { portsOf } from './ingress-ports.js';
 import { Isolations } from './isolations.js';
+import { UnsupportedRules } from './unsupported-rules.js';
 import { LiveConfigCache } from './live-config.js';
 import type { ManifestStore } from './manifest-store.js';
 import { isListenFree } from './port-probe.js';
@@ -73,12 +75,14 @@ export class CaddySync {
   #savedConfig = '';
   #certificates: ReadonlyMap<string, CertificateStatus> = new Map();
   #crossCheckRequested = false;
+  readonly #unsupported: UnsupportedRules;
 
   constructor(options: CaddySyncOptions) {
     this.#options = options;
     this.#pipeline = new IncrementalDesiredState(options.settings, options.claims === undefined ? {} : { claims: options.claims });
     this.#live = new LiveConfigCache(options.caddy, options.logger);
     this.#isolations = new Isolations(options.isolationRetryMs);
+    this.#unsupported = new UnsupportedRules(options.logger);
   }
 
   /** The last evaluation (undefined before the first sync). */
@@ -96,6 +100,16 @@ export class CaddySync {
     this.#live.verifyNext();
   }
 
+  /** The Caddy that loads the config now (another one than before: an upgrade). The next sync renders for it. */
+  get caddy(): CaddyInfo {
+    return this.#pipeline.settings.caddy;
+  }
+
+  useCaddy(caddy: CaddyInfo): void {
+    this.#pipeline.useSettings({ ...this.#pipeline.settings, caddy });
+    this.#live.verifyNext();
+  }
+
   /** The next sync compares the incremental state with a full evaluation and render first. */
   requestCrossCheck(): void {
     this.#crossCheckRequested = true;
@@ -109,13 +123,14 @@ export class CaddySync {
     const outcome = await this.#apply(evaluated, now, signal);
     await this.#save(outcome.applied, outcome.writes);
     const certificatesPending = await this.#probeCertificates(evaluated.ingresses, outcome.excluded);
-    this.#recordStatuses(evaluated, outcome.excluded, now);
+    const excluded = this.#unsupported.withExcluded(evaluated, this.#pipeline.settings, outcome.excluded);
+    this.#recordStatuses(evaluated, excluded, now);
     const result: CaddySyncResult = {
       writes: outcome.writes,
       reads: outcome.reads,
       changed: outcome.changed,
       durationMs: performance.now() - started,
-      excluded: outcome.excluded.size,
+      excluded: excluded.size,
       statusPending: this.#options.statuses.isPending,
       certificatesPending,
       warnings: outcome.warnings,

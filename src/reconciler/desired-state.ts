@@ -10,8 +10,11 @@
  */
 import type { JsonObject } from '../model/json.js';
 import type { Manifest } from '../model/manifest.js';
+import type { Ingress } from '../model/resource.js';
 import type { RenderSettings } from '../model/settings.js';
 import { render, type RenderWarning } from '../render/index.js';
+import { servableIngress, unsupportedRules } from '../render/requirements.js';
+import type { ProgramState } from './status-types.js';
 import { evaluate, type EvaluatedSet } from './evaluate.js';
 
 export interface DesiredInput {
@@ -36,11 +39,36 @@ export interface FullDesiredState extends DesiredState {
 
 export function desiredState(input: DesiredInput): FullDesiredState {
   const evaluated = evaluate(input.manifests, input.acceptedSince, input.settings.tls);
-  return { evaluated, ...render({ ingresses: evaluated.ingresses, instances: evaluated.instances }, input.settings) };
+  return { evaluated, ...render(renderInput(evaluated, new Set(), input.settings), input.settings) };
 }
 
-/** The accepted set's render input without the given ingress ids (left out after Caddy refused them). */
-export function renderInput(evaluated: EvaluatedSet, excluded: ReadonlySet<string>): Parameters<typeof render>[0] {
-  const ingresses = excluded.size === 0 ? evaluated.ingresses : evaluated.ingresses.filter((i) => !excluded.has(i.id));
+/**
+ * The accepted set's render input without the given ingress ids (left out after Caddy refused them),
+ * and without the rules the Caddy in `settings` cannot serve (see `unsupportedStates`).
+ */
+export function renderInput(evaluated: EvaluatedSet, excluded: ReadonlySet<string>, settings: RenderSettings): Parameters<typeof render>[0] {
+  const ingresses: Ingress[] = [];
+  for (const ingress of evaluated.ingresses) {
+    if (excluded.has(ingress.id)) continue;
+    const servable = servableIngress(ingress, settings);
+    if (servable !== undefined) ingresses.push(servable);
+  }
   return { ingresses, instances: evaluated.instances };
+}
+
+/**
+ * Ingresses with rules the Caddy in `settings` cannot serve → their `Programmed` state: False, with
+ * `CaddyTooOld` or `CaddyModuleMissing` and what each such rule needs. Their other rules serve.
+ */
+export function unsupportedStates(ingresses: readonly Ingress[], settings: RenderSettings): Map<string, ProgramState> {
+  const out = new Map<string, ProgramState>();
+  for (const ingress of ingresses) {
+    const unsupported = unsupportedRules(ingress, settings);
+    if (unsupported.length === 0) continue;
+    const served = ingress.rules.length - unsupported.length;
+    const rest = served === 0 ? 'nothing of this ingress is served' : `its other ${served === 1 ? 'rule serves' : `${served} rules serve`}`;
+    const message = unsupported.map((u) => `rule /rules/${u.index} (${ingress.rules[u.index]!.match.hostname}:${ingress.rules[u.index]!.match.port}) is not served: ${u.message}`).join('; ');
+    out.set(ingress.id, { status: 'False', reason: unsupported[0]!.reason, message: `${message}; ${rest}` });
+  }
+  return out;
 }

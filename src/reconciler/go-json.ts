@@ -4,12 +4,20 @@
  */
 import type { JsonValue } from '../model/json.js';
 
+/** Which Go wrote it: before 1.22, `\b` and `\f` are `\u0008` and `\u000c`; from 1.22 short escapes. */
+export type GoJsonDialect = 'go1.19' | 'go1.22';
+
 /**
- * Go 1.19 `encoding/json` output (escapeHTML on, no trailing newline) for `value` as Caddy holds it
+ * Go `encoding/json` output (escapeHTML on, no trailing newline) for `value` as Caddy holds it
  * after decoding `JSON.stringify(value)` into an `interface{}`.
  */
-export function goJson(value: JsonValue | null): string {
-  return encode(value) ?? 'null';
+export function goJson(value: JsonValue | null, dialect: GoJsonDialect = 'go1.19'): string {
+  shortBF = dialect === 'go1.22';
+  try {
+    return encode(value) ?? 'null';
+  } finally {
+    shortBF = false;
+  }
 }
 
 /** `undefined` for what JSON.stringify leaves out of an object (only `undefined` in a JsonValue). */
@@ -48,6 +56,9 @@ function encode(value: JsonValue | undefined): string | undefined {
   return `${out}}`;
 }
 
+/** Set by `goJson` for its own call only (encoding is synchronous). */
+let shortBF = false;
+
 const NEEDS_ESCAPE = /[\u0000-\u001f"\\<>&\u2028\u2029\ud800-\udfff]/;
 const HEX = '0123456789abcdef';
 
@@ -61,7 +72,7 @@ function quote(s: string): string {
     const c = s.charCodeAt(i);
     let escaped: string;
     if (c < 0x20) {
-      escaped = c === 0x0a ? '\\n' : c === 0x0d ? '\\r' : c === 0x09 ? '\\t' : `\\u00${HEX[c >> 4]}${HEX[c & 0xf]}`;
+      escaped = c === 0x0a ? '\\n' : c === 0x0d ? '\\r' : c === 0x09 ? '\\t' : shortBF && c === 0x08 ? '\\b' : shortBF && c === 0x0c ? '\\f' : `\\u00${HEX[c >> 4]}${HEX[c & 0xf]}`;
     } else if (c === 0x22) escaped = '\\"';
     else if (c === 0x5c) escaped = '\\\\';
     else if (c === 0x3c) escaped = '\\u003c';

@@ -31,7 +31,7 @@ export interface CrossCheckReport {
 }
 
 export class IncrementalDesiredState {
-  readonly #settings: RenderSettings;
+  #settings: RenderSettings;
   readonly #claims: ClaimsFn | undefined;
   #evaluator: IncrementalEvaluator;
   #renderer: IncrementalRenderer;
@@ -41,6 +41,20 @@ export class IncrementalDesiredState {
     this.#settings = settings;
     this.#claims = options.claims;
     this.#evaluator = new IncrementalEvaluator(this.#claims === undefined ? {} : { claims: this.#claims });
+    this.#renderer = new IncrementalRenderer(settings);
+  }
+
+  get settings(): RenderSettings {
+    return this.#settings;
+  }
+
+  /**
+   * Renders for `settings` from now on (another Caddy was found: an upgrade). The next `render` is a
+   * full one; evaluations are kept unless the TLS settings changed (they judge TLS rules).
+   */
+  useSettings(settings: RenderSettings): void {
+    if (settings.tls !== this.#settings.tls) this.#evaluator = new IncrementalEvaluator(this.#claims === undefined ? {} : { claims: this.#claims });
+    this.#settings = settings;
     this.#renderer = new IncrementalRenderer(settings);
   }
 
@@ -68,7 +82,7 @@ export class IncrementalDesiredState {
 
   /** `render(renderInput(evaluated, excluded))`'s config and warnings, re-rendering only what changed. */
   render(evaluated: EvaluatedSet, excluded: ReadonlySet<string>): IncrementalResult {
-    return this.#renderer.render(renderInput(evaluated, excluded));
+    return this.#renderer.render(renderInput(evaluated, excluded, this.#settings));
   }
 
   /**
@@ -83,7 +97,7 @@ export class IncrementalDesiredState {
     const files = differingFiles(evaluated, full);
     let sections: readonly string[] = [];
     if (files.length === 0) {
-      const reference = render(renderInput(full, excluded), this.#settings).config;
+      const reference = render(renderInput(full, excluded, this.#settings), this.#settings).config;
       if (stableStringify(reference) !== stableStringify(config)) sections = diffConfig(config, reference).changed;
     }
     if (files.length > 0 || sections.length > 0) this.reset();

@@ -5,11 +5,14 @@
  *
  * Never trusted blindly: every write that follows a remembered config carries its ETag as
  * If-Match, so a config changed behind ingressd's back fails with 412, and the caller reads again.
- * Resyncs ask for a real read (`read(false)`) to notice out-of-band changes at rest.
+ * Resyncs ask for a real read (`read(false)`) to notice out-of-band changes at rest. The ETag
+ * scheme (FNV-1a before Caddy 2.8, xxhash64 since) is learnt from every real read, so a Caddy
+ * upgraded under a running ingressd is followed from its first read on.
  */
 import type { JsonObject } from '../model/json.js';
 import type { Logger } from '../model/logger.js';
-import { caddyConfigEtag } from './caddy-etag.js';
+import type { EtagScheme } from '../model/caddy-version.js';
+import { caddyConfigEtag, etagSchemeOf } from './caddy-etag.js';
 import type { CaddyClient, LiveConfig } from './caddy-client.js';
 
 /** Where `applyDesired` gets the live config from, and tells what it wrote. */
@@ -34,6 +37,7 @@ export function uncachedLiveConfig(client: CaddyClient): LiveConfigSource {
 /** A config ingressd wrote; its ETag is computed once it is needed, or when the process is idle. */
 interface Remembered {
   readonly config: JsonObject;
+  readonly scheme: EtagScheme;
   etag: string | undefined;
 }
 
@@ -46,10 +50,13 @@ export class LiveConfigCache implements LiveConfigSource {
   #etagsAgree = true;
   /** A write was remembered since the last comparison of ETags. */
   #unchecked = false;
+  #scheme: EtagScheme;
 
-  constructor(client: CaddyClient, logger?: Logger) {
+  /** `scheme`: what the Caddy is expected to use until a read shows otherwise. */
+  constructor(client: CaddyClient, logger?: Logger, scheme: EtagScheme = 'xxhash64-header') {
     this.#client = client;
     this.#logger = logger;
+    this.#scheme = scheme;
   }
 
   /** The next `read` asks Caddy (a resync, or Caddy may have restarted). */
@@ -66,6 +73,7 @@ export class LiveConfigCache implements LiveConfigSource {
     const live = await this.#client.getConfig(signal);
     this.#verifyNext = false;
     this.#known = live;
+    this.#learnScheme(live.etag);
     this.#checkEtag(live);
     return { ...live, cached: false };
   }
@@ -81,13 +89,22 @@ export class LiveConfigCache implements LiveConfigSource {
       this.#known = undefined;
       return;
     }
-    const remembered: Remembered = { config, etag: undefined };
+    const remembered: Remembered = { config, scheme: this.#scheme, etag: undefined };
     this.#known = remembered;
     setImmediate(() => etagOf(remembered));
   }
 
   forget(): void {
     this.#known = undefined;
+  }
+
+  /** A Caddy that tags with another scheme than before (an upgrade, a downgrade) gets a fresh comparison. */
+  #learnScheme(etag: string | undefined): void {
+    const scheme = etag === undefined ? undefined : etagSchemeOf(etag);
+    if (scheme === undefined || scheme === this.#scheme) return;
+    this.#logger?.info("Caddy's config ETag scheme changed", { was: this.#scheme, now: scheme });
+    this.#scheme = scheme;
+    this.#etagsAgree = true;
   }
 
   /**
@@ -99,7 +116,7 @@ export class LiveConfigCache implements LiveConfigSource {
   #checkEtag(live: LiveConfig): void {
     if (!this.#etagsAgree || !this.#unchecked || live.etag === undefined || live.config === null) return;
     this.#unchecked = false;
-    const computed = caddyConfigEtag(live.config);
+    const computed = caddyConfigEtag(live.config, this.#scheme);
     if (computed === live.etag) return;
     this.#etagsAgree = false;
     this.#known = undefined;
@@ -108,6 +125,6 @@ export class LiveConfigCache implements LiveConfigSource {
 }
 
 function etagOf(remembered: Remembered): string {
-  remembered.etag ??= caddyConfigEtag(remembered.config);
+  remembered.etag ??= caddyConfigEtag(remembered.config, remembered.scheme);
   return remembered.etag;
 }

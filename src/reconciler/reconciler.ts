@@ -17,6 +17,7 @@ import type { Logger } from '../model/logger.js';
 import type { Manifest } from '../model/manifest.js';
 import type { Instance } from '../model/resource.js';
 import type { JsonObject } from '../model/json.js';
+import type { CaddyInfo } from '../model/caddy-version.js';
 import type { RenderSettings } from '../model/settings.js';
 import type { Clock } from '../platform/clock.js';
 import { Emitter } from '../platform/emitter.js';
@@ -155,6 +156,15 @@ export class Reconciler {
   /** The next Caddy sync reads Caddy's config instead of trusting what ingressd last wrote. */
   verifyLiveConfig(): void {
     this.#caddy.verifyLiveConfig();
+  }
+
+  /** The Caddy that loads the config; the next Caddy sync renders for another one (the caller queues it). */
+  get caddy(): CaddyInfo {
+    return this.#caddy.caddy;
+  }
+
+  useCaddy(caddy: CaddyInfo): void {
+    this.#caddy.useCaddy(caddy);
   }
 
   /** Marks every accepted ingress `Programmed=Unknown` (Caddy unreachable) and writes statuses. */

@@ -1,7 +1,8 @@
 /**
  * An in-memory stand-in for Caddy's admin API, for the unit tests where determinism needs it
  * (bisection, the reconcile loop on a fake clock). It holds a config, applies full writes, counts
- * them, rejects configs with a poisoned string, and can play unreachable. Integration tests use
+ * them, rejects configs with a poisoned string, and can play unreachable. It tags configs as Caddy
+ * 2.8+ does (xxhash64). Integration tests use
  * the real Caddy.
  */
 import { IngressdError } from '../../src/model/errors.js';
@@ -26,13 +27,13 @@ export class MemoryCaddy implements CaddyClient {
     this.#check();
     this.reads++;
     const config = this.config === null ? null : structuredClone(this.config);
-    return { config, etag: config === null ? undefined : caddyConfigEtag(config), bytes: 0 };
+    return { config, etag: config === null ? undefined : caddyConfigEtag(config, 'xxhash64-header'), bytes: 0 };
   }
 
   async write(method: WriteMethod, path: string, body: JsonValue | undefined, ifMatch?: string): Promise<void> {
     this.#check();
     this.attempts++;
-    if (ifMatch !== undefined && this.config !== null && ifMatch !== caddyConfigEtag(this.config)) {
+    if (ifMatch !== undefined && this.config !== null && ifMatch !== caddyConfigEtag(this.config, 'xxhash64-header')) {
       throw new IngressdError('precondition_failed', 'If-Match header did not match current config hash');
     }
     let next: JsonObject;

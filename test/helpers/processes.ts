@@ -176,7 +176,7 @@ export async function startBareCaddy(prefix: string): Promise<BareCaddy> {
   const configFile = join(dir, 'init.json');
   await writeFile(configFile, JSON.stringify({ admin: { listen: `127.0.0.1:${adminPort}` } }));
   const log = openSync(join(dir, 'caddy.log'), 'a');
-  const caddy = spawn('/usr/bin/caddy', ['run', '--config', configFile], {
+  const caddy = spawn(process.env['CADDY_BINARY'] ?? 'caddy', ['run', '--config', configFile], {
     env: { ...process.env, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config'), HOME: dir },
     stdio: ['ignore', log, log],
   });

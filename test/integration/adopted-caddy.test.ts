@@ -30,7 +30,7 @@ const BACKEND_PORT = 24401;
 async function startOwnCaddy(dir: string): Promise<ChildProcess> {
   const config = join(dir, 'own-caddy.json');
   await writeFile(config, JSON.stringify({ admin: { listen: `127.0.0.1:${PORTS.admin}` } }));
-  const child = spawn('caddy', ['run', '--config', config], {
+  const child = spawn(process.env['CADDY_BINARY'] ?? 'caddy', ['run', '--config', config], {
     env: { PATH: process.env['PATH'] ?? '', HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config') },
     stdio: 'ignore',
   });

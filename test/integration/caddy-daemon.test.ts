@@ -8,7 +8,7 @@ import { createCaddyClient, type CaddyClient } from '../../src/reconciler/caddy-
 import { IngressdError } from '../../src/model/errors.js';
 import { isProcessAlive } from '../../src/platform/process-alive.js';
 
-const CADDY_BINARY = '/usr/bin/caddy';
+const CADDY_BINARY = process.env['CADDY_BINARY'] ?? 'caddy';
 
 /** A process that exited but is not reaped yet (a zombie) counts as gone. */
 function isAlive(pid: number): boolean {

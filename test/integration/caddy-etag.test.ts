@@ -3,7 +3,15 @@ import { request } from 'node:http';
 import { freePort, startBareCaddy, type BareCaddy } from '../helpers/processes.js';
 import type { JsonObject, JsonValue } from '../../src/model/json.js';
 import { caddyConfigEtag, fnv1a32Utf8 } from '../../src/reconciler/caddy-etag.js';
-import { goJson } from '../../src/reconciler/go-json.js';
+import { goJson, type GoJsonDialect } from '../../src/reconciler/go-json.js';
+import { formatCaddyVersion } from '../../src/model/caddy-version.js';
+import { CADDY_ETAG, CADDY_INFO } from '../helpers/caddy-under-test.js';
+
+/** How the Caddy under test tags and encodes: FNV-1a 32 and Go 1.19 before 2.8, xxhash64 and Go ≥ 1.22 since. */
+const SCHEME = CADDY_ETAG;
+const DIALECT: GoJsonDialect = SCHEME === 'xxhash64-header' ? 'go1.22' : 'go1.19';
+const TAG = SCHEME === 'xxhash64-header' ? /^"\/config\/ [0-9a-f]{16}"$/ : /^"\/config\/ [0-9a-f]{8}"$/;
+const etagOf = (config: JsonObject | null): string => caddyConfigEtag(config, SCHEME);
 
 interface Answer {
   readonly status: number;
@@ -105,7 +113,8 @@ function realisticConfig(adminPort: number, ports: readonly number[], routesPerS
     for (let i = 0; i < routesPerServer; i++) {
       const hosts = i % 3 === 0 ? [`h${i}.example.test`, `h${i + routesPerServer}.example.test`] : [`h${i}.example.test`];
       routes.push({
-        '@id': `ingressd.${port}.exact.inst${i % 4}.${28_200 + (i % 7)}`,
+        // Unique per route, as render makes them (Caddy 2.11.2 and later refuse a duplicate @id).
+        '@id': `ingressd.${port}.exact.inst${i % 4}.${28_200 + (i % 7)}.${i}`,
         handle: [
           i % 2 === 0
             ? {
@@ -185,7 +194,7 @@ function nastyConfig(adminPort: number, port: number, numbers: readonly number[]
   });
 }
 
-describe('caddyConfigEtag against a real Caddy 2.6.2', () => {
+describe(`caddyConfigEtag against a real Caddy ${formatCaddyVersion(CADDY_INFO.version)} (${SCHEME})`, () => {
   let adminPort: number;
   let caddy: BareCaddy | undefined;
 
@@ -200,13 +209,13 @@ describe('caddyConfigEtag against a real Caddy 2.6.2', () => {
     await load(config);
     const live = await read();
     expect(live.status).toBe(200);
-    expect(live.etag).toMatch(/^"\/config\/ [0-9a-f]{8}"$/);
-    // The lab's claim: the tag is FNV-1a 32 of the body.
-    expect(live.etag).toBe(`"/config/ ${fnv1a32Utf8(live.body.toString('utf8')).toString(16).padStart(8, '0')}"`);
+    expect(live.etag).toMatch(TAG);
+    // The lab's claim for 2.6.2: the tag is FNV-1a 32 of the body.
+    if (SCHEME === 'fnv1a32-trailer') expect(live.etag).toBe(`"/config/ ${fnv1a32Utf8(live.body.toString('utf8')).toString(16).padStart(8, '0')}"`);
     // The encoding itself, for a readable diff when it breaks, then the bytes, then the tag.
-    expect(`${goJson(config)}\n`).toBe(live.body.toString('utf8'));
-    expect(Buffer.from(`${goJson(config)}\n`, 'utf8').equals(live.body)).toBe(true);
-    expect(caddyConfigEtag(config)).toBe(live.etag);
+    expect(`${goJson(config, DIALECT)}\n`).toBe(live.body.toString('utf8'));
+    expect(Buffer.from(`${goJson(config, DIALECT)}\n`, 'utf8').equals(live.body)).toBe(true);
+    expect(etagOf(config)).toBe(live.etag);
     return live;
   };
 
@@ -221,10 +230,10 @@ describe('caddyConfigEtag against a real Caddy 2.6.2', () => {
 
   it('matches the initial config Caddy was started with', async () => {
     const live = await read();
-    expect(caddyConfigEtag(withAdmin(adminPort, {}))).toBe(live.etag);
+    expect(etagOf(withAdmin(adminPort, {}))).toBe(live.etag);
     // No config at all encodes as `null`.
     expect(goJson(null)).toBe('null');
-    expect(caddyConfigEtag(null)).toBe(`"/config/ ${fnv1a32Utf8('null\n').toString(16).padStart(8, '0')}"`);
+    if (SCHEME === 'fnv1a32-trailer') expect(etagOf(null)).toBe(`"/config/ ${fnv1a32Utf8('null\n').toString(16).padStart(8, '0')}"`);
   });
 
   it('matches a realistic ingressd config, byte for byte', async () => {
@@ -235,8 +244,8 @@ describe('caddyConfigEtag against a real Caddy 2.6.2', () => {
   it('matches strings with control characters, HTML characters, separators, astral text and lone surrogates', async () => {
     const live = await roundTrip(nastyConfig(adminPort, await freePort(), [1, 2]));
     const text = live.body.toString('utf8');
-    // Go 1.19 details worth seeing spelled out.
-    expect(text).toContain('\\u0008\\u000c\\n\\r\\t\u007f'); // \b and \f long-form; DEL raw
+    // Go details worth seeing spelled out: \b and \f long-form before Go 1.22, short since; DEL raw.
+    expect(text).toContain(DIALECT === 'go1.19' ? '\\u0008\\u000c\\n\\r\\t\u007f' : '\\b\\f\\n\\r\\t\u007f');
     expect(text).toContain('\\u003cscript\\u003e'); // < > escaped
     expect(text).toContain('\\"x\\u0026y\\"');
     expect(text).toContain('line\\u2028separator\\u2029paragraph');
@@ -273,18 +282,18 @@ describe('caddyConfigEtag against a real Caddy 2.6.2', () => {
     await load(first);
     const second = realisticConfig(adminPort, ports, 21);
     // Stale (the tag of a config Caddy does not hold) → 412, and nothing changes.
-    const stale = await admin(adminPort, 'POST', '/config/', JSON.stringify(second), caddyConfigEtag(second));
+    const stale = await admin(adminPort, 'POST', '/config/', JSON.stringify(second), etagOf(second));
     expect(stale.status).toBe(412);
     expect(stale.body.toString('utf8')).toContain('If-Match header did not match current config hash');
-    expect((await read()).etag).toBe(caddyConfigEtag(first));
+    expect((await read()).etag).toBe(etagOf(first));
     // The computed tag of what we wrote → 200, without having read it back.
-    const ok = await admin(adminPort, 'POST', '/config/', JSON.stringify(second), caddyConfigEtag(first));
+    const ok = await admin(adminPort, 'POST', '/config/', JSON.stringify(second), etagOf(first));
     expect({ status: ok.status, body: ok.body.toString('utf8') }).toEqual({ status: 200, body: '' });
     // And again from the tag computed for the second write: a chain of writes never reads.
     const third = nastyConfig(adminPort, ports[0] ?? 0, NASTY_NUMBERS);
-    const chained = await admin(adminPort, 'POST', '/config/', JSON.stringify(third), caddyConfigEtag(second));
+    const chained = await admin(adminPort, 'POST', '/config/', JSON.stringify(third), etagOf(second));
     expect(chained.status).toBe(200);
-    expect((await read()).etag).toBe(caddyConfigEtag(third));
+    expect((await read()).etag).toBe(etagOf(third));
   });
 
   it('follows a server-level write: the tag of the merged config guards the next one', async () => {
@@ -293,14 +302,14 @@ describe('caddyConfigEtag against a real Caddy 2.6.2', () => {
     await load(config);
     const name = `ingress-${ports[1]}`;
     const replacement = (realisticConfig(adminPort, ports, 11)['apps'] as { http: { servers: JsonObject } }).http.servers[name] ?? null;
-    const res = await admin(adminPort, 'POST', `/config/apps/http/servers/${name}`, JSON.stringify(replacement), caddyConfigEtag(config));
+    const res = await admin(adminPort, 'POST', `/config/apps/http/servers/${name}`, JSON.stringify(replacement), etagOf(config));
     expect(res.status).toBe(200);
     const merged = structuredClone(config);
     (merged['apps'] as { http: { servers: JsonObject } }).http.servers[name] = replacement;
-    const etag = caddyConfigEtag(merged);
+    const etag = etagOf(merged);
     expect((await read()).etag).toBe(etag);
     const next = await admin(adminPort, 'POST', '/config/', JSON.stringify(config), etag);
     expect(next.status).toBe(200);
-    expect((await read()).etag).toBe(caddyConfigEtag(config));
+    expect((await read()).etag).toBe(etagOf(config));
   });
 });

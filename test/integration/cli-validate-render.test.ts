@@ -86,7 +86,7 @@ describe('ingressd render', () => {
     const config = JSON.parse(r.stdout) as { admin: { listen: string } };
     expect(config.admin.listen).toBe('127.0.0.1:21919');
     await writeFile(join(dir, 'config.json'), r.stdout);
-    const caddy = spawnSync('caddy', ['validate', '--config', join(dir, 'config.json')], {
+    const caddy = spawnSync(process.env['CADDY_BINARY'] ?? 'caddy', ['validate', '--config', join(dir, 'config.json')], {
       encoding: 'utf8',
       env: { PATH: process.env['PATH'] ?? '', HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config') },
     });

@@ -16,7 +16,7 @@ import { loadGoldenCases, type GoldenCase } from '../golden/cases.js';
  * lacks: those must fail with `unknown module: dns.providers.cloudflare`, and pass once the
  * provider is removed (so nothing else in them is wrong).
  */
-const CADDY = '/usr/bin/caddy';
+const CADDY = process.env['CADDY_BINARY'] ?? 'caddy';
 const ADMIN_PORT = 22019;
 const PORT_SHIFT = 20000;
 // Any parseable PEM does: Caddy reads trusted_roots_pem_files while provisioning the issuer.

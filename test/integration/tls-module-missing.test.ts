@@ -1,7 +1,8 @@
 /**
- * dns-01 with Cloudflare on Debian's Caddy, which has no `dns.providers.*` module: the TLS ingress
- * is left out with a status that says how to fix it, the plain ingress keeps answering, and the
- * Cloudflare token never shows in a status file, ingressd's output or `ingressd render`.
+ * dns-01 with Cloudflare on Debian's Caddy, which has no `dns.providers.*` module: ingressd learns
+ * that from the binary, so the TLS rule is left out before Caddy ever sees it (no failing reload),
+ * with a status that says how to fix it; the plain ingress keeps answering, and the Cloudflare
+ * token never shows in a status file, ingressd's output or `ingressd render`.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFile } from 'node:child_process';
@@ -32,7 +33,10 @@ const HTTP = 25281;
 const HTTPS = 25643;
 const BACKEND = { host: '127.0.0.2', port: 25102 };
 const TOKEN = 'fake-cloudflare-token-7Q2xZ-do-not-leak';
+/** Debian's package: a Caddy without DNS provider modules, whichever Caddy the rest of the suite drives. */
+const DEBIAN_CADDY = '/usr/bin/caddy';
 const ENV: Readonly<Record<string, string>> = {
+  CADDY_BINARY: DEBIAN_CADDY,
   ACME_EMAIL: 'ops@example.test',
   ACME_CHALLENGE: 'dns-01',
   ACME_DNS_PROVIDER: 'cloudflare',
@@ -112,19 +116,24 @@ describe('dns-01 without the DNS provider module in Caddy', () => {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.status.json'));
     expect(files.sort()).toEqual(['app.status.json', 'plain.status.json', 'secure.status.json']);
     for (const file of files) expect(await readFile(join(dir, file), 'utf8')).not.toContain(TOKEN);
-    expect(ingressd.output()).toContain('Caddy cannot serve these ingresses');
+    expect(ingressd.output()).toContain('this Caddy cannot serve some rules');
+    expect(ingressd.output()).toContain('"caddy":"2.6.2"');
     expect(ingressd.output()).not.toContain(TOKEN);
-    // Caddy's own error for the missing module names the module, not the provider's settings.
-    expect(await readFile(join(dataDir, 'caddy', 'caddy.log'), 'utf8')).toContain('unknown module: dns.providers.cloudflare');
+    // Known before any write: Caddy was never sent the module, so no reload failed on it.
+    expect(await readFile(join(dataDir, 'caddy', 'caddy.log'), 'utf8')).not.toContain('dns.providers.cloudflare');
     expect(await readFile(join(dataDir, 'caddy', 'caddy.log'), 'utf8')).not.toContain(TOKEN);
   });
 
-  test('`ingressd render` redacts the token unless --show-secrets', async () => {
+  test('`ingressd render` for a Caddy with the module redacts the token unless --show-secrets, and leaves the rule out for this one', async () => {
     const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...ENV, CADDY_ADMIN_PORT: String(PORTS.admin), CADDY_LISTEN_ADDRESS: '127.0.0.1' };
-    const redacted = await execFileAsync(process.execPath, [CLI, 'render', '--dir', dir], { env });
+    const redacted = await execFileAsync(process.execPath, [CLI, 'render', '--dir', dir, '--caddy-version', '2.11.9'], { env });
     expect(redacted.stdout).toMatch(/"api_token":\s*"<redacted>"/);
     expect(redacted.stdout + redacted.stderr).not.toContain(TOKEN);
-    const shown = await execFileAsync(process.execPath, [CLI, 'render', '--dir', dir, '--show-secrets'], { env });
+    const shown = await execFileAsync(process.execPath, [CLI, 'render', '--dir', dir, '--caddy-version', '2.11.9', '--show-secrets'], { env });
     expect(shown.stdout).toMatch(new RegExp(`"api_token":\\s*"${TOKEN}"`));
+    const forDebian = await execFileAsync(process.execPath, [CLI, 'render', '--dir', dir], { env });
+    expect(forDebian.stderr).toContain('rendering for Caddy 2.6.2');
+    expect(forDebian.stdout).not.toContain('api_token');
+    expect(forDebian.stdout).not.toContain('secure.test');
   });
 });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Controller } from '../../src/controller/controller.js';
 import { resolveOptions } from '../../src/controller/options.js';
 import type { Runtime } from '../../src/controller/runtime.js';
+import { DEFAULT_CADDY } from '../../src/model/caddy-version.js';
 import { silentLogger } from '../../src/model/logger.js';
 import { FakeClock, flushPromises } from '../helpers/fake-clock.js';
 import { MemoryCaddy } from '../helpers/memory-caddy.js';
@@ -36,6 +37,7 @@ beforeEach(async () => {
     restartDns: async () => undefined,
     publishInstances: async () => undefined,
     saveAppliedConfig: async () => undefined,
+    caddyIdentity: { learn: async () => ({ ...DEFAULT_CADDY, binary: 'memory', key: 'memory' }), changed: async () => false },
   };
   controller = new Controller(options, {
     logger: silentLogger,

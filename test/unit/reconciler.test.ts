@@ -3,6 +3,7 @@
  * in-memory Caddy: what each key does and which result it ends in. The same loop against the
  * real Caddy is covered by the integration tests.
  */
+import { DEFAULT_CADDY } from '../../src/model/caddy-version.js';
 import { describe, expect, it } from '@jest/globals';
 import { silentLogger } from '../../src/model/logger.js';
 import type { RenderSettings } from '../../src/model/settings.js';
@@ -22,6 +23,7 @@ const SETTINGS: RenderSettings = {
   upstreamMode: 'dns',
   upstreamRefresh: '1s',
   upstreamIdleTimeout: '5s',
+    caddy: DEFAULT_CADDY,
   tls: NO_ACME,
   httpPort: 80,
   httpsPort: 443,

@@ -1,3 +1,4 @@
+import { DEFAULT_CADDY } from '../../src/model/caddy-version.js';
 import { describe, expect, it } from '@jest/globals';
 import { stableStringify } from '../../src/model/canonical.js';
 import type { JsonObject, JsonValue } from '../../src/model/json.js';
@@ -28,6 +29,7 @@ function settings(mode: RenderSettings['upstreamMode'], challenge: AcmeSettings[
     upstreamMode: mode,
     upstreamRefresh: '1s',
     upstreamIdleTimeout: '5s',
+    caddy: DEFAULT_CADDY,
     httpPort,
     httpsPort: 443,
     tls: { acme, acmeMissing: acme === undefined ? 'ACME_EMAIL is not set' : '', challenge: challenge ?? 'dns-01', allowedDomains: ['*'], httpPort },

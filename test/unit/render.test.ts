@@ -1,3 +1,4 @@
+import { DEFAULT_CADDY } from '../../src/model/caddy-version.js';
 import { describe, expect, it } from '@jest/globals';
 import { stableStringify } from '../../src/model/canonical.js';
 import type { JsonObject, JsonValue } from '../../src/model/json.js';
@@ -15,6 +16,7 @@ function settings(overrides: Partial<RenderSettings> = {}, acme?: Partial<AcmeSe
     upstreamMode: 'dns',
     upstreamRefresh: '1s',
     upstreamIdleTimeout: '5s',
+    caddy: DEFAULT_CADDY,
     httpPort: 80,
     httpsPort: 443,
     tls: {

@@ -19,6 +19,7 @@ import { createStatusWriter } from '../../reconciler/status-writer.js';
 import { loadDirectory } from '../../sources/load.js';
 import { resolveOptions, withDnsPort, type Options } from '../../controller/options.js';
 import { CONFIG_FLAGS, configFlagsHelp, parse, UsageError, type CommandIo } from './args.js';
+import { CADDY_VERSION_FLAG, CADDY_VERSION_HELP, caddyTarget } from './caddy-target.js';
 import { isProcessAlive } from '../../platform/process-alive.js';
 
 export const DIFF_HELP = `Usage: ingressd diff --dir DIR [--json] [options]
@@ -41,10 +42,11 @@ The instance DNS port is read from the running DNS process (DATA_DIR/dns/dns.jso
 
 Options:
   --json                 print {"inSync": bool, "patch": [JSON Patch operations]}
+${CADDY_VERSION_HELP}
 ${configFlagsHelp()}`;
 
 export async function diffCommand(io: CommandIo): Promise<number> {
-  const { flags } = parse(io, { json: { type: 'boolean' }, ...CONFIG_FLAGS }, false);
+  const { flags } = parse(io, { json: { type: 'boolean' }, ...CADDY_VERSION_FLAG, ...CONFIG_FLAGS }, false);
   if (flags['help']) {
     io.stdout(`${DIFF_HELP}\n`);
     return 0;
@@ -56,7 +58,7 @@ export async function diffCommand(io: CommandIo): Promise<number> {
   let desired: JsonObject;
   let live: JsonObject | null;
   try {
-    desired = await desiredConfig(options);
+    desired = await desiredConfig(options, flags['caddy-version'] as string | undefined, io);
   } catch (err) {
     io.stderr(`ingressd diff: cannot read the manifests under ${options.manifestDir}: ${describe(err)}\n`);
     return 2;
@@ -85,14 +87,16 @@ export async function diffCommand(io: CommandIo): Promise<number> {
  * The config `run` would render for DIR now: the same evaluation (with the acceptance times the
  * status files record, so conflicts are decided as run decides them) and the same DNS port.
  */
-async function desiredConfig(options: Options): Promise<JsonObject> {
+async function desiredConfig(options: Options, caddyVersion: string | undefined, io: CommandIo): Promise<JsonObject> {
   const dir = options.manifestDir;
   // loadDirectory treats a missing directory as empty; a typo must not diff as "delete everything".
   if (!(await stat(dir)).isDirectory()) throw new Error(`${dir} is not a directory`);
   const manifests = await loadDirectory(dir);
   const statuses = createStatusWriter(dir); // only read() is used: diff writes nothing
   const acceptedSince = await precedenceFromStatuses(manifests.map((m) => m.file), (file) => statuses.read(file));
-  const settings = withDnsPort(options, await dnsPortOf(options)).render;
+  const target = await caddyTarget(options, caddyVersion);
+  io.stderr(`${target.note}\n`);
+  const settings = { ...withDnsPort(options, await dnsPortOf(options)).render, caddy: target.caddy };
   return desiredState({ manifests, acceptedSince, settings }).config;
 }
 

@@ -12,19 +12,23 @@ import { createStatusWriter } from '../../reconciler/status-writer.js';
 import { loadDirectory } from '../../sources/load.js';
 import { resolveOptions } from '../../controller/options.js';
 import { CONFIG_FLAGS, configFlagsHelp, parse, UsageError, type CommandIo } from './args.js';
+import { CADDY_VERSION_FLAG, CADDY_VERSION_HELP, caddyTarget } from './caddy-target.js';
 
-export const RENDER_HELP = `Usage: ingressd render --dir DIR [--show-secrets]
+export const RENDER_HELP = `Usage: ingressd render --dir DIR [--show-secrets] [--caddy-version X]
 
 Prints the Caddy JSON config ingressd would apply for the valid manifests under DIR.
 Invalid manifests are left out (see 'ingressd validate'); conflicts are settled as 'ingressd run'
-settles them, from the status files beside the manifests. Exit status: 0, or 2 on a usage error.
+settles them, from the status files beside the manifests. Rules that this Caddy cannot serve (a
+module it lacks, a feature of a later version) are left out, as 'run' leaves them out. Exit status:
+0, or 2 on a usage error.
 
 Options:
   --show-secrets         print API tokens instead of <redacted>
+${CADDY_VERSION_HELP}
 ${configFlagsHelp()}`;
 
 export async function renderCommand(io: CommandIo): Promise<number> {
-  const { flags } = parse(io, { 'show-secrets': { type: 'boolean' }, ...CONFIG_FLAGS }, false);
+  const { flags } = parse(io, { 'show-secrets': { type: 'boolean' }, ...CADDY_VERSION_FLAG, ...CONFIG_FLAGS }, false);
   if (flags['help']) {
     io.stdout(`${RENDER_HELP}\n`);
     return 0;
@@ -34,7 +38,9 @@ export async function renderCommand(io: CommandIo): Promise<number> {
   const manifests = await loadDirectory(options.manifestDir);
   const statuses = createStatusWriter(options.manifestDir); // only read() is used: render writes nothing
   const acceptedSince = await precedenceFromStatuses(manifests.map((m) => m.file), (file) => statuses.read(file));
-  const result = desiredState({ manifests, acceptedSince, settings: options.render });
+  const target = await caddyTarget(options, flags['caddy-version'] as string | undefined);
+  io.stderr(`${target.note}\n`);
+  const result = desiredState({ manifests, acceptedSince, settings: { ...options.render, caddy: target.caddy } });
   const { evaluated } = result;
   const full = mergeOwned({ admin: { listen: `${options.caddy.adminAddress}:${options.caddy.adminPort}` } }, result.config);
   io.stdout(stableStringify(flags['show-secrets'] ? full : redactSecrets(full)));
