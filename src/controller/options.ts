@@ -17,6 +17,7 @@ import {
   type UpstreamMode,
 } from '../model/settings.js';
 import { parseAllowedDomains } from '../reconciler/tls-domains.js';
+import { renderForCaddy, type CaddyDependentRequest } from './caddy-features.js';
 import { parseDurationMs } from './duration.js';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -34,7 +35,10 @@ export interface Options {
     readonly stopOnShutdown: boolean;
   };
   readonly dns: { readonly address: string; readonly port: number; readonly zone: string };
+  /** Decided for no known Caddy yet: see `renderForCaddy` in caddy-features.ts. */
   readonly render: RenderSettings;
+  /** What `render`'s Caddy-dependent fields were decided from, for `renderForCaddy` once Caddy is known. */
+  readonly caddyDependent: CaddyDependentRequest;
   readonly resyncIntervalMs: number;
   readonly api: { readonly host: string; readonly port: number; readonly enabled: boolean; readonly token: string | undefined };
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
@@ -64,6 +68,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { env: 'UPSTREAM_MODE', flag: 'upstream-mode', defaultText: 'dns', description: 'dns: resolve instances at request time; static: render addresses into Caddy' },
   { env: 'UPSTREAM_REFRESH', flag: undefined, defaultText: '1s', description: "How long Caddy caches an instance's address (dns mode)" },
   { env: 'UPSTREAM_IDLE_TIMEOUT', flag: undefined, defaultText: '5s', description: 'Upstream keep-alive idle timeout (bounds Caddy memory across reloads)' },
+  { env: 'STREAM_CLOSE_DELAY', flag: undefined, defaultText: '5m (Caddy 2.7+ only)', description: 'How long WebSockets and other upgraded connections outlive a reload (stream_close_delay; 0 = cut at once)' },
+  { env: 'CADDY_GRACE_PERIOD', flag: undefined, defaultText: '10s', description: 'How long a stopping Caddy waits for open connections (apps.http.grace_period; never 0 = for ever)' },
   { env: 'RESYNC_INTERVAL', flag: 'resync-interval', defaultText: '30s', description: 'Full rescan and drift check period' },
   { env: 'API_LISTEN', flag: 'api-listen', defaultText: '127.0.0.1:8089', description: 'HTTP API address (host:port, or "off")' },
   { env: 'API_TOKEN', flag: undefined, defaultText: '(none)', description: 'Bearer token required by the HTTP API; required for a non-loopback API_LISTEN', secret: true },
@@ -140,6 +146,13 @@ export function resolveOptions(env: Env, flags: Flags, context: { readonly cwd: 
   const api = resolveApi(read('API_LISTEN') ?? '127.0.0.1:8089', read('API_TOKEN'), problems);
   const upstreamMode: UpstreamMode = oneOf('UPSTREAM_MODE', UPSTREAM_MODES, 'dns');
   const format = read('LOG_FORMAT');
+  const streamCloseDelay = duration('STREAM_CLOSE_DELAY', '5m');
+  const caddyDependent: CaddyDependentRequest = {
+    streamCloseDelay: streamCloseDelay.ms === 0 ? undefined : streamCloseDelay.text,
+    streamCloseDelayExplicit: read('STREAM_CLOSE_DELAY') !== undefined,
+  };
+  const gracePeriod = duration('CADDY_GRACE_PERIOD', '10s');
+  if (gracePeriod.ms === 0) problems.push('CADDY_GRACE_PERIOD must be more than 0 (0 makes a stopping Caddy wait for ever on open connections)');
   const options: Options = {
     manifestDir: dir === undefined ? '' : resolvePath(context.cwd, dir),
     dataDir: resolvePath(context.cwd, read('DATA_DIR') ?? '/var/lib/ingressd'),
@@ -150,7 +163,7 @@ export function resolveOptions(env: Env, flags: Flags, context: { readonly cwd: 
       stopOnShutdown: bool('CADDY_STOP_ON_SHUTDOWN', false),
     },
     dns: { address: '127.0.0.1', port: dnsPort, zone: (read('INTERNAL_DNS_ZONE') ?? 'ingressd.internal').toLowerCase() },
-    render: {
+    render: renderForCaddy({
       listenAddress: address('CADDY_LISTEN_ADDRESS', '0.0.0.0'),
       dnsZone: (read('INTERNAL_DNS_ZONE') ?? 'ingressd.internal').toLowerCase(),
       // Caddy 2.6 dials TCP for a bare resolver address; the port is filled in once the DNS process runs.
@@ -158,10 +171,13 @@ export function resolveOptions(env: Env, flags: Flags, context: { readonly cwd: 
       upstreamMode,
       upstreamRefresh: duration('UPSTREAM_REFRESH', '1s').text,
       upstreamIdleTimeout: duration('UPSTREAM_IDLE_TIMEOUT', '5s').text,
+      streamCloseDelay: undefined,
+      gracePeriod: gracePeriod.text,
       tls,
       httpPort,
       httpsPort,
-    },
+    }, caddyDependent, undefined),
+    caddyDependent,
     resyncIntervalMs: duration('RESYNC_INTERVAL', '30s').ms,
     api,
     log: {

@@ -52,6 +52,15 @@ export interface RenderSettings {
   readonly upstreamRefresh: string;
   /** Caddy duration: upstream keep-alive idle timeout (bounds memory across reloads). */
   readonly upstreamIdleTimeout: string;
+  /**
+   * Caddy duration rendered as `stream_close_delay` on every `reverse_proxy`: how long upgraded
+   * connections (WebSockets) opened through an old config live on after a reload replaced it.
+   * Undefined means "do not render" (Caddy closes them at once), which is also what a Caddy older
+   * than 2.7 needs: 2.6.2 rejects the field. Decided by `controller/caddy-features.ts`.
+   */
+  readonly streamCloseDelay: string | undefined;
+  /** Caddy duration rendered as `apps.http.grace_period`: how long a stopping Caddy waits for open connections. */
+  readonly gracePeriod: string;
   readonly tls: TlsSettings;
   /** Caddy's http_port / https_port for automatic HTTPS and ACME challenges. */
   readonly httpPort: number;

@@ -22,6 +22,8 @@ const SETTINGS: RenderSettings = {
   upstreamMode: 'dns',
   upstreamRefresh: '1s',
   upstreamIdleTimeout: '5s',
+  streamCloseDelay: undefined,
+  gracePeriod: '10s',
   tls: NO_ACME,
   httpPort: 80,
   httpsPort: 443,

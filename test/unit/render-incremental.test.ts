@@ -28,6 +28,8 @@ function settings(mode: RenderSettings['upstreamMode'], challenge: AcmeSettings[
     upstreamMode: mode,
     upstreamRefresh: '1s',
     upstreamIdleTimeout: '5s',
+    streamCloseDelay: undefined,
+    gracePeriod: '10s',
     httpPort,
     httpsPort: 443,
     tls: { acme, acmeMissing: acme === undefined ? 'ACME_EMAIL is not set' : '', challenge: challenge ?? 'dns-01', allowedDomains: ['*'], httpPort },
