@@ -21,7 +21,8 @@ export const USAGE = `Usage: npm run bench -- [options]
                      (listed under the table; see bench/README.md)
   --out FILE         where to write the figures as JSON (default bench-results/bench-<date>.json)
   --only LIST        scenarios by number or name: 1 floor, 2 one-change, 3 burst, 4 at-rest,
-                     5 instance-move, 6 routing, 7 footprint, 8 disruption, 9 upstream-modes
+                     5 instance-move, 6 routing, 7 footprint, 8 disruption, 9 upstream-modes,
+                     10 websockets (Caddy RSS across writes with 100 open WebSockets; once, any N)
   --sizes LIST       N values, e.g. 100,1000
   --keep             keep each N's temp directory (manifests, ingressd and Caddy logs)
 `;

@@ -36,6 +36,8 @@ export interface Plan {
   readonly quietWaitMaxMs: number;
   /** Total of all those waits over the run; null: unbounded. Past it the bench proceeds at once (busy share still recorded). */
   readonly quietWaitBudgetMs: number | null;
+  /** Scenario 10: unrelated ingress changes (one Caddy write each) made with and without open WebSockets. */
+  readonly streamWrites: number;
   /** How often an idempotent measurement is taken again when others used over 15% of the machine meanwhile. */
   readonly remeasureRetries: number;
 }
@@ -64,6 +66,7 @@ export function planFor(quick: boolean): Plan {
         quietWaitMaxMs: 5000,
         quietWaitBudgetMs: 15_000,
         remeasureRetries: 1,
+        streamWrites: 100,
       }
     : {
         quick,
@@ -87,6 +90,7 @@ export function planFor(quick: boolean): Plan {
         quietWaitMaxMs: 180_000,
         quietWaitBudgetMs: null,
         remeasureRetries: 2,
+        streamWrites: 500,
       };
 }
 

@@ -22,3 +22,9 @@ export const CADDY_ONLY_PORT_OFFSET = 100;
 /** Backends: one per instance, each answering with its own address in `x-backend`. */
 export const BACKEND_ADDRESSES: readonly string[] = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'];
 export const BACKEND_PORT = 28201;
+
+/** Scenario 10 (WebSockets across writes): its own ingressd, Caddy and ws echo backend. */
+export const STREAMS_ADMIN_PORT = 28319;
+export const STREAMS_DNS_PORT = 28353;
+export const STREAMS_LISTEN_PORT = 28380;
+export const STREAMS_BACKEND = { host: '127.0.0.6', port: 28301 } as const;

@@ -7,4 +7,5 @@ export { instanceMoveScenario } from './instance-move.js';
 export { oneChangeScenario } from './one-change.js';
 export { routingScenario } from './routing.js';
 export { upstreamModesScenario } from './upstream-modes.js';
+export { websocketsScenario } from './websockets.js';
 export type { Scenario } from './types.js';

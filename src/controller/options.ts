@@ -7,18 +7,9 @@ import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { DEFAULT_CADDY } from '../model/caddy-version.js';
 import { IngressdError } from '../model/errors.js';
-import {
-  ACME_CHALLENGES,
-  DNS_PROVIDERS,
-  UPSTREAM_MODES,
-  type AcmeChallenge,
-  type AcmeSettings,
-  type RenderSettings,
-  type TlsSettings,
-  type UpstreamMode,
-} from '../model/settings.js';
-import { parseAllowedDomains } from '../reconciler/tls-domains.js';
+import { UPSTREAM_MODES, type RenderSettings, type UpstreamMode } from '../model/settings.js';
 import { parseDurationMs } from './duration.js';
+import { resolveTls } from './tls-options.js';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -35,6 +26,7 @@ export interface Options {
     readonly stopOnShutdown: boolean;
   };
   readonly dns: { readonly address: string; readonly port: number; readonly zone: string };
+  /** For the default Caddy until the running one is asked (the controller replaces `caddy`). */
   readonly render: RenderSettings;
   readonly resyncIntervalMs: number;
   readonly api: { readonly host: string; readonly port: number; readonly enabled: boolean; readonly token: string | undefined };
@@ -65,11 +57,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { env: 'UPSTREAM_MODE', flag: 'upstream-mode', defaultText: 'dns', description: 'dns: resolve instances at request time; static: render addresses into Caddy' },
   { env: 'UPSTREAM_REFRESH', flag: undefined, defaultText: '1s', description: "How long Caddy caches an instance's address (dns mode)" },
   { env: 'UPSTREAM_IDLE_TIMEOUT', flag: undefined, defaultText: '5s', description: 'Upstream keep-alive idle timeout (bounds Caddy memory across reloads)' },
+  { env: 'STREAM_CLOSE_DELAY', flag: undefined, defaultText: '5m (Caddy 2.7+ only)', description: 'How long WebSockets and other upgraded connections outlive a reload (stream_close_delay; 0 = cut at once)' },
+  { env: 'CADDY_GRACE_PERIOD', flag: undefined, defaultText: '10s', description: 'How long a stopping Caddy waits for open connections (apps.http.grace_period; never 0 = for ever)' },
   { env: 'RESYNC_INTERVAL', flag: 'resync-interval', defaultText: '30s', description: 'Full rescan and drift check period' },
   { env: 'API_LISTEN', flag: 'api-listen', defaultText: '127.0.0.1:8089', description: 'HTTP API address (host:port, or "off")' },
   { env: 'API_TOKEN', flag: undefined, defaultText: '(none)', description: 'Bearer token required by the HTTP API; required for a non-loopback API_LISTEN', secret: true },
   { env: 'ACME_EMAIL', flag: undefined, defaultText: '(none)', description: 'ACME account email (required for TLS)' },
-  { env: 'ACME_DNS_PROVIDER', flag: undefined, defaultText: '(none)', description: 'DNS provider for dns-01: cloudflare' },
+  { env: 'ACME_DNS_PROVIDER', flag: undefined, defaultText: '(none)', description: 'DNS provider for dns-01: cloudflare | rfc2136' },
   { env: 'ACME_CHALLENGE', flag: undefined, defaultText: 'dns-01', description: 'dns-01 | http-01 | tls-alpn-01' },
   { env: 'ACME_CA', flag: undefined, defaultText: "(Caddy's default: Let's Encrypt)", description: 'ACME directory URL' },
   { env: 'ACME_CA_ROOT', flag: undefined, defaultText: '(none)', description: "PEM file trusted for the ACME CA's own HTTPS endpoint (private CAs)" },
@@ -77,6 +71,11 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { env: 'DNS_PROPAGATION_TIMEOUT', flag: undefined, defaultText: '(Caddy default)', description: 'dns-01: max wait for DNS propagation, e.g. 2m' },
   { env: 'DNS_RESOLVERS', flag: undefined, defaultText: '(system)', description: 'dns-01: comma-separated resolvers for propagation checks' },
   { env: 'CLOUDFLARE_API_TOKEN', flag: undefined, defaultText: '(none)', description: 'Cloudflare API token with DNS edit permission', secret: true },
+  { env: 'RFC2136_SERVER', flag: undefined, defaultText: '(none)', description: 'rfc2136: host:port of the DNS server that accepts TSIG-signed updates (over TCP)' },
+  { env: 'RFC2136_KEY_NAME', flag: undefined, defaultText: '(none)', description: 'rfc2136: TSIG key name' },
+  { env: 'RFC2136_KEY_ALG', flag: undefined, defaultText: 'hmac-sha256', description: 'rfc2136: TSIG algorithm (hmac-sha1, -sha224, -sha256, -sha384, -sha512)' },
+  { env: 'RFC2136_KEY', flag: undefined, defaultText: '(none)', description: 'rfc2136: TSIG secret (base64)', secret: true },
+  { env: 'RFC2136_KEY_FILE', flag: undefined, defaultText: '(none)', description: 'rfc2136: absolute path of a file holding only the TSIG secret, read by Caddy (instead of RFC2136_KEY)' },
   { env: 'LOG_LEVEL', flag: 'log-level', defaultText: 'info', description: 'error | warn | info | debug' },
   { env: 'LOG_FORMAT', flag: 'log-format', defaultText: 'text on a terminal, json otherwise', description: 'json | text' },
 ];
@@ -141,6 +140,9 @@ export function resolveOptions(env: Env, flags: Flags, context: { readonly cwd: 
   const api = resolveApi(read('API_LISTEN') ?? '127.0.0.1:8089', read('API_TOKEN'), problems);
   const upstreamMode: UpstreamMode = oneOf('UPSTREAM_MODE', UPSTREAM_MODES, 'dns');
   const format = read('LOG_FORMAT');
+  const streamCloseDelay = duration('STREAM_CLOSE_DELAY', '5m');
+  const gracePeriod = duration('CADDY_GRACE_PERIOD', '10s');
+  if (gracePeriod.ms === 0) problems.push('CADDY_GRACE_PERIOD must be more than 0 (0 makes a stopping Caddy wait for ever on open connections)');
   const options: Options = {
     manifestDir: dir === undefined ? '' : resolvePath(context.cwd, dir),
     dataDir: resolvePath(context.cwd, read('DATA_DIR') ?? '/var/lib/ingressd'),
@@ -159,6 +161,9 @@ export function resolveOptions(env: Env, flags: Flags, context: { readonly cwd: 
       upstreamMode,
       upstreamRefresh: duration('UPSTREAM_REFRESH', '1s').text,
       upstreamIdleTimeout: duration('UPSTREAM_IDLE_TIMEOUT', '5s').text,
+      // Rendered only for a Caddy that has the field (2.7+): see render/upstreams.ts.
+      streamCloseDelay: streamCloseDelay.ms === 0 ? undefined : streamCloseDelay.text,
+      gracePeriod: gracePeriod.text,
       tls,
       httpPort,
       httpsPort,
@@ -188,53 +193,6 @@ export function withDnsPort(options: Options, port: number): Options {
   });
 }
 
-function resolveTls(
-  read: (name: string) => string | undefined,
-  duration: (name: string, fallback: string) => { text: string; ms: number },
-  httpPort: number,
-  problems: string[],
-): TlsSettings {
-  const providerName = read('ACME_DNS_PROVIDER')?.toLowerCase();
-  if (providerName !== undefined && !(DNS_PROVIDERS as readonly string[]).includes(providerName)) {
-    problems.push(`invalid ACME_DNS_PROVIDER: unknown DNS provider "${providerName}": supported providers are: ${DNS_PROVIDERS.join(', ')}`);
-  }
-  const challengeRaw = read('ACME_CHALLENGE')?.toLowerCase();
-  let challenge: AcmeChallenge = 'dns-01';
-  if (challengeRaw !== undefined) {
-    if ((ACME_CHALLENGES as readonly string[]).includes(challengeRaw)) challenge = challengeRaw as AcmeChallenge;
-    else problems.push(`ACME_CHALLENGE must be one of ${ACME_CHALLENGES.join(', ')}, got "${challengeRaw}"`);
-  }
-  const propagation = read('DNS_PROPAGATION_TIMEOUT');
-  if (propagation !== undefined) duration('DNS_PROPAGATION_TIMEOUT', propagation);
-  const email = read('ACME_EMAIL');
-  const token = read('CLOUDFLARE_API_TOKEN');
-  const missing: string[] = [];
-  if (email === undefined) missing.push('ACME_EMAIL');
-  if (challenge === 'dns-01') {
-    if (providerName === undefined) missing.push('ACME_DNS_PROVIDER (or ACME_CHALLENGE=http-01 / tls-alpn-01)');
-    else if (providerName === 'cloudflare' && token === undefined) missing.push('CLOUDFLARE_API_TOKEN');
-  }
-  const acme: AcmeSettings | undefined =
-    missing.length > 0
-      ? undefined
-      : {
-          email: email!,
-          ca: read('ACME_CA'),
-          caRootPemFile: read('ACME_CA_ROOT'),
-          challenge,
-          dnsProvider: challenge === 'dns-01' ? { name: 'cloudflare', apiToken: token! } : undefined,
-          propagationTimeout: challenge === 'dns-01' ? propagation : undefined,
-          resolvers: challenge === 'dns-01' ? parseList(read('DNS_RESOLVERS')) : [],
-        };
-  return {
-    acme,
-    acmeMissing: missing.length === 0 ? '' : `set ${missing.join(' and ')}`,
-    challenge,
-    allowedDomains: parseAllowedDomains(read('TLS_ALLOWED_DOMAINS') ?? ''),
-    httpPort,
-  };
-}
-
 function resolveApi(listen: string, token: string | undefined, problems: string[]): Options['api'] {
   if (listen.toLowerCase() === 'off') return { host: '', port: 0, enabled: false, token };
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(listen);
@@ -252,10 +210,6 @@ function resolveApi(listen: string, token: string | undefined, problems: string[
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-function parseList(raw: string | undefined): string[] {
-  return (raw ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -15,6 +15,7 @@ import type { Options } from './options.js';
  * Rejects with `invalid_option`; the message names the variable, the path and the reason.
  */
 export async function checkOptionFiles(options: Options): Promise<void> {
+  await checkKeyFile(options);
   const root = options.render.tls.acme?.caRootPemFile;
   if (root === undefined) return;
   let text: string;
@@ -27,6 +28,21 @@ export async function checkOptionFiles(options: Options): Promise<void> {
   if (!text.includes('-----BEGIN CERTIFICATE-----')) {
     throw new IngressdError('invalid_option', `ACME_CA_ROOT "${root}" holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line): point it at the CA's certificate in PEM form`, { file: root });
   }
+}
+
+/** RFC2136_KEY_FILE (passed to Caddy as `{file.<path>}`) must be readable and not empty; its content is never logged. */
+async function checkKeyFile(options: Options): Promise<void> {
+  const provider = options.render.tls.acme?.dnsProvider;
+  const file = provider?.name === 'rfc2136' ? /^\{file\.(.+)\}$/.exec(provider.key)?.[1] : undefined;
+  if (file === undefined) return;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new IngressdError('invalid_option', `RFC2136_KEY_FILE "${file}" cannot be read (${reason}): point it at a file holding only the base64 TSIG secret`, { file, cause: err });
+  }
+  if (text.trim().length === 0) throw new IngressdError('invalid_option', `RFC2136_KEY_FILE "${file}" is empty: it must hold the base64 TSIG secret`, { file });
 }
 
 /**

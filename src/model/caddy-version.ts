@@ -99,6 +99,6 @@ export function unmetRequirement(info: CaddyInfo, requirement: CaddyRequirement)
   if (info.modules.includes(requirement.module)) return undefined;
   return {
     reason: 'CaddyModuleMissing',
-    message: `${requirement.feature} needs the Caddy module ${requirement.module}, which this Caddy (${formatCaddyVersion(info.version)}) does not have (\`npm run build:caddy\` builds one with it; set CADDY_BINARY)`,
+    message: `${requirement.feature} needs the Caddy module ${requirement.module}, which this Caddy (${formatCaddyVersion(info.version)}) does not have: ${requirement.hint ?? '`npm run build:caddy` builds a Caddy with it'}; then point CADDY_BINARY at that Caddy`,
   };
 }

@@ -7,8 +7,37 @@ import type { CaddyInfo } from './caddy-version.js';
 export const ACME_CHALLENGES = ['dns-01', 'http-01', 'tls-alpn-01'] as const;
 export type AcmeChallenge = (typeof ACME_CHALLENGES)[number];
 
-export const DNS_PROVIDERS = ['cloudflare'] as const;
+export const DNS_PROVIDERS = ['cloudflare', 'rfc2136'] as const;
 export type DnsProviderName = (typeof DNS_PROVIDERS)[number];
+
+/** The dns-01 provider Caddy uses to publish challenge records. */
+export type DnsProviderSettings =
+  | { readonly name: 'cloudflare'; readonly apiToken: string }
+  | {
+      /** RFC 2136 dynamic updates, TSIG-signed, to a DNS server you run (BIND, Knot, PowerDNS, …). */
+      readonly name: 'rfc2136';
+      /** `host:port` of the primary server that accepts the updates (over TCP). */
+      readonly server: string;
+      readonly keyName: string;
+      /** TSIG algorithm, e.g. `hmac-sha256`. */
+      readonly keyAlg: string;
+      /**
+       * The base64 TSIG secret, or, when it comes from RFC2136_KEY_FILE, Caddy's `{file.<path>}`
+       * placeholder: then Caddy reads the file and the secret never passes through ingressd.
+       */
+      readonly key: string;
+    };
+
+/** The secret in `provider` (to scrub from messages), or undefined when it holds none. */
+export function providerSecret(provider: DnsProviderSettings | undefined): string | undefined {
+  if (provider === undefined) return undefined;
+  switch (provider.name) {
+    case 'cloudflare':
+      return provider.apiToken;
+    case 'rfc2136':
+      return provider.key.startsWith('{file.') ? undefined : provider.key;
+  }
+}
 
 export const UPSTREAM_MODES = ['dns', 'static'] as const;
 export type UpstreamMode = (typeof UPSTREAM_MODES)[number];
@@ -21,7 +50,7 @@ export interface AcmeSettings {
   readonly caRootPemFile: string | undefined;
   readonly challenge: AcmeChallenge;
   /** Present for dns-01. */
-  readonly dnsProvider: { readonly name: DnsProviderName; readonly apiToken: string } | undefined;
+  readonly dnsProvider: DnsProviderSettings | undefined;
   /** Caddy duration string such as `2m`, only for dns-01. */
   readonly propagationTimeout: string | undefined;
   readonly resolvers: readonly string[];
@@ -53,6 +82,15 @@ export interface RenderSettings {
   readonly upstreamRefresh: string;
   /** Caddy duration: upstream keep-alive idle timeout (bounds memory across reloads). */
   readonly upstreamIdleTimeout: string;
+  /**
+   * Caddy duration rendered as `stream_close_delay` on every `reverse_proxy`: how long upgraded
+   * connections (WebSockets) opened through an old config live on after a reload replaced it.
+   * Undefined means "do not render" (Caddy closes them at once), which is also what a Caddy older
+   * than 2.7 needs: 2.6.2 rejects the field. Render leaves it out for a `caddy` older than 2.7.
+   */
+  readonly streamCloseDelay: string | undefined;
+  /** Caddy duration rendered as `apps.http.grace_period`: how long a stopping Caddy waits for open connections. */
+  readonly gracePeriod: string;
   readonly tls: TlsSettings;
   /** Caddy's http_port / https_port for automatic HTTPS and ACME challenges. */
   readonly httpPort: number;

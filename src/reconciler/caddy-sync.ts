@@ -15,7 +15,7 @@ import type { JsonObject } from '../model/json.js';
 import type { Logger } from '../model/logger.js';
 import type { Ingress, Instance } from '../model/resource.js';
 import type { CaddyInfo } from '../model/caddy-version.js';
-import type { RenderSettings } from '../model/settings.js';
+import { providerSecret, type RenderSettings } from '../model/settings.js';
 import { stableStringify } from '../model/canonical.js';
 import { applyDesired, type ApplyOutcome } from './apply.js';
 import type { CaddyClient } from './caddy-client.js';
@@ -237,7 +237,7 @@ export class CaddySync {
       ...(signal === undefined ? {} : { signal }),
     });
     // Caddy's error text can quote config values: the DNS provider token must not reach a status file.
-    const excluded = scrubStates(outcome.excluded, settings.tls.acme?.dnsProvider?.apiToken);
+    const excluded = scrubStates(outcome.excluded, providerSecret(settings.tls.acme?.dnsProvider));
     this.#isolations.record(excluded, generationOf, now);
     return { ...outcome, excluded, preExcluded, warnings };
   }

@@ -11,14 +11,14 @@
  */
 import jsonpatch, { type Operation } from 'fast-json-patch';
 import { sameJson, type JsonObject } from '../model/json.js';
-import { mergeOwned, ownedOf, type OwnedConfig } from './ownership.js';
+import { mergeOwned, OWNED_HTTP_KEYS, ownedOf, type OwnedConfig } from './ownership.js';
 
 export type WritePlan = { readonly kind: 'none' } | { readonly kind: 'full'; readonly method: 'POST'; readonly path: ''; readonly body: JsonObject };
 
 export interface Diff {
   /**
    * The owned sections that differ, sorted: `servers/<name>` per server, `tls_policies`,
-   * `http_port`, `https_port`. Empty when Caddy already holds the desired config.
+   * `http_port`, `https_port`, `grace_period`. Empty when Caddy already holds the desired config.
    */
   readonly changed: readonly string[];
   readonly plan: WritePlan;
@@ -47,7 +47,7 @@ export function patchConfig(live: JsonObject | null, desired: JsonObject): Opera
 
 function changedSections(live: OwnedConfig, desired: OwnedConfig): string[] {
   const changed: string[] = [];
-  for (const key of ['http_port', 'https_port'] as const) if (!sameJson(live[key], desired[key])) changed.push(key);
+  for (const key of OWNED_HTTP_KEYS) if (!sameJson(live[key], desired[key])) changed.push(key);
   for (const name of new Set([...Object.keys(live.servers), ...Object.keys(desired.servers)])) {
     if (!sameJson(live.servers[name], desired.servers[name])) changed.push(`servers/${name}`);
   }

@@ -2,17 +2,19 @@
  * Which parts of Caddy's config belong to ingressd, and how to put ingressd's parts into a live
  * config without touching anything else. Pure.
  *
- * Owned: `apps.http.http_port`, `apps.http.https_port`, every `apps.http.servers` entry named
+ * Owned: `apps.http.http_port`, `https_port` and `grace_period` (`OWNED_HTTP_KEYS`), every `apps.http.servers` entry named
  * `ingress-*`, and every `apps.tls.automation.policies` entry whose `@id` is ingressd's.
  * Everything else (admin, logging, storage, other servers and apps) is left as it is.
  */
 import { isJsonObject, type JsonObject, type JsonValue } from '../model/json.js';
 import { isOwnedId, isOwnedServerName } from '../model/ownership.js';
 
+/** The scalar settings of `apps.http` that render writes. */
+export const OWNED_HTTP_KEYS = ['http_port', 'https_port', 'grace_period'] as const;
+export type OwnedHttpKey = (typeof OWNED_HTTP_KEYS)[number];
+
 /** ingressd's slice of a Caddy config, in a shape that diffs cleanly. */
-export interface OwnedConfig {
-  readonly http_port?: JsonValue;
-  readonly https_port?: JsonValue;
+export interface OwnedConfig extends Readonly<Partial<Record<OwnedHttpKey, JsonValue>>> {
   readonly servers: Readonly<Record<string, JsonValue>>;
   readonly tls_policies: readonly JsonValue[];
 }
@@ -25,12 +27,9 @@ export function ownedOf(config: JsonObject | null): OwnedConfig {
     if (isOwnedServerName(name)) servers[name] = liveServers![name]!;
   }
   const policies = arrayAt(config, ['apps', 'tls', 'automation', 'policies']).filter((p) => isJsonObject(p) && isOwnedId(p['@id']));
-  return {
-    ...(http?.['http_port'] === undefined ? {} : { http_port: http['http_port'] }),
-    ...(http?.['https_port'] === undefined ? {} : { https_port: http['https_port'] }),
-    servers,
-    tls_policies: policies,
-  };
+  const scalars: Partial<Record<OwnedHttpKey, JsonValue>> = {};
+  for (const key of OWNED_HTTP_KEYS) if (http?.[key] !== undefined) scalars[key] = http[key];
+  return { ...scalars, servers, tls_policies: policies };
 }
 
 /**
@@ -44,7 +43,7 @@ export function mergeOwned(live: JsonObject | null, desired: JsonObject): JsonOb
   const out: JsonObject = { ...(live ?? {}) };
   const apps = copyObject(out, 'apps');
   const http = copyObject(apps, 'http');
-  for (const key of ['http_port', 'https_port'] as const) {
+  for (const key of OWNED_HTTP_KEYS) {
     if (want[key] === undefined) delete http[key];
     else http[key] = want[key];
   }

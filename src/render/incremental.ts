@@ -9,7 +9,7 @@ import type { Binding, Upstream } from './model.js';
 import { compareStrings } from './order.js';
 import { redirectRoutes } from './redirects.js';
 import { compareSpecificity, exactRoute, exactRouteId, groupPatterns, notFoundRoute, patternRoute } from './routes.js';
-import { serverJson } from './servers.js';
+import { httpApp, serverJson } from './servers.js';
 import { challengePort, tlsPolicy } from './tls.js';
 import type { RenderInput, RenderWarning } from './types.js';
 import { bindingWarnings, normalizeWarnings } from './warnings.js';
@@ -221,7 +221,7 @@ export class IncrementalRenderer {
       }
       servers[serverName(port)] = server;
     }
-    const apps: JsonObject = { http: { http_port: settings.httpPort, https_port: settings.httpsPort, servers } };
+    const apps: JsonObject = { http: httpApp(servers, settings) };
     if (this.#tlsPolicy !== undefined) apps['tls'] = { automation: { policies: [this.#tlsPolicy] } };
     return { apps };
   }

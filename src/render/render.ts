@@ -6,7 +6,7 @@ import { collectBindings } from './bindings.js';
 import { createInstanceLookup, instancesKey } from './instances.js';
 import type { Owned } from './model.js';
 import { compareStrings } from './order.js';
-import { listenPorts, renderServer } from './servers.js';
+import { httpApp, listenPorts, renderServer } from './servers.js';
 import { tlsPolicy } from './tls.js';
 import type { RenderInput, RenderResult } from './types.js';
 import { bindingWarnings, normalizeWarnings } from './warnings.js';
@@ -21,7 +21,7 @@ import { bindingWarnings, normalizeWarnings } from './warnings.js';
  *
  * What comes out (the layout may change without notice; callers should rely only on the
  * `RenderResult` contract, `serverName(port)` and the `ingressd` `@id` prefix):
- * - `apps.http`: `http_port`/`https_port` from settings, and one server `ingress-<port>` per port
+ * - `apps.http`: `http_port`/`https_port`/`grace_period` from settings, and one server `ingress-<port>` per port
  *   in use, listening on `settings.listenAddress`.
  * - `apps.tls`: one ACME policy, only when a rule has TLS and `settings.tls.acme` is defined.
  */
@@ -35,7 +35,7 @@ export function render(input: RenderInput, settings: RenderSettings): RenderResu
     servers[serverName(port)] = server.json;
     pieces.push(...server.pieces);
   }
-  const apps: JsonObject = { http: { http_port: settings.httpPort, https_port: settings.httpsPort, servers } };
+  const apps: JsonObject = { http: httpApp(servers, settings) };
   const policy = tlsPolicy(bindings, settings);
   if (policy !== undefined) {
     apps['tls'] = { automation: { policies: [policy.json] } };

@@ -56,6 +56,14 @@ export interface ServerShape {
   readonly challengeOnly: boolean;
 }
 
+/**
+ * `apps.http` around the rendered servers: the ports automatic HTTPS and ACME use, and a bounded
+ * `grace_period` (Caddy's default, 0, makes a stopping Caddy wait for ever on open WebSockets).
+ */
+export function httpApp(servers: JsonObject, settings: RenderSettings): JsonObject {
+  return { http_port: settings.httpPort, https_port: settings.httpsPort, grace_period: settings.gracePeriod, servers };
+}
+
 /** The server object of `port` around its (already rendered) routes. */
 export function serverJson(port: number, routes: readonly JsonObject[], shape: ServerShape, settings: RenderSettings): JsonObject {
   const json: JsonObject = {

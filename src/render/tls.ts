@@ -85,8 +85,11 @@ function dnsChallenge(acme: AcmeSettings): JsonObject {
       case 'cloudflare':
         dns['provider'] = { name: 'cloudflare', api_token: provider.apiToken };
         break;
+      case 'rfc2136':
+        dns['provider'] = { name: 'rfc2136', server: provider.server, key_name: provider.keyName, key_alg: provider.keyAlg, key: provider.key };
+        break;
       default:
-        assertNever(provider.name);
+        assertNever(provider);
     }
   }
   if (acme.propagationTimeout !== undefined) dns['propagation_timeout'] = acme.propagationTimeout;

@@ -1,3 +1,4 @@
+import { atLeast, SINCE } from '../model/caddy-version.js';
 import type { JsonObject } from '../model/json.js';
 import { assertNever } from '../model/resource.js';
 import type { RenderSettings } from '../model/settings.js';
@@ -16,17 +17,28 @@ import { joinHostPort } from '../model/host-port.js';
 export function upstreamHandler(upstream: Upstream, mode: RenderSettings['upstreamMode'], settings: RenderSettings): JsonObject {
   switch (mode) {
     case 'dns':
-      return { handler: 'reverse_proxy', dynamic_upstreams: dynamicUpstreams(upstream, settings), transport: transport(settings) };
+      return withStreamCloseDelay({ handler: 'reverse_proxy', dynamic_upstreams: dynamicUpstreams(upstream, settings), transport: transport(settings) }, settings);
     case 'static':
       if (upstream.instance === undefined) return missingInstance(upstream.dnsName);
-      return {
+      return withStreamCloseDelay({
         handler: 'reverse_proxy',
         upstreams: [{ dial: joinHostPort(upstream.instance.address, upstream.port) }],
         transport: transport(settings),
-      };
+      }, settings);
     default:
       return assertNever(mode);
   }
+}
+
+/**
+ * Every reload unloads every handler, changed or not, and Caddy closes the upgraded connections
+ * (WebSockets) of an unloaded proxy at once unless `stream_close_delay` says how long they may
+ * live on (Caddy 2.7+; 2.6.2 rejects the field, so settings leave it undefined there).
+ */
+function withStreamCloseDelay(handler: JsonObject, settings: RenderSettings): JsonObject {
+  // Caddy 2.6 rejects the field (strict decoding): only a Caddy that has it gets it.
+  const delay = atLeast(settings.caddy.version, SINCE.streamCloseDelay) ? settings.streamCloseDelay : undefined;
+  return delay === undefined ? handler : { ...handler, stream_close_delay: delay };
 }
 
 function dynamicUpstreams(upstream: Upstream, settings: RenderSettings): JsonObject {

@@ -3,6 +3,7 @@
  * (settings as RenderSettings, with unset optional fields left out), and `expected.json` holds
  * `stableStringify(render(...).config)`. Read by the golden unit test and the Caddy validate test.
  */
+import { DEFAULT_CADDY } from '../../src/model/caddy-version.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,7 +48,8 @@ function loadCase(name: string): GoldenCase {
     name,
     dir,
     input: { ingresses: parsed.ingresses, instances: parsed.instances },
-    settings: parsed.settings,
+    // Rendered for the default Caddy (the newest the project builds) unless the case names one.
+    settings: { ...parsed.settings, caddy: parsed.settings.caddy ?? DEFAULT_CADDY },
     expectedFile: join(dir, 'expected.json'),
   };
 }

@@ -275,6 +275,7 @@ describe('HTTP API (ACME dns-01 without the Caddy module, TLS_ALLOWED_DOMAINS=al
       ingressd_reconciles_total: 'counter',
       ingressd_reconcile_duration_seconds: 'histogram',
       ingressd_caddy_writes_total: 'counter',
+      ingressd_caddy_info: 'gauge',
       ingressd_queue_depth: 'gauge',
       ingressd_resources: 'gauge',
       ingressd_last_successful_sync_timestamp_seconds: 'gauge',

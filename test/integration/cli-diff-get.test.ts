@@ -101,7 +101,7 @@ describe('ingressd diff and get', () => {
 
   test('diff exits 0 and says "in sync" when Caddy holds what the manifests render', async () => {
     const text = await cli(['diff', '--dir', dir], env);
-    expect(text.stderr).toBe('');
+    expect(text.stderr).toMatch(/^rendering for Caddy \d+\.\d+\.\d+ \(.*\)\n$/);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`--- live (Caddy at http://127.0.0.1:${PORTS.admin})`);
     expect(text.stdout).toContain(`+++ desired (${dir})`);

@@ -104,10 +104,10 @@ describe('ingressd render', () => {
   test('redacts secrets unless --show-secrets', async () => {
     await writeFile(join(dir, 'tls.json'), JSON.stringify({ rules: [{ match: { hostname: 'secure.example.com', port: 443 }, target: { instance: 'app', port: 80 }, tls: true }] }));
     const env = { ACME_EMAIL: 'ops@example.com', ACME_DNS_PROVIDER: 'cloudflare', CLOUDFLARE_API_TOKEN: 'cf-secret-token-1234', TLS_ALLOWED_DOMAINS: '*.example.com' };
-    const hidden = cli(['render', '--dir', dir], env);
+    const hidden = cli(['render', '--dir', dir, '--caddy-version', '2.11.9'], env);
     expect(hidden.status).toBe(0);
     expect(hidden.stdout).not.toContain('cf-secret-token-1234');
     expect(hidden.stdout).toContain('<redacted>');
-    expect(cli(['render', '--dir', dir, '--show-secrets'], env).stdout).toContain('cf-secret-token-1234');
+    expect(cli(['render', '--dir', dir, '--caddy-version', '2.11.9', '--show-secrets'], env).stdout).toContain('cf-secret-token-1234');
   });
 });

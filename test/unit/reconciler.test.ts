@@ -24,6 +24,8 @@ const SETTINGS: RenderSettings = {
   upstreamRefresh: '1s',
   upstreamIdleTimeout: '5s',
     caddy: DEFAULT_CADDY,
+  streamCloseDelay: undefined,
+  gracePeriod: '10s',
   tls: NO_ACME,
   httpPort: 80,
   httpsPort: 443,

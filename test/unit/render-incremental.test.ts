@@ -30,6 +30,8 @@ function settings(mode: RenderSettings['upstreamMode'], challenge: AcmeSettings[
     upstreamRefresh: '1s',
     upstreamIdleTimeout: '5s',
     caddy: DEFAULT_CADDY,
+    streamCloseDelay: undefined,
+    gracePeriod: '10s',
     httpPort,
     httpsPort: 443,
     tls: { acme, acmeMissing: acme === undefined ? 'ACME_EMAIL is not set' : '', challenge: challenge ?? 'dns-01', allowedDomains: ['*'], httpPort },

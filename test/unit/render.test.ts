@@ -17,6 +17,8 @@ function settings(overrides: Partial<RenderSettings> = {}, acme?: Partial<AcmeSe
     upstreamRefresh: '1s',
     upstreamIdleTimeout: '5s',
     caddy: DEFAULT_CADDY,
+    streamCloseDelay: undefined,
+    gracePeriod: '10s',
     httpPort: 80,
     httpsPort: 443,
     tls: {
@@ -204,9 +206,9 @@ describe('render', () => {
       expect(server(config, 443)['listen']).toEqual(['[::]:443']);
     });
 
-    it('renders only http_port, https_port and no servers for empty input', () => {
+    it('renders only http_port, https_port, grace_period and no servers for empty input', () => {
       const result = render({ ingresses: [], instances: [instance('web')] }, settings({ httpPort: 10080, httpsPort: 10443 }, {}));
-      expect(result.config).toEqual({ apps: { http: { http_port: 10080, https_port: 10443, servers: {} } } });
+      expect(result.config).toEqual({ apps: { http: { http_port: 10080, https_port: 10443, grace_period: '10s', servers: {} } } });
       expect(result.owners).toEqual({});
       expect(result.warnings).toEqual([]);
     });
