@@ -64,15 +64,10 @@ export function atLeast(version: CaddyVersion | undefined, min: CaddyVersion): b
 
 const v = (major: number, minor: number, patch: number): CaddyVersion => Object.freeze({ major, minor, patch });
 
-/** The first version with each feature ingressd uses conditionally. */
+/** The first version with each feature ingressd uses conditionally (the header lists the rest). */
 export const SINCE = Object.freeze({
   streamCloseDelay: v(2, 7, 0),
-  weightedRoundRobin: v(2, 7, 0),
   etagHeader: v(2, 8, 0),
-  activeHealthPasses: v(2, 8, 0),
-  listenerBindFix: v(2, 10, 1),
-  adminOriginCheck: v(2, 11, 0),
-  duplicateIdRefused: v(2, 11, 2),
 });
 
 /** How Caddy tags `GET /config/`: FNV-1a 32 in a trailer before 2.8, xxhash64 in a header since. */

@@ -4,7 +4,7 @@
  * behaviour of the Caddy it runs on.
  */
 import { execFileSync } from 'node:child_process';
-import { atLeast, etagScheme, formatCaddyVersion, parseCaddyVersion, type CaddyInfo, type CaddyVersion, type EtagScheme } from '../../src/model/caddy-version.js';
+import { atLeast, etagScheme, parseCaddyVersion, type CaddyInfo, type CaddyVersion, type EtagScheme } from '../../src/model/caddy-version.js';
 import { parseModuleList } from '../../src/controller/caddy-info.js';
 
 export const CADDY = process.env['CADDY_BINARY'] ?? 'caddy';
@@ -25,17 +25,8 @@ export function configBody(json: string): string {
   return `${json}\n`;
 }
 
-/** The same path as CADDY, for tests that name it so. */
-export const CADDY_BINARY = CADDY;
-
 /** True when the Caddy under test is `min` or later. */
 export function isCaddyAtLeast(min: CaddyVersion): boolean {
   if (CADDY_INFO.version === undefined) throw new Error(`${CADDY} version printed no x.y.z`);
   return atLeast(CADDY_INFO.version, min);
-}
-
-/** Fails (never skips) when the Caddy under test lacks `module`, saying how to get a Caddy that has it. */
-export function requireCaddyModule(module: string): void {
-  if (CADDY_INFO.modules.includes(module)) return;
-  throw new Error(`${CADDY} (Caddy ${formatCaddyVersion(CADDY_INFO.version)}) has no module ${module}: run \`npm run build:caddy\` and set CADDY_BINARY to the Caddy it builds (.cache/caddy/v<version>/caddy)`);
 }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { SINCE } from '../../src/model/caddy-version.js';
-import { CADDY_BINARY, isCaddyAtLeast } from '../helpers/caddy-under-test.js';
+import { CADDY as CADDY_BINARY, isCaddyAtLeast } from '../helpers/caddy-under-test.js';
 import {
   adminRequest,
   caddyWrites,
