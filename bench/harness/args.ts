@@ -9,6 +9,8 @@ export interface BenchArgs {
   readonly only: readonly string[];
   /** undefined: 100 and 1,000 with --quick, plus 10,000 otherwise. */
   readonly sizes: readonly number[] | undefined;
+  /** N = 100,000 with the scenarios that have targets there (1, 2, 3, 4, 7): `--sizes 100000 --only 1,2,3,4,7`. */
+  readonly scale: boolean;
   /** Keep each N's temp directory (manifests, logs) instead of removing it. */
   readonly keep: boolean;
   readonly help: boolean;
@@ -24,8 +26,15 @@ export const USAGE = `Usage: npm run bench -- [options]
                      5 instance-move, 6 routing, 7 footprint, 8 disruption, 9 upstream-modes,
                      10 websockets (Caddy RSS across writes with 100 open WebSockets; once, any N)
   --sizes LIST       N values, e.g. 100,1000
+  --scale            N = 100,000 with the scenarios that have targets there (1 floor, 2 one-change,
+                     3 burst, 4 at-rest, 7 footprint): the same as --sizes 100000 --only 1,2,3,4,7
+                     (about 15 minutes quiet; the full run stays at N ≤ 10,000)
   --keep             keep each N's temp directory (manifests, ingressd and Caddy logs)
 `;
+
+/** The size `--scale` measures, and the scenarios with targets at that size. */
+export const SCALE_N = 100_000;
+const SCALE_SCENARIOS = ['1', '2', '3', '4', '7'] as const;
 
 /** Throws with a message naming the bad argument. */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
@@ -38,6 +47,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       only: { type: 'string' },
       sizes: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      scale: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -46,5 +56,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   if (sizes !== undefined && (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 10))) {
     throw new Error(`--sizes must be a comma-separated list of integers ≥ 10, got "${values.sizes}"`);
   }
-  return { quick: values.quick, out: values.out, only: list(values.only), sizes, keep: values.keep, help: values.help };
+  if (values.scale && (sizes !== undefined || values.only !== undefined || values.quick)) throw new Error('--scale sets the sizes and scenarios itself: use it without --sizes, --only and --quick');
+  if (values.scale) return { quick: false, out: values.out, only: [...SCALE_SCENARIOS], sizes: [SCALE_N], keep: values.keep, scale: true, help: values.help };
+  return { quick: values.quick, out: values.out, only: list(values.only), sizes, keep: values.keep, scale: false, help: values.help };
 }

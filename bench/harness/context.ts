@@ -53,6 +53,8 @@ export interface ColdStart {
   readonly servingMs: number;
   readonly rssMb: number;
   readonly peakRssMb: number;
+  /** First sync → a status file written for every manifest. */
+  readonly statusFilesMs: number;
   /** ingressd's live config (GET /config/) holds exactly what the benchmark renders for Caddy-only. */
   readonly configMatches: boolean;
 }
@@ -112,13 +114,14 @@ export class SizeContext {
     setTimeout(() => giveUp.abort(), 10_000).unref(); // ready but not serving the last host: stop asking
     shared.own.add(ingressd.pid);
     const servingMs = await serving;
+    const statusFilesMs = (await ingressd.statusFilesWritten(workload.files.length)) - ingressd.readyAt;
     const daemons = await daemonPids(dataDir);
     shared.own.add(daemons.caddy);
     shared.own.add(daemons.dns);
     await sleep(500);
     const memory = ingressd.memory();
     const configMatches = sameOwned(await getConfig(INGRESSD_ADMIN_PORT), renderer.render());
-    const cold = { startupMs: ingressd.startupMs, servingMs, rssMb: memory.rssMb, peakRssMb: memory.peakRssMb, configMatches };
+    const cold = { startupMs: ingressd.startupMs, servingMs, statusFilesMs, rssMb: memory.rssMb, peakRssMb: memory.peakRssMb, configMatches };
     return new SizeContext({ n, shared, workload, root, renderer, caddyOnly, ingressd, cold });
   }
 

@@ -56,6 +56,13 @@ export function targetAt(n: number, onlyAt: number, text: string, pass: boolean)
   return n === onlyAt ? { text, pass } : { text: `${text} (at N=${onlyAt.toLocaleString('en-US')})`, pass: undefined };
 }
 
+/** A target set for some sizes only (e.g. N=10,000 and N=100,000), each with its own bound. */
+export function targetBySize(n: number, bySize: readonly { readonly at: number; readonly text: string; readonly pass: boolean }[]): Target {
+  const here = bySize.find((t) => t.at === n);
+  if (here !== undefined) return { text: here.text, pass: here.pass };
+  return { text: bySize.map((t) => `${t.text} (at N=${t.at.toLocaleString('en-US')})`).join('; '), pass: undefined };
+}
+
 export function reference(label: string, value: Summary | number): Reference {
   return { label, value: typeof value === 'number' ? single(value) : value };
 }

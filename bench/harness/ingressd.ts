@@ -65,6 +65,8 @@ export class Ingressd {
   readonly dataDir: string;
   /** Spawn → "ready: the first sync" line, ms. */
   startupMs = Number.NaN;
+  /** performance.now() of the "ready: the first sync" line. */
+  readyAt = Number.NaN;
 
   private constructor(child: ChildProcess, pid: number, dataDir: string, logFile: string, cleanup: Cleanup) {
     this.#child = child;
@@ -100,6 +102,7 @@ export class Ingressd {
       const ready = ingressd.#lines.find((l) => l.message.startsWith('ready: the first sync'));
       if (ready !== undefined) {
         ingressd.startupMs = ready.at - started;
+        ingressd.readyAt = ready.at;
         return ingressd;
       }
       if (child.exitCode !== null || performance.now() > deadline) {
@@ -128,6 +131,24 @@ export class Ingressd {
   /** Milliseconds of each status-file pass since `mark` (they follow the Caddy reconciles). */
   statusPassesSince(mark: number): number[] {
     return this.#lines.slice(mark).filter((l) => l.message === STATUS_PASS).map((l) => Number(l.fields['statusMs'] ?? Number.NaN));
+  }
+
+  /**
+   * Resolves with performance.now() of the status pass by which this process had written `files`
+   * status files in all (every manifest's, at a cold start); NaN after `timeoutMs`.
+   */
+  async statusFilesWritten(files: number, timeoutMs = 120_000): Promise<number> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      let total = 0;
+      for (const line of this.#lines) {
+        if (line.message !== STATUS_PASS) continue;
+        total += Number(line.fields['statusWrites'] ?? 0);
+        if (total >= files) return line.at;
+      }
+      if (performance.now() > deadline) return Number.NaN;
+      await sleep(20);
+    }
   }
 
   /** Resolves with the first reconcile since `mark` that made a Caddy write; rejects after `timeoutMs`. */

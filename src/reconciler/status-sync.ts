@@ -110,7 +110,8 @@ export class StatusSync {
       // The evaluator hands back the same Evaluation object for a manifest whose judgement did not
       // change: with the same program state, its status is what was last written. No key to build.
       if (certs === undefined && sameInputs(this.#inputs.get(file), inputs)) continue;
-      const key = `${evaluation.manifest.generation}|${evaluation.accepted}|${stableStringify(evaluation.issues)}|${state.status}|${state.reason}|${state.message}|${ingress === undefined ? '' : instancesKey}|${certs === undefined ? '' : stableStringify(certs)}`;
+      // Hashed: at 100,000 manifests the keys themselves (ropes of a dozen parts each) held ~60 MB.
+      const key = hashOf(`${evaluation.manifest.generation}|${evaluation.accepted}|${stableStringify(evaluation.issues)}|${state.status}|${state.reason}|${state.message}|${ingress === undefined ? '' : instancesKey}|${certs === undefined ? '' : stableStringify(certs)}`);
       if (this.#keys.get(file) !== key) {
         // Writes are synchronous (see status-writer.ts): let other work run between batches.
         if (built > 0 && built % YIELD_EVERY === 0) {
