@@ -8,8 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { stableStringify } from '../model/canonical.js';
-import { deriveId, hashOf } from '../model/ids.js';
+import { canonicalize } from '../model/canonical.js';
+import { deriveId, fastHashOf } from '../model/ids.js';
 import { issue, type Issue } from '../model/issues.js';
 import { isJsonObject, type JsonObject } from '../model/json.js';
 import type { Manifest } from '../model/manifest.js';
@@ -85,7 +85,7 @@ export function parseManifest(file: string, text: string): Manifest {
     file,
     kind,
     name,
-    generation: hashOf(text),
+    generation: fastHashOf(text),
     resource: undefined,
     issues,
   });
@@ -113,7 +113,7 @@ export function parseManifest(file: string, text: string): Manifest {
     file,
     kind,
     name: resource.value.name,
-    generation: hashOf(stableStringify(resource.value)),
+    generation: fastHashOf(JSON.stringify(canonicalize(resource.value))),
     resource: resource.value,
     issues: [],
   };

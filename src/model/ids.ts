@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import xxhash from 'xxhash-wasm';
 import type { Kind } from './resource.js';
 
 const ID_LENGTH = 24;
@@ -22,4 +23,16 @@ export function deriveId(kind: Kind, name: string): string {
 /** Short stable hash of any JSON-able value, used for generations and change detection. */
 export function hashOf(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+const { h64ToString } = await xxhash();
+
+/**
+ * A fast 64-bit hash (xxhash64, 16 hex digits) for change detection inside one process and for
+ * generations: not for anything that names things in Caddy's config (`hashOf` does that, and its
+ * values must never change). About 10x cheaper than `hashOf` for the short texts hashed per
+ * manifest, which at 100,000 manifests is most of a second at start-up.
+ */
+export function fastHashOf(text: string): string {
+  return h64ToString(text);
 }

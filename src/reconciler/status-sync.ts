@@ -4,7 +4,7 @@
  * writes it only when its bytes differ from the file.
  */
 import { stableStringify } from '../model/canonical.js';
-import { hashOf } from '../model/ids.js';
+import { fastHashOf } from '../model/ids.js';
 import type { Manifest } from '../model/manifest.js';
 import type { Ingress } from '../model/resource.js';
 import type { RenderSettings } from '../model/settings.js';
@@ -96,7 +96,7 @@ export class StatusSync {
     pause: () => boolean = () => false,
   ): Promise<StatusPass> {
     const instances = indexInstances(evaluated.instances);
-    const instancesKey = hashOf(stableStringify(evaluated.instances));
+    const instancesKey = fastHashOf(stableStringify(evaluated.instances));
     const now = new Date(nowMs).toISOString();
     let written = 0;
     let built = 0;
@@ -111,7 +111,7 @@ export class StatusSync {
       // change: with the same program state, its status is what was last written. No key to build.
       if (certs === undefined && sameInputs(this.#inputs.get(file), inputs)) continue;
       // Hashed: at 100,000 manifests the keys themselves (ropes of a dozen parts each) held ~60 MB.
-      const key = hashOf(`${evaluation.manifest.generation}|${evaluation.accepted}|${stableStringify(evaluation.issues)}|${state.status}|${state.reason}|${state.message}|${ingress === undefined ? '' : instancesKey}|${certs === undefined ? '' : stableStringify(certs)}`);
+      const key = fastHashOf(`${evaluation.manifest.generation}|${evaluation.accepted}|${stableStringify(evaluation.issues)}|${state.status}|${state.reason}|${state.message}|${ingress === undefined ? '' : instancesKey}|${certs === undefined ? '' : stableStringify(certs)}`);
       if (this.#keys.get(file) !== key) {
         // Writes are synchronous (see status-writer.ts): let other work run between batches.
         if (built > 0 && built % YIELD_EVERY === 0) {

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { stableStringify } from '../model/canonical.js';
-import { hashOf } from '../model/ids.js';
+import { fastHashOf } from '../model/ids.js';
 import { writeFileAtomicSync } from '../platform/atomic-file.js';
 import type { ResourceStatus } from './status-types.js';
 
@@ -62,12 +62,12 @@ export function createStatusWriter(manifestDir: string): StatusWriter {
     async read(file) {
       const found = readStatusFile(pathOf(file));
       if (found === undefined) return undefined;
-      written.set(file, hashOf(found.text));
+      written.set(file, fastHashOf(found.text));
       return found.status;
     },
     async write(file, status) {
       const text = stableStringify(status);
-      const hash = hashOf(text);
+      const hash = fastHashOf(text);
       if (written.get(file) === hash) return false;
       writeFileAtomicSync(pathOf(file), text);
       written.set(file, hash);

@@ -1,4 +1,4 @@
-import { hashOf } from '../model/ids.js';
+import { fastHashOf, hashOf } from '../model/ids.js';
 import type { Instance } from '../model/resource.js';
 import { compareStrings } from './order.js';
 
@@ -9,7 +9,7 @@ export type InstanceLookup = (target: string) => Instance | undefined;
 export function instancesKey(instances: readonly Instance[]): string {
   let key = '';
   for (const i of instances) key += `${i.id}\u0000${i.name}\u0000${i.address}\u0001`;
-  return hashOf(key);
+  return fastHashOf(key);
 }
 
 /**

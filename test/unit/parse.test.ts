@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { deriveId, hashOf } from '../../src/model/ids.js';
+import { deriveId, fastHashOf } from '../../src/model/ids.js';
 import type { Manifest } from '../../src/model/manifest.js';
 import { parseManifest } from '../../src/manifest/parse.js';
 
@@ -36,7 +36,7 @@ describe('parseManifest: JSON syntax', () => {
     expect(manifest.resource).toBeUndefined();
     expect(manifest.kind).toBeUndefined();
     expect(manifest.name).toBe('web');
-    expect(manifest.generation).toBe(hashOf(text));
+    expect(manifest.generation).toBe(fastHashOf(text));
     expect(manifest.issues).toHaveLength(1);
     const [found] = manifest.issues;
     expect(found?.code).toBe('invalid_request');
@@ -127,7 +127,7 @@ describe('parseManifest: schema violations (one row per rule)', () => {
     const manifest = parseManifest('web.json', text);
     expect(manifest.resource).toBeUndefined();
     expect(manifest.kind).toBe('Ingress');
-    expect(manifest.generation).toBe(hashOf(text));
+    expect(manifest.generation).toBe(fastHashOf(text));
     expect(paths(manifest)).toEqual(expected);
     expectWellFormedIssues(manifest);
   });
