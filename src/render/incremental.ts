@@ -12,7 +12,7 @@ import { compareSpecificity, exactRoute, exactRouteId, groupPatterns, notFoundRo
 import { httpApp, serverJson } from './servers.js';
 import { challengePort, tlsPolicy } from './tls.js';
 import type { RenderInput, RenderWarning } from './types.js';
-import { bindingWarnings, normalizeWarnings } from './warnings.js';
+import { IncrementalWarnings } from './incremental-warnings.js';
 
 /** The literal hosts of one port that proxy to one upstream: one route. */
 interface ExactGroup {
@@ -77,9 +77,11 @@ export class IncrementalRenderer {
   #tlsDirty = true;
   #challenge: number | undefined;
   #result: IncrementalResult | undefined;
+  readonly #warnings: IncrementalWarnings;
 
   constructor(settings: RenderSettings) {
     this.#settings = settings;
+    this.#warnings = new IncrementalWarnings(settings);
   }
 
   render(input: RenderInput): IncrementalResult {
@@ -99,7 +101,9 @@ export class IncrementalRenderer {
       const results = bindIngress(ingress, this.#lookup, lookupKey);
       const bindings = results.filter((b): b is Binding => typeof b !== 'string');
       for (const binding of bindings) this.#count(binding, 1);
-      this.#ingresses.set(ingress, { bindings, errors: results.filter((b): b is string => typeof b === 'string'), pass });
+      const errors = results.filter((b): b is string => typeof b === 'string');
+      this.#ingresses.set(ingress, { bindings, errors, pass });
+      this.#warnings.add(ingress, bindings, errors);
       added++;
     }
     let removed = 0;
@@ -108,6 +112,7 @@ export class IncrementalRenderer {
         if (known.pass === pass) continue;
         for (const binding of known.bindings) this.#count(binding, -1);
         this.#ingresses.delete(ingress);
+        this.#warnings.remove(ingress);
         removed++;
       }
     }
@@ -116,21 +121,23 @@ export class IncrementalRenderer {
     return this.#result;
   }
 
-  /** `render`'s warnings, from the bindings held now (one pass over them, only after a change). */
+  /** `render`'s warnings, from what changed since the last call (see incremental-warnings.ts). */
   #collectWarnings(): readonly RenderWarning[] {
-    const bindings: Binding[] = [];
-    const errors: RenderWarning[] = [];
-    for (const [ingress, known] of this.#ingresses) {
-      for (const binding of known.bindings) bindings.push(binding);
-      for (const message of known.errors) errors.push({ resourceId: ingress.id, message });
-    }
-    return normalizeWarnings([...errors, ...bindingWarnings(bindings, this.#settings)]);
+    const tlsPorts = new Set<number>();
+    for (const [port, state] of this.#ports) if (state.tls > 0) tlsPorts.add(port);
+    // challengePort needs only whether some binding has TLS: one of them stands for all.
+    const someTls = this.#tlsBindings.values().next();
+    const alpnPort = this.#settings.tls.acme?.challenge === 'tls-alpn-01' && someTls.done !== true ? challengePort([someTls.value], this.#settings) : undefined;
+    const onAlpnPort = alpnPort === undefined ? undefined : this.#ports.get(alpnPort);
+    const plainAlpnPort = onAlpnPort !== undefined && onAlpnPort.bindings > 0 && onAlpnPort.tls === 0 ? alpnPort : undefined;
+    return this.#warnings.current({ tlsPorts, plainAlpnPort, tlsBindings: this.#tlsBindings });
   }
 
   #reset(lookupKey: string, lookup: InstanceLookup): void {
     this.#lookupKey = lookupKey;
     this.#lookup = lookup;
     this.#ingresses.clear();
+    this.#warnings.clear();
     this.#ports = new Map();
     this.#tlsBindings.clear();
     this.#redirectBindings.clear();

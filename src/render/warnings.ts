@@ -14,27 +14,41 @@ import type { RenderWarning } from './types.js';
 export function bindingWarnings(bindings: readonly Binding[], settings: RenderSettings): RenderWarning[] {
   const tlsPorts = new Set(bindings.filter((b) => b.tls).map((b) => b.port));
   const warnings: RenderWarning[] = [];
-  for (const b of bindings) {
-    const where = `"${b.host}" on port ${b.port}`;
-    if (settings.upstreamMode === 'static' && !b.isPattern && b.upstream.instance === undefined) {
-      warnings.push({ resourceId: b.ingressId, message: `instance "${b.upstream.dnsName}" is not declared, so ${where} answers 503 until an Instance with that name exists` });
-    }
-    if (!b.tls && tlsPorts.has(b.port)) {
-      warnings.push({ resourceId: b.ingressId, message: `${where} has tls: false, but other rules on port ${b.port} use TLS, so Caddy serves it over HTTPS too; move it to another port` });
-    }
-    if (b.redirect && b.port === settings.tls.httpPort) {
-      warnings.push({ resourceId: b.ingressId, message: `${where} asks for redirect_http but listens on the HTTP port itself; no redirect was rendered` });
-    }
-  }
+  for (const b of bindings) warnings.push(...ruleWarnings(b, tlsPorts, settings));
   const alpnPort = settings.tls.acme?.challenge === 'tls-alpn-01' ? challengePort(bindings, settings) : undefined;
   const onAlpnPort = bindings.filter((b) => b.port === alpnPort);
-  if (alpnPort !== undefined && onAlpnPort.length > 0 && onAlpnPort.every((b) => !b.tls)) {
-    for (const b of bindings.filter((x) => x.tls)) {
-      warnings.push({
-        resourceId: b.ingressId,
-        message: `"${b.host}" cannot get a certificate: tls-alpn-01 challenges are answered on the HTTPS port ${alpnPort}, where only plain-HTTP rules listen; move those rules or use ACME_CHALLENGE=http-01`,
-      });
-    }
+  if (alpnPort !== undefined && onAlpnPort.length > 0 && onAlpnPort.every((b) => !b.tls)) warnings.push(...alpnWarnings(bindings, alpnPort));
+  return warnings;
+}
+
+/**
+ * The first three kinds of `bindingWarnings` for one binding: they depend on nothing else but the
+ * set of ports that have a TLS rule, so an incremental renderer can keep them per ingress.
+ */
+export function ruleWarnings(b: Binding, tlsPorts: ReadonlySet<number>, settings: RenderSettings): RenderWarning[] {
+  const warnings: RenderWarning[] = [];
+  const where = `"${b.host}" on port ${b.port}`;
+  if (settings.upstreamMode === 'static' && !b.isPattern && b.upstream.instance === undefined) {
+    warnings.push({ resourceId: b.ingressId, message: `instance "${b.upstream.dnsName}" is not declared, so ${where} answers 503 until an Instance with that name exists` });
+  }
+  if (!b.tls && tlsPorts.has(b.port)) {
+    warnings.push({ resourceId: b.ingressId, message: `${where} has tls: false, but other rules on port ${b.port} use TLS, so Caddy serves it over HTTPS too; move it to another port` });
+  }
+  if (b.redirect && b.port === settings.tls.httpPort) {
+    warnings.push({ resourceId: b.ingressId, message: `${where} asks for redirect_http but listens on the HTTP port itself; no redirect was rendered` });
+  }
+  return warnings;
+}
+
+/** The tls-alpn-01 warning of `bindingWarnings`, for every TLS binding, once it applies. */
+export function alpnWarnings(bindings: Iterable<Binding>, alpnPort: number): RenderWarning[] {
+  const warnings: RenderWarning[] = [];
+  for (const b of bindings) {
+    if (!b.tls) continue;
+    warnings.push({
+      resourceId: b.ingressId,
+      message: `"${b.host}" cannot get a certificate: tls-alpn-01 challenges are answered on the HTTPS port ${alpnPort}, where only plain-HTTP rules listen; move those rules or use ACME_CHALLENGE=http-01`,
+    });
   }
   return warnings;
 }
