@@ -66,7 +66,11 @@ export class CaddySync {
   readonly #live: LiveConfigCache;
   readonly #isolations: Isolations;
   /** Ingress id → generation of the ingresses Caddy serves as they are now. */
-  readonly #knownGood = new Map<string, string>();
+  /**
+   * What Caddy served when the status inputs last changed (ingresses not `excluded`, at the generations
+   * `evaluated` holds). Read only to bisect a failed write: kept as is, not indexed per sync (≥100 ms at 100k).
+   */
+  #knownGood: { readonly evaluated: EvaluatedSet; readonly excluded: ReadonlyMap<string, ProgramState> } | undefined;
   #evaluated: EvaluatedSet | undefined;
   #evaluations = 0;
   #ingressIds: readonly string[] = [];
@@ -231,7 +235,7 @@ export class CaddySync {
       ingressIds: this.#ingressIds,
       ingressesOnPort: (port) => evaluated.ingresses.filter((i) => portsOf(i, settings).has(port)).map((i) => i.id),
       tlsIngressIds: this.#tlsIngressIds,
-      knownGood: () => new Set([...this.#knownGood].filter(([id, gen]) => generationOf(id) === gen).map(([id]) => id)),
+      knownGood: () => this.#knownGoodIds(generationOf),
       preExcluded,
       isListenFree: this.#options.isListenFree ?? isListenFree,
       ...(signal === undefined ? {} : { signal }),
@@ -264,13 +268,23 @@ export class CaddySync {
     return [...this.#certificates.values()].some((c) => !c.served);
   }
 
+  /** The ingresses of `#knownGood` whose generation is still the one Caddy served then. */
+  #knownGoodIds(generationOf: (id: string) => string): Set<string> {
+    const ids = new Set<string>();
+    const known = this.#knownGood;
+    if (known === undefined) return ids;
+    for (const ingress of known.evaluated.ingresses) {
+      if (known.excluded.has(ingress.id)) continue;
+      const then = known.evaluated.byFile.get(known.evaluated.fileById.get(ingress.id) ?? '')?.manifest.generation;
+      if (then !== undefined && generationOf(ingress.id) === then) ids.add(ingress.id);
+    }
+    return ids;
+  }
+
   /** Step 5. When the status inputs changed, Caddy now serves exactly the accepted, not excluded ingresses. */
   #recordStatuses(evaluated: EvaluatedSet, excluded: ReadonlyMap<string, ProgramState>, now: number): void {
     if (!this.#options.statuses.record(evaluated, this.#evaluations, excluded, this.#certificates, now)) return;
-    this.#knownGood.clear();
-    for (const ingress of evaluated.ingresses) {
-      if (!excluded.has(ingress.id)) this.#knownGood.set(ingress.id, this.#generationOf(evaluated, ingress.id));
-    }
+    this.#knownGood = { evaluated, excluded };
   }
 }
 
