@@ -12,6 +12,8 @@ import { parseBenchArgs, USAGE, type BenchArgs } from './harness/args.js';
 import { startBackends } from './harness/backends.js';
 import { ensurePortsFree } from './harness/ports-free.js';
 import { snapshotBuild, type BuildSnapshot } from './harness/build-snapshot.js';
+import { askCaddy, describeCaddy } from '../src/controller/caddy-info.js';
+import { benchCaddy } from './harness/caddy-only.js';
 import { Cleanup } from './harness/cleanup.js';
 import { SizeContext, type ColdStart, type Shared } from './harness/context.js';
 import type { Figure } from './harness/figures.js';
@@ -150,7 +152,7 @@ function formatRuns(results: Results, totalWaitedS: number): string {
 
 function caddyVersion(): string {
   try {
-    return execFileSync('caddy', ['version'], { encoding: 'utf8' }).trim();
+    return `${execFileSync(benchCaddy(), ['version'], { encoding: 'utf8' }).trim()} (${benchCaddy()})`;
   } catch {
     return 'unknown';
   }
@@ -187,16 +189,18 @@ async function main(argv: readonly string[]): Promise<number> {
   const began = performance.now();
   let build: BuildSnapshot | undefined;
   const own = new OwnProcesses();
+  const caddy = await askCaddy(benchCaddy());
   const monitor = new MachineMonitor(() => own.list(), { maxWaitMs: plan.quietWaitMaxMs, budgetMs: plan.quietWaitBudgetMs });
   try {
     build = await snapshotBuild(stamp, cleanup);
+    progress(`Caddy under test (both sides): ${describeCaddy(caddy)} at ${benchCaddy()}`);
     progress(`measuring ingressd at ${build.commit}${build.srcChanges > 0 ? ` + ${build.srcChanges} uncommitted src files` : ''} (built ${build.builtAt}), frozen in ${build.cli}`);
     await ensurePortsFree(true);
     const backends = await startBackends(cleanup);
     own.add(backends.pid);
     const load = LoadGenerator.start(cleanup);
     own.add(load.pid);
-    for (const n of sizes) await runSize(n, scenarios, { cli: build.cli, cleanup, backends, load, plan, own, monitor }, args, results);
+    for (const n of sizes) await runSize(n, scenarios, { cli: build.cli, cleanup, backends, load, plan, own, monitor, caddy }, args, results);
     await load.stop();
     await backends.stop();
   } catch (err) {

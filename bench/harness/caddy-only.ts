@@ -25,7 +25,7 @@ export class CaddyOnly {
     this.#unregister = unregister;
   }
 
-  /** Starts `caddy run` with only an admin listener; files (log, XDG dirs) go under `dir`. */
+  /** Starts `caddy run` (the Caddy of `benchCaddy`) with only an admin listener; files (log, XDG dirs) go under `dir`. */
   static async start(dir: string, cleanup: Cleanup): Promise<CaddyOnly> {
     await mkdir(join(dir, 'xdg-data'), { recursive: true });
     await mkdir(join(dir, 'xdg-config'), { recursive: true });
@@ -33,7 +33,7 @@ export class CaddyOnly {
     await writeFile(configFile, JSON.stringify({ admin: { listen: `${LOOPBACK}:${CADDY_ONLY_ADMIN_PORT}` } }));
     const log = openSync(join(dir, 'caddy.log'), 'a');
     const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir, XDG_DATA_HOME: join(dir, 'xdg-data'), XDG_CONFIG_HOME: join(dir, 'xdg-config') };
-    const child = spawn('caddy', ['run', '--config', configFile], { stdio: ['ignore', log, log], env });
+    const child = spawn(benchCaddy(), ['run', '--config', configFile], { stdio: ['ignore', log, log], env });
     closeSync(log);
     const pid = child.pid;
     if (pid === undefined) throw new Error('could not start caddy (is it installed?)');
@@ -73,4 +73,12 @@ export class CaddyOnly {
 /** An ingressd-owned slice as the full body the Caddy-only instance loads. */
 export function serialize(config: JsonObject): string {
   return JSON.stringify(forCaddyOnly(config));
+}
+
+/**
+ * The Caddy both sides of the benchmark run: `CADDY_BINARY` when set (a build from
+ * `npm run build:caddy`, say), else `caddy` on PATH. ingressd is given the same one.
+ */
+export function benchCaddy(): string {
+  return process.env['CADDY_BINARY'] ?? 'caddy';
 }

@@ -7,6 +7,7 @@ import { resolveOptions } from '../../src/controller/options.js';
 import { stableStringify } from '../../src/model/canonical.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../src/model/json.js';
 import type { Manifest } from '../../src/model/manifest.js';
+import type { CaddyInfo } from '../../src/model/caddy-version.js';
 import type { RenderSettings } from '../../src/model/settings.js';
 import { evaluate } from '../../src/reconciler/evaluate.js';
 import { ownedOf } from '../../src/reconciler/ownership.js';
@@ -16,8 +17,8 @@ import type { ManifestFile } from './manifests.js';
 import { CADDY_ONLY_ADMIN_PORT, CADDY_ONLY_PORT_OFFSET, LOOPBACK } from './ports.js';
 
 /** Render settings exactly as `ingressd run` resolves them from the same environment. */
-export function renderSettingsFor(env: Readonly<Record<string, string>>): RenderSettings {
-  return resolveOptions(env, {}, { cwd: process.cwd(), isTty: false }).render;
+export function renderSettingsFor(env: Readonly<Record<string, string>>, caddy: CaddyInfo): RenderSettings {
+  return { ...resolveOptions(env, {}, { cwd: process.cwd(), isTty: false }).render, caddy };
 }
 
 /** A set of parsed manifests that renders like ingressd would; entries can be replaced cheaply. */

@@ -12,6 +12,7 @@ import { getConfig } from './admin-client.js';
 import type { Backends } from './backends.js';
 import { CaddyOnly, serialize } from './caddy-only.js';
 import type { Cleanup } from './cleanup.js';
+import type { CaddyInfo } from '../../src/model/caddy-version.js';
 import { ConfigRenderer, flatten, renderSettingsFor, sameOwned } from './configs.js';
 import { waitUntilAnswered, type Target } from './http-client.js';
 import { caddyWrites, daemonPids, Ingressd, ingressdEnv, stopDaemons } from './ingressd.js';
@@ -33,6 +34,8 @@ export interface Shared {
   /** Where this N registers the pids it starts, so the machine monitor can tell them from others'. */
   readonly own: OwnProcesses;
   readonly monitor: MachineMonitor;
+  /** The Caddy both sides run (`benchCaddy`): configs are rendered for it, as ingressd renders for its own. */
+  readonly caddy: CaddyInfo;
 }
 
 /** Share of the machine other processes may use during a measurement before it is taken again. */
@@ -100,7 +103,7 @@ export class SizeContext {
     shared.cleanup.add(`Caddy and DNS of ingressd (${dataDir})`, () => stopDaemons(dataDir));
     const workload = generateWorkload(n);
     await writeManifests(join(root, 'manifests'), workload.files);
-    const renderer = new ConfigRenderer(renderSettingsFor(ingressdEnv(dataDir)), workload.files);
+    const renderer = new ConfigRenderer(renderSettingsFor(ingressdEnv(dataDir), shared.caddy), workload.files);
     const caddyOnly = await CaddyOnly.start(join(root, 'caddy-only'), shared.cleanup);
     shared.own.add(caddyOnly.pid);
     const spawned = performance.now();

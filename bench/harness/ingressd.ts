@@ -8,6 +8,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { benchCaddy } from './caddy-only.js';
 import type { Cleanup } from './cleanup.js';
 import { HTTP_PORT, HTTPS_PORT, INGRESSD_ADMIN_PORT, INGRESSD_DNS_PORT, LOOPBACK } from './ports.js';
 import { commandLine, cpuTimeMs, memoryOf, terminate, type MemoryStatus } from './proc.js';
@@ -41,6 +42,7 @@ export function ingressdEnv(dataDir: string, overrides: Readonly<Record<string, 
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     HOME: process.env['HOME'] ?? '/root',
     DATA_DIR: dataDir,
+    CADDY_BINARY: benchCaddy(),
     CADDY_ADMIN_PORT: String(INGRESSD_ADMIN_PORT),
     INTERNAL_DNS_PORT: String(INGRESSD_DNS_PORT),
     CADDY_LISTEN_ADDRESS: LOOPBACK,

@@ -58,7 +58,7 @@ export const upstreamModesScenario: Scenario = {
     await ctx.ingressd.waitQuiet(1000);
     const staticMode = await measureMode(ctx, 'static', (await ctx.writes()) - before);
     // ingressd stays in static mode: this is the last scenario, and switching back would rewrite every status file again.
-    const staticConfig = ctx.renderer.withSettings(renderSettingsFor(ingressdEnv(ctx.dataDir, { UPSTREAM_MODE: 'static' }))).render();
+    const staticConfig = ctx.renderer.withSettings(renderSettingsFor(ingressdEnv(ctx.dataDir, { UPSTREAM_MODE: 'static' }), ctx.shared.caddy)).render();
     await ctx.caddyOnly.load(serialize(staticConfig));
     const caddy = await throughput(ctx, CADDY_ONLY_PORT_OFFSET);
     return figuresOf('9 upstream modes', ctx.n, [...modeFigures(ctx, 'dns', dns, caddy, floor), ...modeFigures(ctx, 'static', staticMode, caddy, floor)]);
