@@ -166,6 +166,26 @@ describe('IncrementalRenderer', () => {
     expect(servers(after)['ingress-80']).not.toBe(servers(before)['ingress-80']);
   });
 
+  it('keeps warnings that depend on the whole set (tls-alpn-01 with only plain rules on the HTTPS port) equal to render()', () => {
+    const s = settings('dns', 'tls-alpn-01', 80);
+    const renderer = new IncrementalRenderer(s);
+    const rule = (host: string, port: number, tls: boolean): Rule => ({ match: { hostname: host, port }, target: { instance: 'inst0', port: 8080 }, tls, redirect_http: false });
+    const instances: Instance[] = [{ kind: 'Instance', id: 'inst0', name: 'inst0', address: '10.0.0.1' }];
+    const secure: Ingress = { kind: 'Ingress', id: 'secure', name: 'secure', rules: [rule('secure.test', 8443, true)] };
+    const plain: Ingress = { kind: 'Ingress', id: 'plain', name: 'plain', rules: [rule('plain.test', 443, false)] };
+    const tlsOn443: Ingress = { kind: 'Ingress', id: 'tls443', name: 'tls443', rules: [rule('tls443.test', 443, true)] };
+    const steps: Ingress[][] = [[secure], [secure, plain], [secure, plain, tlsOn443], [secure, plain], [plain]];
+    const alpnWarned: boolean[] = [];
+    for (const ingresses of steps) {
+      const result = renderer.render({ ingresses, instances });
+      const reference = render({ ingresses, instances }, s);
+      expect(result.warnings).toEqual(reference.warnings);
+      alpnWarned.push(result.warnings.some((w) => w.message.includes('tls-alpn-01 challenges are answered on the HTTPS port')));
+    }
+    // Only plain rules on 443 beside a TLS rule elsewhere: the certificate cannot be obtained.
+    expect(alpnWarned).toEqual([false, true, false, true, false]);
+  });
+
   it('starts over when the instances change, and still equals render()', () => {
     const s = settings('static', undefined);
     const renderer = new IncrementalRenderer(s);
