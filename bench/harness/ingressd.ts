@@ -199,6 +199,26 @@ export class Ingressd {
     return cpuTimeMs(this.pid);
   }
 
+  /**
+   * Waits until this process used less than `maxCpuPerS` ms of CPU in each of `windows` consecutive
+   * 1 s windows (its start-up work — the status pass, adopting 100,000 status files — is over), at
+   * most `timeoutMs`. Resolves with whether it settled. A log line says nothing here: at N=100,000
+   * the work after "ready" runs for seconds without logging a reconcile.
+   */
+  async waitCpuQuiet(maxCpuPerS = 400, windows = 2, timeoutMs = 120_000): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    let quiet = 0;
+    let before = this.cpuTimeMs();
+    while (performance.now() < deadline) {
+      await sleep(1000);
+      const now = this.cpuTimeMs();
+      quiet = now - before < maxCpuPerS ? quiet + 1 : 0;
+      before = now;
+      if (quiet >= windows) return true;
+    }
+    return false;
+  }
+
   memory(): MemoryStatus {
     return memoryOf(this.pid);
   }

@@ -14,14 +14,20 @@ export const atRestScenario: Scenario = {
   name: 'at-rest',
   async run(ctx) {
     const noOp = await ctx.noOpFloor();
-    // Baseline: the same process's CPU with no resync due (RESYNC_INTERVAL 10m), per second.
+    // Baseline: a fresh process's CPU with no resync due (RESYNC_INTERVAL 10m), per second. Fresh,
+    // because the previous scenario's process may still be writing status files or cross-checking
+    // its incremental state (seconds of CPU at N=100,000); settled, because its start-up is not rest.
+    const idle = await ctx.restartIngressd({ RESYNC_INTERVAL: '10m' });
+    const idleSettled = await idle.waitCpuQuiet();
     const idleWindowMs = ctx.plan.restWindowMs / 2;
-    const idleBefore = ctx.ingressd.cpuTimeMs();
+    const idleBefore = idle.cpuTimeMs();
     await sleep(idleWindowMs);
-    const idleCpuPerS = ((ctx.ingressd.cpuTimeMs() - idleBefore) * 1000) / idleWindowMs;
+    const idleCpuPerS = ((idle.cpuTimeMs() - idleBefore) * 1000) / idleWindowMs;
     const ingressd = await ctx.restartIngressd({ RESYNC_INTERVAL: '1s' });
     try {
-      await sleep(1500); // let the start-up sync and its status checks finish
+      await sleep(1500); // the start-up sync and its status checks
+      // A resync every second keeps it busy, but below the start-up's full core: settle under 60%.
+      const settled = (await ingressd.waitCpuQuiet(600)) && idleSettled;
       const mark = ingressd.mark();
       const before = await ctx.writes();
       const cpuBefore = ingressd.cpuTimeMs();
@@ -39,7 +45,7 @@ export const atRestScenario: Scenario = {
           value: perResync,
           reference: reference('Caddy no-op POST /load (wall)', noOp),
           target: targetBySize(ctx.n, [{ at: 10_000, text: '≤ 100 ms', pass: perResync <= 100 }, { at: 100_000, text: '≤ 150 ms', pass: perResync <= 150 }]),
-          note: `${cpuMs.toFixed(0)} ms CPU in ${(ctx.plan.restWindowMs / 1000).toFixed(0)} s`,
+          note: `${cpuMs.toFixed(0)} ms CPU in ${(ctx.plan.restWindowMs / 1000).toFixed(0)} s${settled ? '' : '; start-up work had not settled within 120 s'}`,
         },
         { name: '  CPU per resync, idle CPU subtracted', unit: 'ms', value: netPerResync, note: `idle: ${idleCpuPerS.toFixed(1)} ms CPU/s with no resync due` },
         { name: '  resync wall time', unit: 'ms', value: summarize(resyncs.map((r) => r.durationMs)) },
