@@ -199,3 +199,74 @@ describeWithRfc2136(`dns-01 through RFC 2136 to bind9, validated by Pebble (${ha
     }
   });
 });
+
+describeWithRfc2136(`dns-01 whose record never reaches the resolvers certmagic asks (${hasRfc2136 ? CADDY : 'skipped: no dns.providers.rfc2136'})`, () => {
+  const HOST = `slow.${ZONE}`;
+  let primary: Named;
+  /** Serves the same zone but never receives the updates: a secondary that lags for ever. */
+  let stale: Named;
+  let pebble: Pebble;
+  let dir: string;
+  let dataDir: string;
+  let ingressd: IngressdProcess;
+
+  beforeAll(async () => {
+    primary = await startNamed(ZONE);
+    stale = await startNamed(ZONE);
+    pebble = await startPebble({ dnsServer: primary.address });
+    dir = await tempDir('dns01-slow');
+    dataDir = await tempDir('dns01-slow-data');
+    await writeJson(join(dir, 'app.json'), { kind: 'Instance', name: 'app', address: '127.0.0.2' });
+    await writeJson(join(dir, 'slow.json'), { rules: [{ match: { hostname: HOST, port: await freePort() }, target: { instance: 'app', port: 8080 }, tls: true }] });
+    ingressd = startIngressd({
+      dir,
+      dataDir,
+      ports: { admin: await freePort(), dns: await freePort() },
+      env: {
+        ACME_EMAIL: 'ops@example.test',
+        ACME_CA: pebble.directoryUrl,
+        ACME_CA_ROOT: pebble.tlsCertFile,
+        ACME_DNS_PROVIDER: 'rfc2136',
+        RFC2136_SERVER: primary.address,
+        RFC2136_KEY_NAME: primary.keyName,
+        RFC2136_KEY: primary.secret,
+        DNS_RESOLVERS: stale.address,
+        DNS_PROPAGATION_TIMEOUT: '3s',
+        TLS_ALLOWED_DOMAINS: HOST,
+        CADDY_HTTP_PORT: String(await freePort()),
+        CADDY_HTTPS_PORT: String(await freePort()),
+      },
+    });
+    await waitReady(ingressd);
+  }, 60_000);
+
+  afterAll(async () => {
+    await ingressd?.stop();
+    if (dataDir !== undefined) await killDaemons(dataDir);
+    await pebble?.stop();
+    await primary?.stop();
+    await stale?.stop();
+    for (const d of [dir, dataDir]) if (d !== undefined) await removeDir(d);
+  });
+
+  test('Caddy gives up after DNS_PROPAGATION_TIMEOUT (3s, not its 2m default) and the ingress stays CertificatePending', async () => {
+    interface LogLine { readonly logger?: string; readonly msg?: string; readonly identifier?: string; readonly ts?: number; readonly error?: string }
+    const lines = await waitFor('a failed attempt in Caddy\'s log', async () => {
+      const text = await readFile(join(dataDir, 'caddy', 'caddy.log'), 'utf8').catch(() => '');
+      const parsed = text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+      return parsed.some((l) => l.msg === 'could not get certificate from issuer') ? parsed : undefined;
+    }, 30_000, 200);
+    const started = lines.find((l) => l.msg === 'trying to solve challenge' && l.identifier === HOST);
+    const failed = lines.find((l) => l.msg === 'could not get certificate from issuer' && l.identifier === HOST);
+    expect(failed?.error).toContain('timed out waiting for record to fully propagate');
+    const waitedS = (failed?.ts ?? 0) - (started?.ts ?? 0);
+    expect(waitedS).toBeGreaterThanOrEqual(3);
+    expect(waitedS).toBeLessThan(20);
+    // The record was published (to the primary), and the resolver certmagic was told to ask never had it.
+    expect(await primary.log()).toContain(`adding an RR at '_acme-challenge.${HOST}' TXT`);
+    expect(await stale.log()).not.toContain('adding an RR');
+    const status = await readStatus(dir, 'slow');
+    expect(condition(status, 'CertificateReady')).toMatchObject({ status: 'False', reason: 'CertificatePending' });
+    expect(condition(status, 'Programmed')).toMatchObject({ status: 'True' });
+  }, 40_000);
+});
