@@ -4,7 +4,8 @@
  * `ingressd run` drives the Caddy under test with ACME_DNS_PROVIDER=rfc2136, the TSIG secret in a key
  * file, and DNS_RESOLVERS pointing certmagic's propagation check at bind9 (the zone is not in any
  * public DNS). Asserts what a client sees (HTTPS verified against Pebble's root), what bind9 was
- * sent, what Caddy holds, what the status says, and that the secret shows nowhere.
+ * sent, what Caddy holds, what the status says (for a failed attempt: Caddy's own error), and that
+ * the secret shows nowhere.
  *
  * Needs a Caddy with dns.providers.rfc2136 (`npm run build:caddy`): on any other (Debian's 2.6.2)
  * the suite is skipped, saying so in its title.
@@ -265,8 +266,15 @@ describeWithRfc2136(`dns-01 whose record never reaches the resolvers certmagic a
     // The record was published (to the primary), and the resolver certmagic was told to ask never had it.
     expect(await primary.log()).toContain(`adding an RR at '_acme-challenge.${HOST}' TXT`);
     expect(await stale.log()).not.toContain('adding an RR');
-    const status = await readStatus(dir, 'slow');
+    // The status says why, in Caddy's words (from its log), not only that no certificate is served yet.
+    const status = await waitFor('the status to carry Caddy\'s error', async () => {
+      const s = await readStatus(dir, 'slow');
+      return condition(s, 'CertificateReady')?.message.includes('Caddy\'s last attempt failed') ? s : undefined;
+    }, 15_000, 200);
     expect(condition(status, 'CertificateReady')).toMatchObject({ status: 'False', reason: 'CertificatePending' });
+    expect(condition(status, 'CertificateReady')?.message).toContain(`${HOST}: no certificate yet`);
+    expect(condition(status, 'CertificateReady')?.message).toContain('timed out waiting for record to fully propagate');
+    expect(condition(status, 'CertificateReady')?.message).not.toContain('order=');
     expect(condition(status, 'Programmed')).toMatchObject({ status: 'True' });
   }, 40_000);
 });
