@@ -10,7 +10,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { httpsGet, startPebble, type Pebble } from '../helpers/pebble.js';
 import {
+  adminRequest,
   condition,
+  freePort,
   get,
   killDaemons,
   readStatus,
@@ -26,9 +28,10 @@ import {
   type StatusView,
 } from '../helpers/processes.js';
 
-const BACKEND = { host: '127.0.0.2', port: 25101 };
-const HTTP01 = { admin: 25019, dns: 25153, http: 25080, https: 25443 };
-const ALPN = { admin: 25119, dns: 25253, http: 25180, https: 25543, side: 25544 };
+// Free loopback ports, taken once when the file loads (top-level await: the tables below need them).
+const BACKEND = { host: '127.0.0.2', port: await freePort() };
+const HTTP01 = { admin: await freePort(), dns: await freePort(), http: await freePort(), https: await freePort() };
+const ALPN = { admin: await freePort(), dns: await freePort(), http: await freePort(), https: await freePort(), side: await freePort() };
 
 function tlsRule(hostname: string, port: number): object {
   return { rules: [{ match: { hostname, port }, target: { instance: 'app', port: BACKEND.port }, tls: true, redirect_http: true }] };
@@ -222,7 +225,7 @@ interface CaddyView {
   };
 }
 
-/** Caddy's live config, from its admin API. */
+/** Caddy's live config, from its admin API (node:http: Node's fetch gets 403 from Caddy 2.11's origin check). */
 async function caddyConfig(adminPort: number): Promise<CaddyView> {
-  return (await (await fetch(`http://127.0.0.1:${adminPort}/config/`)).json()) as CaddyView;
+  return JSON.parse((await adminRequest(adminPort, 'GET', '/config/')).body) as CaddyView;
 }
