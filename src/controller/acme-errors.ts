@@ -24,7 +24,8 @@ const MAX_REASON = 400;
 export function lastAcmeErrors(logText: string): Map<string, string> {
   const errors = new Map<string, string>();
   for (const line of logText.split('\n')) {
-    if (!line.startsWith('{')) continue;
+    // Most lines are about other things: parse only those naming a certificate subject.
+    if (!line.startsWith('{') || !line.includes('"identifier"')) continue;
     let entry: unknown;
     try {
       entry = JSON.parse(line);
