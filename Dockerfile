@@ -1,27 +1,38 @@
 # syntax=docker/dockerfile:1
 #
-# ingressd with a Caddy that has the Cloudflare DNS module (needed for dns-01 certificates).
+# ingressd with the same Caddy the tests drive: the first Caddy of caddy/modules.pin (2.11.9) with
+# every plugin pinned there (DNS providers cloudflare and rfc2136, rate limiting, Redis storage).
 #
 #   docker build -t ingressd .
+#   docker build --build-arg CADDY_VERSION=v2.10.2 -t ingressd:caddy-2.10 .   # another pinned Caddy
 #   docker run -d --network host -v /etc/ingressd/manifests:/etc/ingressd/manifests \
 #     -v ingressd-state:/var/lib/ingressd ingressd
 #
 # See manifests/deploy/README.md (and docker-compose.yml there) for the settings that matter.
 
-# ---- 1. Caddy with the Cloudflare DNS provider ---------------------------------------------------
-# The 2.x builder follows Caddy's releases, so Caddy and the module's latest version always build
-# together. ingressd is tested against Caddy 2.6.2 and also reads 2.8+'s ETag header; for a
-# reproducible image, pin both: --build-arg CADDY_BUILDER_TAG=<x.y.z>-builder and
-# --build-arg CADDY_DNS_MODULE=github.com/caddy-dns/cloudflare@<version>.
-ARG CADDY_BUILDER_TAG=2-builder
-FROM caddy:${CADDY_BUILDER_TAG} AS caddy
-ARG CADDY_DNS_MODULE=github.com/caddy-dns/cloudflare
-# Static binary: it is built on Alpine (musl) and runs on Debian (glibc).
-ENV CGO_ENABLED=0
-# Fail the build, not the first certificate, when the module is missing (no pipe: no pipefail in sh).
-RUN xcaddy build --with "${CADDY_DNS_MODULE}" --output /out/caddy \
- && /out/caddy list-modules > /tmp/modules.txt \
- && grep -qx 'dns.providers.cloudflare' /tmp/modules.txt
+# ---- 1. Caddy from caddy/modules.pin, built with xcaddy as scripts/build-caddy.sh does ------------
+# caddy/xcaddy-args.sh turns the pin file into xcaddy's arguments (both builds read it), so a version
+# changed there changes the image and the tests together. Caddy >= 2.10.1 needs Go >= 1.25; the
+# tests' Caddys are built with Go 1.26 here, and so is the image's.
+ARG GO_IMAGE=golang:1.26-bookworm
+FROM ${GO_IMAGE} AS caddy
+# Empty: the first `caddy` line of the pin file. Otherwise one of its other `caddy` lines.
+ARG CADDY_VERSION=
+# The xcaddy scripts/build-caddy.sh installs.
+ARG XCADDY_VERSION=v0.4.5
+# Static binary (it runs in the node image); the Go of this image, never a downloaded toolchain.
+ENV CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=mod
+WORKDIR /build
+RUN go install "github.com/caddyserver/xcaddy/cmd/xcaddy@${XCADDY_VERSION}"
+COPY caddy/modules.pin caddy/xcaddy-args.sh ./caddy/
+# Fail the build, not the first certificate, when a pinned plugin is not in the binary (no pipe:
+# sh has no pipefail). The arguments hold no spaces: word splitting of $args is intended.
+RUN args="$(sh caddy/xcaddy-args.sh ${CADDY_VERSION})" \
+ && echo "xcaddy build ${args}" \
+ && xcaddy build ${args} --output /out/caddy \
+ && /out/caddy list-modules --packages > /tmp/modules.txt \
+ && for word in ${args}; do case "${word}" in *@*) grep -q " ${word%@*}\$" /tmp/modules.txt || { echo "missing from the build: ${word}" >&2; exit 1; } ;; esac; done \
+ && /out/caddy version
 
 # ---- 2. ingressd: compile TypeScript, then drop the dev dependencies ------------------------------
 FROM node:20-bookworm-slim AS build
@@ -47,7 +58,7 @@ COPY --from=caddy /out/caddy /usr/local/bin/caddy
 # run an ingress. Needs NET_BIND_SERVICE in the container's bounding set (Docker's default) and no
 # `no-new-privileges` (which makes the kernel ignore file capabilities): otherwise run with
 # CADDY_HTTP_PORT/CADDY_HTTPS_PORT >= 1024 instead.
-# ca-certificates stays: Caddy talks HTTPS to the ACME CA and the Cloudflare API; node:*-slim has none.
+# ca-certificates stays: Caddy talks HTTPS to the ACME CA and DNS provider APIs; node:*-slim has none.
 # libcap2-bin is only needed for setcap, so it is removed in the same layer.
 # hadolint ignore=DL3008
 RUN apt-get update \

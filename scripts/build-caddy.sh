@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Build the Caddys listed in caddy/modules.pin with xcaddy, each with its plugins, into a cache
-# keyed by Caddy version + module list:
+# Build the Caddys listed in caddy/modules.pin (read through caddy/xcaddy-args.sh, as the Dockerfile
+# does) with xcaddy, each with its plugins, into a cache keyed by Caddy version + module list:
 #
 #   scripts/build-caddy.sh            every Caddy in the pin file
 #   scripts/build-caddy.sh v2.10.2    one of them
@@ -23,28 +23,15 @@ export CGO_ENABLED=0
 
 die() { echo "build-caddy: $*" >&2; exit 1; }
 
-versions=(); modules=()
-while read -r kind a b c; do
-  case "$kind" in
-    ''|'#'*) ;;
-    caddy) versions+=("$a") ;;
-    module) modules+=("$a $b ${c:-v0.0.0}") ;;
-    *) die "$PIN_FILE: unknown line kind '$kind'" ;;
-  esac
-done < "$PIN_FILE"
-[ "${#versions[@]}" -gt 0 ] || die "$PIN_FILE lists no caddy version"
+# caddy/xcaddy-args.sh reads the pin file, for the Dockerfile too: one reading of it for both.
+ARGS=caddy/xcaddy-args.sh
+versions=()
+listed="$(sh "$ARGS" --versions)" || die "$PIN_FILE cannot be read (see above)"
+while read -r v; do versions+=("$v"); done <<< "$listed"
 
-# semver_ge A B: true when version A >= B (both vX.Y.Z).
-semver_ge() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" = "$2" ]; }
-
-# The plugins for one Caddy version, one "module@version" per line.
+# The plugins for one Caddy version, one "module@version" per line, in the pin file's order.
 plugins_for() {
-  local m
-  for m in "${modules[@]}"; do
-    set -- $m
-    semver_ge "$VERSION" "$3" && echo "$1@$2"
-  done
-  return 0
+  sh "$ARGS" "$VERSION" | awk '{ for (i = 3; i <= NF; i += 2) print $i }'
 }
 
 out_dir() {

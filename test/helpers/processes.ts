@@ -102,7 +102,7 @@ export interface IngressdProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `ingressd run` as a real process, like a user would. */
+/** Starts `ingressd run` as a real process, like a user would, driving the Caddy under test. */
 export function startIngressd(options: {
   readonly dir: string;
   readonly dataDir: string;
@@ -119,6 +119,8 @@ export function startIngressd(options: {
     API_LISTEN: options.ports.api === undefined ? 'off' : `127.0.0.1:${options.ports.api}`,
     LOG_FORMAT: 'json',
     LOG_LEVEL: 'debug',
+    // The Caddy under test (global-setup.ts chose it), unless the test names another.
+    ...(process.env['CADDY_BINARY'] === undefined ? {} : { CADDY_BINARY: process.env['CADDY_BINARY'] }),
     ...options.env,
   };
   const child: ChildProcess = spawn(process.execPath, [CLI, 'run', '--dir', options.dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -23,6 +23,7 @@ import {
   type Backend,
   type IngressdProcess,
 } from '../helpers/processes.js';
+import { DEBIAN_CADDY } from '../helpers/caddy-under-test.js';
 
 const MAIN = { admin: 26019, dns: 26053, api: 26089 };
 const [HTTP, HTTP2, TLS_PORT, BUSY] = [26080, 26081, 26084, 26085];
@@ -79,6 +80,8 @@ describe('HTTP API (ACME dns-01 without the Caddy module, TLS_ALLOWED_DOMAINS=al
       dataDir,
       ports: MAIN,
       env: {
+        // The subject is a Caddy without the module, whichever Caddy the rest of the suite drives.
+        CADDY_BINARY: DEBIAN_CADDY,
         ACME_EMAIL: 'ops@example.test',
         ACME_DNS_PROVIDER: 'cloudflare',
         CLOUDFLARE_API_TOKEN: 'not-a-real-token',

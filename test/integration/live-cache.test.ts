@@ -23,6 +23,8 @@ import {
   type Backend,
   type IngressdProcess,
 } from '../helpers/processes.js';
+import { CADDY_INFO } from '../helpers/caddy-under-test.js';
+import { formatCaddyVersion } from '../../src/model/caddy-version.js';
 
 const PORTS = { admin: 23219, dns: 23253 };
 const HTTP = 23280;
@@ -60,6 +62,11 @@ describe('the live config ingressd remembers', () => {
     await green?.close();
     await removeDir(dir);
     await removeDir(dataDir);
+  });
+
+  test('ingressd drives the Caddy under test (what the counts below are about)', () => {
+    const line = ingressd.output().split('\n').find((l) => l.includes('rendering for this Caddy'));
+    expect(line).toContain(`"caddy":"${formatCaddyVersion(CADDY_INFO.version)}`);
   });
 
   test('changes after ingressd’s own write are applied without reading Caddy’s config', async () => {

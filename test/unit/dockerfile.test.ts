@@ -4,7 +4,9 @@
  * contract), since no container engine or hadolint binary is available to build or lint it.
  */
 import { describe, expect, it } from '@jest/globals';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/processes.js';
 
@@ -74,13 +76,48 @@ function envOf(instructions: readonly Instruction[]): Map<string, string> {
 }
 
 describe('Dockerfile', () => {
-  it('is multi-stage: a Caddy builder, a node build stage and a node runtime', () => {
-    expect(FROMS.map(imageOf)).toEqual(['caddy:2-builder', 'node:20-bookworm-slim', 'node:20-bookworm-slim']);
+  it('is multi-stage: a Go stage building Caddy, a node build stage and a node runtime', () => {
+    expect(FROMS.map(imageOf)).toEqual(['golang:1.26-bookworm', 'node:20-bookworm-slim', 'node:20-bookworm-slim']);
     expect(stageNames).toEqual(['caddy', 'build', 'runtime']);
-    expect(ALL.some((i) => i.stage === 0 && i.keyword === 'RUN' && /xcaddy build --with "\$\{CADDY_DNS_MODULE\}"/.test(i.args))).toBe(true);
-    expect(ALL.find((i) => i.stage === 0 && i.keyword === 'ARG' && i.args.startsWith('CADDY_DNS_MODULE='))?.args).toBe(
-      'CADDY_DNS_MODULE=github.com/caddy-dns/cloudflare',
-    );
+  });
+
+  it('builds Caddy from caddy/modules.pin through caddy/xcaddy-args.sh, as scripts/build-caddy.sh does', () => {
+    const stage = ALL.filter((i) => i.stage === 0);
+    expect(stage.filter((i) => i.keyword === 'COPY').map((i) => i.args)).toEqual(['caddy/modules.pin caddy/xcaddy-args.sh ./caddy/']);
+    const build = stage.find((i) => i.keyword === 'RUN' && i.args.includes('xcaddy build'));
+    expect(build?.args).toContain('args="$(sh caddy/xcaddy-args.sh ${CADDY_VERSION})"');
+    expect(build?.args).toContain('xcaddy build ${args} --output /out/caddy');
+    // Every pinned plugin is checked for in the binary, so a silently dropped one fails the build.
+    expect(build?.args).toContain('/out/caddy list-modules --packages > /tmp/modules.txt');
+    expect(build?.args).toMatch(/grep -q " \$\{word%@\*\}\\\$" \/tmp\/modules\.txt \|\| \{ .*exit 1; \}/);
+    // The same xcaddy and the same Go settings as scripts/build-caddy.sh.
+    const script = readFileSync(join(ROOT, 'scripts', 'build-caddy.sh'), 'utf8');
+    const xcaddy = /^XCADDY_VERSION=(\S+)$/m.exec(script)?.[1];
+    expect(stage.find((i) => i.keyword === 'ARG' && i.args.startsWith('XCADDY_VERSION='))?.args).toBe(`XCADDY_VERSION=${xcaddy}`);
+    expect(script).toContain('sh "$ARGS" "$VERSION"');
+    expect(Object.fromEntries(envOf(stage))).toMatchObject({ CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' });
+  });
+
+  it('xcaddy-args.sh gives the pin file\'s first Caddy with its plugins, and honours a plugin\'s minimum Caddy', () => {
+    const args = (pinFile: string, ...extra: string[]): string =>
+      execFileSync('sh', [join(ROOT, 'caddy', 'xcaddy-args.sh'), ...extra], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', PIN_FILE: pinFile } }).trim();
+    const pins = readFileSync(join(ROOT, 'caddy', 'modules.pin'), 'utf8');
+    const first = /^caddy\s+(\S+)/m.exec(pins)?.[1];
+    const real = args(join(ROOT, 'caddy', 'modules.pin'));
+    expect(real.split(' ')[0]).toBe(first);
+    expect(real).toContain('--with github.com/caddy-dns/cloudflare@');
+    expect(real).toContain('--with github.com/caddy-dns/rfc2136@');
+    const dir = mkdtempSync(join(tmpdir(), 'ingressd-pin-'));
+    try {
+      const pin = join(dir, 'modules.pin');
+      writeFileSync(pin, '# test\ncaddy v2.11.1\ncaddy v2.10.2\nmodule a/x v1.0.0\nmodule b/y v2.0.0 v2.11.1\nmodule c/z v3.0.0 v2.12.0\n');
+      expect(args(pin)).toBe('v2.11.1 --with a/x@v1.0.0 --with b/y@v2.0.0');
+      expect(args(pin, 'v2.10.2')).toBe('v2.10.2 --with a/x@v1.0.0');
+      expect(args(pin, '--versions')).toBe('v2.11.1\nv2.10.2');
+      expect(() => args(pin, 'v9.9.9')).toThrow(/v9\.9\.9 is not a caddy line/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('pins every base image by a tag, never latest (DL3006, DL3007)', () => {
@@ -196,7 +233,7 @@ describe('.dockerignore', () => {
 
   it('lets in every path the Dockerfile copies from the build context', () => {
     const sources = ALL.filter((i) => i.keyword === 'COPY' && !i.args.includes('--from=')).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
-    expect(sources).toEqual(expect.arrayContaining(['package-lock.json', 'src', 'schemas']));
+    expect(sources).toEqual(expect.arrayContaining(['package-lock.json', 'src', 'schemas', 'caddy/modules.pin', 'caddy/xcaddy-args.sh']));
     for (const source of sources) {
       expect({ source, ignored: isIgnored(source) }).toEqual({ source, ignored: false });
       expect(existsSync(join(ROOT, source))).toBe(true);

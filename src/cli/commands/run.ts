@@ -2,7 +2,9 @@
  * `ingressd run --dir DIR`: the live loop. Runs until SIGINT/SIGTERM, then finishes the reconcile in
  * flight and exits; Caddy and the instance DNS keep serving unless CADDY_STOP_ON_SHUTDOWN=true.
  */
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readTail, withAcmeErrors } from '../../controller/acme-errors.js';
 import { createCertificateProbe } from '../../controller/certificate-probe.js';
 import { Controller } from '../../controller/controller.js';
 import { createMetrics } from '../../controller/metrics.js';
@@ -39,7 +41,8 @@ export async function runCommand(io: CommandIo): Promise<number> {
   const controller = new Controller(options, {
     logger,
     dnsCommand: [process.execPath, cli, 'dns'],
-    probeCertificates: createCertificateProbe({ listenAddress: options.render.listenAddress }),
+    // A pending certificate's message gains Caddy's last ACME error, from the log of the Caddy ingressd starts.
+    probeCertificates: withAcmeErrors(createCertificateProbe({ listenAddress: options.render.listenAddress }), () => readTail(join(options.dataDir, 'caddy', 'caddy.log'))),
   });
   metrics.observe(controller);
 
