@@ -14,11 +14,12 @@ const EDITOR_TEMPORARY = [/~$/, /\.sw[a-p]$/, /\.swx$/, /\.tmp$/, /^4913$/, /^#.
  * Empty path segments (`a//b.json`, a leading `/`) and `.`/`..` segments give false.
  */
 export function isManifestPath(relPath: string): boolean {
+  // Cheapest tests first: a rescan asks this for every file (status files included) every second.
+  if (!relPath.endsWith(MANIFEST_SUFFIX) || relPath.endsWith(STATUS_SUFFIX)) return false;
   const segments = relPath.split('/');
   if (segments.some((s) => s.length === 0 || s.startsWith('.'))) return false;
   const base = segments.at(-1) ?? '';
   if (EDITOR_TEMPORARY.some((re) => re.test(base))) return false;
-  if (!base.endsWith(MANIFEST_SUFFIX) || base.endsWith(STATUS_SUFFIX)) return false;
   return base.length > MANIFEST_SUFFIX.length;
 }
 

@@ -36,6 +36,8 @@ export class IncrementalDesiredState {
   #evaluator: IncrementalEvaluator;
   #renderer: IncrementalRenderer;
   #uncheckedFast = 0;
+  /** The last render and its inputs: a resync at rest renders the same thing (~60 ms at 100,000). */
+  #lastRender: { readonly evaluated: EvaluatedSet; readonly excluded: ReadonlySet<string>; readonly result: IncrementalResult } | undefined;
 
   constructor(settings: RenderSettings, options: IncrementalDesiredStateOptions = {}) {
     this.#settings = settings;
@@ -56,6 +58,7 @@ export class IncrementalDesiredState {
     if (settings.tls !== this.#settings.tls) this.#evaluator = new IncrementalEvaluator(this.#claims === undefined ? {} : { claims: this.#claims });
     this.#settings = settings;
     this.#renderer = new IncrementalRenderer(settings);
+    this.#lastRender = undefined;
   }
 
   /** Fast-path evaluations since the last cross-check or reset: what a cross-check would verify. */
@@ -82,7 +85,12 @@ export class IncrementalDesiredState {
 
   /** `render(renderInput(evaluated, excluded))`'s config and warnings, re-rendering only what changed. */
   render(evaluated: EvaluatedSet, excluded: ReadonlySet<string>): IncrementalResult {
-    return this.#renderer.render(renderInput(evaluated, excluded, this.#settings));
+    const last = this.#lastRender;
+    // An evaluation is never changed in place: the same object (and the same exclusions) renders the same.
+    if (last !== undefined && last.evaluated === evaluated && sameSet(last.excluded, excluded)) return last.result;
+    const result = this.#renderer.render(renderInput(evaluated, excluded, this.#settings));
+    this.#lastRender = { evaluated, excluded: new Set(excluded), result };
+    return result;
   }
 
   /**
@@ -109,7 +117,14 @@ export class IncrementalDesiredState {
     this.#evaluator = new IncrementalEvaluator(this.#claims === undefined ? {} : { claims: this.#claims });
     this.#renderer = new IncrementalRenderer(this.#settings);
     this.#uncheckedFast = 0;
+    this.#lastRender = undefined;
   }
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
 }
 
 function differingFiles(incremental: EvaluatedSet, full: EvaluatedSet): string[] {

@@ -3,10 +3,8 @@
  * in-memory Caddy: what each key does and which result it ends in. The same loop against the
  * real Caddy is covered by the integration tests.
  */
-import { DEFAULT_CADDY } from '../../src/model/caddy-version.js';
 import { describe, expect, it } from '@jest/globals';
 import { silentLogger } from '../../src/model/logger.js';
-import type { RenderSettings } from '../../src/model/settings.js';
 import { parseManifest } from '../../src/manifest/parse.js';
 import { claimsOf, type ClaimsFn } from '../../src/reconciler/claims.js';
 import { CADDY_KEY, CROSS_CHECK_KEY, fileKey, STATUSES_KEY, type Key } from '../../src/reconciler/keys.js';
@@ -14,22 +12,9 @@ import { Reconciler, type CaddySyncResult, type ReconcilerOptions } from '../../
 import { FakeClock } from '../helpers/fake-clock.js';
 import { MemoryCaddy } from '../helpers/memory-caddy.js';
 import { MemoryStatuses } from '../helpers/memory-statuses.js';
-import { NO_ACME } from '../helpers/tls-settings.js';
+import { RENDER_SETTINGS } from '../helpers/tls-settings.js';
 
-const SETTINGS: RenderSettings = {
-  listenAddress: '127.0.0.1',
-  dnsZone: 'ingressd.internal',
-  dnsResolver: 'udp/127.0.0.1:5353',
-  upstreamMode: 'dns',
-  upstreamRefresh: '1s',
-  upstreamIdleTimeout: '5s',
-    caddy: DEFAULT_CADDY,
-  streamCloseDelay: undefined,
-  gracePeriod: '10s',
-  tls: NO_ACME,
-  httpPort: 80,
-  httpsPort: 443,
-};
+const SETTINGS = RENDER_SETTINGS;
 
 const ingress = (name: string, host: string): string => JSON.stringify({ kind: 'Ingress', name, rules: [{ match: { hostname: host }, target: { instance: 'web', port: 8080 } }] });
 
