@@ -235,7 +235,7 @@ export class Controller {
       settings: this.#options.render,
       caddy: runtime.caddyClient,
       statuses: createStatusWriter(this.#options.manifestDir),
-      readManifest: createManifestReader(this.#options.manifestDir),
+      readManifest: createManifestReader(this.#options.manifestDir, logger),
       publishInstances: (instances) => runtime.publishInstances(instances),
       saveAppliedConfig: (config) => runtime.saveAppliedConfig(config),
       ...(this.#deps.probeCertificates === undefined ? {} : { probeCertificates: this.#deps.probeCertificates }),

@@ -186,6 +186,8 @@ export class Reconciler {
     } else {
       const since = await this.#statusSync.adopt(file);
       changed = this.#store.set(manifest, since);
+      // Unchanged, but its status file is gone (its directory was swapped): write it again.
+      if (!changed && this.#statusSync.lost(file) && this.#statuses.rewrite()) this.#options.enqueue(STATUSES_KEY);
     }
     if (changed) this.#options.enqueue(CADDY_KEY);
     this.events.emit('manifestRead', { file, changed });

@@ -34,6 +34,8 @@ export class StatusPasses {
   /** Bumped by `markCaddyUnavailable`: a pass that overlapped it must not claim to be current. */
   #invalidations = 0;
   #lastEvaluated: EvaluatedSet | undefined;
+  /** The basis of the last complete pass, for `rewrite`. */
+  #lastBasis: Basis | undefined;
   #lastCertificates: ReadonlyMap<string, CertificateStatus> = new Map();
 
   constructor(sync: StatusSync, settings: RenderSettings, logger: Logger) {
@@ -61,6 +63,12 @@ export class StatusPasses {
     return true;
   }
 
+  /** Arms a pass over the last complete basis (status files lost on disk); true when a pass is pending. */
+  rewrite(): boolean {
+    this.#basis ??= this.#lastBasis;
+    return this.#basis !== undefined;
+  }
+
   /** Writes what changed since the last pass; stops early (`complete: false`) when `pause` says so. */
   write(pause?: () => boolean): Promise<StatusPass> {
     return this.#serialize(async () => {
@@ -82,7 +90,10 @@ export class StatusPasses {
         throw err;
       }
       if (!pass.complete) this.#basis ??= basis;
-      else if (invalidations === this.#invalidations) this.#completedEpoch = basis.epoch;
+      else if (invalidations === this.#invalidations) {
+        this.#completedEpoch = basis.epoch;
+        this.#lastBasis = basis;
+      }
       const statusMs = Math.round((performance.now() - started) * 10) / 10;
       this.#logger.info(pass.complete ? 'status files updated' : 'status files paused for other work', { statusWrites: pass.written, files: basis.evaluated.byFile.size, statusMs });
       return pass;

@@ -17,6 +17,11 @@ export interface StatusWriter {
   write(file: string, status: ResourceStatus): Promise<boolean>;
   /** Removes the status file of a manifest that is gone. */
   remove(file: string): Promise<void>;
+  /**
+   * False when no status file is on disk for the manifest now, and then forgets what was written
+   * there, so the next `write` writes (a swapped directory link brings a directory without it).
+   */
+  present(file: string): boolean;
 }
 
 /** `dir/sub/web.json` → `dir/sub/web.status.json` (relative paths stay relative). */
@@ -76,6 +81,11 @@ export function createStatusWriter(manifestDir: string): StatusWriter {
     async remove(file) {
       written.delete(file);
       rmSync(pathOf(file), { force: true });
+    },
+    present(file) {
+      if (existsSync(pathOf(file))) return true;
+      written.delete(file);
+      return false;
     },
   };
 }

@@ -34,6 +34,7 @@ const REJECTION_REASONS: Readonly<Record<IssueCode, string>> = {
   instance_not_found: 'InstanceNotFound',
   domain_not_allowed: 'DomainNotAllowed',
   tls_not_configured: 'TLSNotConfigured',
+  unreadable_file: 'Unreadable',
 };
 
 export function buildStatus(input: StatusInput): ResourceStatus {
