@@ -69,6 +69,10 @@ export async function watchManifests(options: WatcherOptions): Promise<ManifestW
   let closed = false;
 
   const toRel = (path: string): string => relative(options.dir, path).split(sep).join('/');
+  const rescan = (reason: string): void => {
+    options.logger.debug('the watcher asks for a rescan', { reason });
+    options.onRescan(reason);
+  };
   const settle = (rel: string): void => {
     clearTimeout(timers.get(rel));
     timers.set(
@@ -115,7 +119,7 @@ export async function watchManifests(options: WatcherOptions): Promise<ManifestW
   const onEvent = (dir: string, name: string | Buffer | null): void => {
     if (closed) return;
     if (name === null) {
-      options.onRescan(`unnamed event in ${toRel(dir) || '.'}`);
+      rescan(`unnamed event in ${toRel(dir) || '.'}`);
       return;
     }
     const entry = name.toString();
@@ -136,10 +140,10 @@ export async function watchManifests(options: WatcherOptions): Promise<ManifestW
       if (watched !== undefined) forgetDirectory(path);
       await watchTree(path, ancestorsOf(path));
       // Files may have landed in the new directory before its watch was set; a swapped link changed them all.
-      options.onRescan(`${watched === undefined ? 'directory added' : 'directory link swapped'}: ${toRel(path)}`);
+      rescan(`${watched === undefined ? 'directory added' : 'directory link swapped'}: ${toRel(path)}`);
     } else if (watched !== undefined) {
       forgetDirectory(path);
-      options.onRescan(`directory removed: ${toRel(path)}`);
+      rescan(`directory removed: ${toRel(path)}`);
     }
   };
   const watchTree = async (dir: string, ancestors: ReadonlySet<string>): Promise<void> => {
@@ -155,7 +159,7 @@ export async function watchManifests(options: WatcherOptions): Promise<ManifestW
       watcher.on('error', (err) => {
         forgetDirectory(dir);
         if (dir === options.dir) options.logger.warn('watching the manifest directory failed; the periodic rescan still runs', { error: String(err) });
-        options.onRescan(`watch failed: ${toRel(dir) || '.'}`);
+        rescan(`watch failed: ${toRel(dir) || '.'}`);
       });
       watchers.set(dir, { watcher, real });
     } catch (err) {
@@ -210,7 +214,7 @@ export async function watchManifests(options: WatcherOptions): Promise<ManifestW
       if (real !== undefined) await watchTree(path, ancestorsOf(path));
     }
     if (!watchers.has(options.dir)) await watchTree(options.dir, new Set());
-    options.onRescan('a symbolic link on the path to the manifests changed');
+    rescan('a symbolic link on the path to the manifests changed');
   };
 
   watchRootLinks();
