@@ -30,6 +30,10 @@ export class MemoryStatuses implements StatusWriter {
     return this.files.has(file);
   }
 
+  unwritable(): string | undefined {
+    return undefined;
+  }
+
   /** The status of a condition type, or undefined. */
   condition(file: string, type: string): { readonly status: string; readonly reason: string } | undefined {
     return this.files.get(file)?.conditions.find((c) => c.type === type);

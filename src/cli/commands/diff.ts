@@ -92,7 +92,7 @@ async function desiredConfig(options: Options, caddyVersion: string | undefined,
   // loadDirectory treats a missing directory as empty; a typo must not diff as "delete everything".
   if (!(await stat(dir)).isDirectory()) throw new Error(`${dir} is not a directory`);
   const manifests = await loadDirectory(dir);
-  const statuses = createStatusWriter(dir); // only read() is used: diff writes nothing
+  const statuses = createStatusWriter(options.statusDir, { mirrored: options.statusDirSet }); // only read() is used: diff writes nothing
   const acceptedSince = await precedenceFromStatuses(manifests.map((m) => m.file), (file) => statuses.read(file));
   const target = await caddyTarget(options, caddyVersion);
   io.stderr(`${target.note}\n`);

@@ -104,7 +104,7 @@ async function readEntries(options: Options): Promise<Entry[]> {
     });
     if (text !== undefined) manifests.push({ manifest: parseManifest(file, text), writtenAt: new Date(stamp?.mtimeMs ?? Date.now()).toISOString() });
   }
-  const reader = createStatusWriter(dir); // only read() is used: get writes nothing
+  const reader = createStatusWriter(options.statusDir, { mirrored: options.statusDirSet }); // only read() is used: get writes nothing
   const written = new Map<string, ResourceStatus>();
   for (const { manifest } of manifests) {
     const status = await reader.read(manifest.file);

@@ -36,7 +36,7 @@ export async function renderCommand(io: CommandIo): Promise<number> {
   const options = resolveOptions(io.env, flags, { cwd: io.cwd, isTty: io.isTty });
   if (options.manifestDir === '') throw new UsageError('render needs --dir DIR (or MANIFEST_DIR)');
   const manifests = await loadDirectory(options.manifestDir);
-  const statuses = createStatusWriter(options.manifestDir); // only read() is used: render writes nothing
+  const statuses = createStatusWriter(options.statusDir, { mirrored: options.statusDirSet }); // only read() is used: render writes nothing
   const acceptedSince = await precedenceFromStatuses(manifests.map((m) => m.file), (file) => statuses.read(file));
   const target = await caddyTarget(options, flags['caddy-version'] as string | undefined);
   io.stderr(`${target.note}\n`);

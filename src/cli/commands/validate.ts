@@ -2,13 +2,13 @@
  * `ingressd validate PATH...`: the controller's own checks (schema, rules, cross-file conflicts),
  * without Caddy. One line per problem; exit 0 when everything is valid, 1 otherwise.
  */
-import { resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { stableStringify } from '../../model/canonical.js';
 import { desiredState } from '../../reconciler/desired-state.js';
 import { precedenceFromStatuses } from '../../reconciler/precedence.js';
 import { readStatusFile, statusFileOf } from '../../reconciler/status-writer.js';
 import { loadManifests } from '../../sources/load.js';
-import { resolveOptions } from '../../controller/options.js';
+import { resolveOptions, type Options } from '../../controller/options.js';
 import { CONFIG_FLAGS, configFlagsHelp, parse, UsageError, type CommandIo } from './args.js';
 
 export const VALIDATE_HELP = `Usage: ingressd validate [--json] PATH...
@@ -35,7 +35,7 @@ export async function validateCommand(io: CommandIo): Promise<number> {
   const manifests = await loadManifests({ paths: positionals, cwd: io.cwd });
   const acceptedSince = await precedenceFromStatuses(
     manifests.map((m) => m.file),
-    async (file) => readStatusFile(resolve(io.cwd, statusFileOf(file)))?.status,
+    async (file) => readStatusFile(statusPathOf(resolve(io.cwd, file), options))?.status,
   );
   const { evaluated } = desiredState({ manifests, acceptedSince, settings: options.render });
   const files = [...evaluated.byFile.values()].map((e) => ({
@@ -56,4 +56,11 @@ export async function validateCommand(io: CommandIo): Promise<number> {
     io.stderr(bad === 0 ? `${files.length} manifest(s) valid\n` : `${bad} of ${files.length} manifest(s) have problems\n`);
   }
   return valid ? 0 : 1;
+}
+
+/** Where run keeps the status of the manifest at `path` (absolute): under STATUS_DIR for a manifest of MANIFEST_DIR, else beside it. */
+function statusPathOf(path: string, options: Options): string {
+  const rel = options.manifestDir === '' ? '..' : relative(options.manifestDir, path);
+  if (!options.statusDirSet || rel.startsWith('..') || isAbsolute(rel)) return statusFileOf(path);
+  return join(options.statusDir, statusFileOf(rel));
 }
