@@ -18,6 +18,8 @@ import { Emitter } from '../platform/emitter.js';
 import type { ClaimsFn } from '../reconciler/claims.js';
 import type { CaddyClient } from '../reconciler/caddy-client.js';
 import { CADDY_KEY, CROSS_CHECK_KEY, fileKey, STATUSES_KEY, type Key } from '../reconciler/keys.js';
+import { LastValid } from '../reconciler/last-valid.js';
+import { lastValidDir, lastValidFiles } from '../reconciler/last-valid-file.js';
 import type { Result } from '../reconciler/result.js';
 import { Reconciler, type CertificateTarget, type ReconcilerEvents } from '../reconciler/reconciler.js';
 import type { CertificateStatus } from '../reconciler/status-types.js';
@@ -252,6 +254,7 @@ export class Controller {
       othersWaiting: () => this.#queue.len() > 0 || this.#filesPending() || this.#debounce.isPending || this.#queue.isWaiting(CADDY_KEY),
       ...(this.#deps.claims === undefined ? {} : { claims: this.#deps.claims }),
       ...(this.#deps.isListenFree === undefined ? {} : { isListenFree: this.#deps.isListenFree }),
+      ...(this.#options.fallback === 'none' ? {} : { lastValid: new LastValid(lastValidFiles(lastValidDir(this.#options.dataDir), logger)) }),
     });
     const forward = <E extends keyof ReconcilerEvents>(event: E): void => void reconciler.events.on(event, (payload) => this.events.emit(event, payload));
     for (const event of ['manifestRead', 'caddySynced', 'caddySyncFailed', 'statusesWritten'] as const) forward(event);

@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { isAbsolute, join, relative as relativePath, resolve as resolvePath, sep } from 'node:path';
 import { DEFAULT_CADDY } from '../model/caddy-version.js';
 import { IngressdError } from '../model/errors.js';
+import { FALLBACK_MODES, type FallbackMode } from '../reconciler/last-valid.js';
 import { UPSTREAM_MODES, type RenderSettings, type UpstreamMode } from '../model/settings.js';
 import { parseDurationMs } from './duration.js';
 import { resolveTls } from './tls-options.js';
@@ -35,6 +36,8 @@ export interface Options {
   /** For the default Caddy until the running one is asked (the controller replaces `caddy`). */
   readonly render: RenderSettings;
   readonly resyncIntervalMs: number;
+  /** `last-valid`: a served resource whose file turns invalid keeps serving its last valid version (reconciler/last-valid.ts). */
+  readonly fallback: FallbackMode;
   readonly api: { readonly host: string; readonly port: number; readonly enabled: boolean; readonly token: string | undefined };
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
 }
@@ -67,6 +70,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { env: 'STREAM_CLOSE_DELAY', flag: undefined, defaultText: '5m (Caddy 2.7+ only)', description: 'How long WebSockets and other upgraded connections outlive a reload (stream_close_delay; 0 = cut at once)' },
   { env: 'CADDY_GRACE_PERIOD', flag: undefined, defaultText: '10s', description: 'How long a stopping Caddy waits for open connections (apps.http.grace_period; never 0 = for ever)' },
   { env: 'RESYNC_INTERVAL', flag: 'resync-interval', defaultText: '30s', description: 'Full rescan and drift check period' },
+  { env: 'FALLBACK', flag: 'fallback', defaultText: 'last-valid', description: 'last-valid: a served resource whose file turns invalid keeps serving its last valid version (Accepted=False, Programmed=True LastValidVersion); none: it stops serving' },
   { env: 'API_LISTEN', flag: 'api-listen', defaultText: '127.0.0.1:8089', description: 'HTTP API address (host:port, or "off")' },
   { env: 'API_TOKEN', flag: undefined, defaultText: '(none)', description: 'Bearer token required by the HTTP API; required for a non-loopback API_LISTEN', secret: true },
   { env: 'ACME_EMAIL', flag: undefined, defaultText: '(none)', description: 'ACME account email (required for TLS)' },
@@ -189,6 +193,7 @@ export function resolveOptions(env: Env, flags: Flags, context: { readonly cwd: 
       caddy: DEFAULT_CADDY,
     },
     resyncIntervalMs: duration('RESYNC_INTERVAL', '30s').ms,
+    fallback: oneOf('FALLBACK', FALLBACK_MODES, 'last-valid'),
     api,
     log: {
       level: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),

@@ -22,6 +22,8 @@ interface Basis {
   readonly now: number;
 }
 
+type OnRecord = (evaluated: EvaluatedSet, excluded: ReadonlyMap<string, ProgramState>, now: number) => void;
+
 export class StatusPasses {
   readonly #sync: StatusSync;
   readonly #settings: RenderSettings;
@@ -38,7 +40,11 @@ export class StatusPasses {
   #lastBasis: Basis | undefined;
   #lastCertificates: ReadonlyMap<string, CertificateStatus> = new Map();
 
-  constructor(sync: StatusSync, settings: RenderSettings, logger: Logger) {
+  readonly #onRecord: OnRecord | undefined;
+
+  /** `onRecord` hears every successful sync's outcome: what Caddy serves now (the last valid versions follow it). */
+  constructor(sync: StatusSync, settings: RenderSettings, logger: Logger, onRecord?: OnRecord) {
+    this.#onRecord = onRecord;
     this.#sync = sync;
     this.#settings = settings;
     this.#logger = logger;
@@ -56,6 +62,7 @@ export class StatusPasses {
   record(evaluated: EvaluatedSet, evaluations: number, excluded: ReadonlyMap<string, ProgramState>, certificates: ReadonlyMap<string, CertificateStatus>, now: number): boolean {
     this.#lastEvaluated = evaluated;
     this.#lastCertificates = certificates;
+    this.#onRecord?.(evaluated, excluded, now);
     const left = [...excluded].map(([id, st]) => `${id}:${st.reason}:${st.message}`).sort().join(',');
     const epoch = `${evaluations}|${left}|${stableStringify([...certificates])}`;
     if (epoch === this.#completedEpoch || epoch === this.#basis?.epoch) return false;

@@ -15,6 +15,7 @@ import { createCaddyClient } from '../../reconciler/caddy-client.js';
 import { formatPatch, patchConfig } from '../../reconciler/diff.js';
 import { desiredState } from '../../reconciler/desired-state.js';
 import { precedenceFromStatuses } from '../../reconciler/precedence.js';
+import { readLastValid } from '../../reconciler/last-valid-file.js';
 import { createStatusWriter } from '../../reconciler/status-writer.js';
 import { loadDirectory } from '../../sources/load.js';
 import { resolveOptions, withDnsPort, type Options } from '../../controller/options.js';
@@ -97,7 +98,8 @@ async function desiredConfig(options: Options, caddyVersion: string | undefined,
   const target = await caddyTarget(options, caddyVersion);
   io.stderr(`${target.note}\n`);
   const settings = { ...withDnsPort(options, await dnsPortOf(options)).render, caddy: target.caddy };
-  return desiredState({ manifests, acceptedSince, settings }).config;
+  const lastValid = readLastValid(options.dataDir, options.fallback);
+  return desiredState({ manifests, acceptedSince, settings, ...(lastValid === undefined ? {} : { lastValid }) }).config;
 }
 
 /**

@@ -1,0 +1,106 @@
+/**
+ * The last valid version keeps serving (FALLBACK=last-valid, the default). When a served
+ * resource's file becomes invalid (unparsable JSON, schema or file-local rule errors: a typo, a
+ * half-written file), its last accepted-and-served version stands in for it, so a bad commit or
+ * template is never an outage. The file's status says so: `Accepted=False` with the current
+ * errors, `Programmed=True` with reason `LastValidVersion`, `Ready=False`.
+ *
+ * - The stand-in is chosen per manifest, before evaluation (`withLastValid`), by `run` (the
+ *   reconciler) and by `validate`, `render`, `diff` and `get` (`desiredState`'s `lastValid`), so
+ *   every command sees the same set.
+ * - A version is recorded only once a Caddy sync accepted and served it (`LastValid.record`);
+ *   the record is forgotten when the file is deleted (deleting is an explicit intent to stop
+ *   serving) and when the file's current version is valid but not accepted (it lost a conflict):
+ *   conflicts are settled as without this rule, and a resource that loses one keeps nothing.
+ * - A file that never had a valid version serves nothing, as without this rule.
+ * Records persist (see last-valid-file.ts), so a restarted ingressd serves the same routes.
+ */
+import type { Manifest } from '../model/manifest.js';
+import type { TlsSettings } from '../model/settings.js';
+import { isBlockingIssue, localIssuesOf, type EvaluatedSet, type Evaluation } from './evaluate.js';
+import type { ProgramState } from './status-types.js';
+
+export const FALLBACK_MODES = ['last-valid', 'none'] as const;
+export type FallbackMode = (typeof FALLBACK_MODES)[number];
+
+/** A version that was accepted and served. */
+export interface LastValidEntry {
+  /** The manifest as it was read then (never itself a stand-in). */
+  readonly manifest: Manifest;
+  /** When this version was first served. */
+  readonly acceptedAt: number;
+  /** Since when the file has been accepted (its conflict precedence, carried over a restart). */
+  readonly since: number;
+}
+
+/** Where records are kept between runs (DATA_DIR/last-valid/); absent: in memory only. */
+export interface LastValidPersistence {
+  load(): ReadonlyMap<string, LastValidEntry>;
+  save(entry: LastValidEntry): void;
+  remove(file: string): void;
+}
+
+/**
+ * Pure. `manifest` as read, or, when it is not valid on its own (no resource, or a blocking
+ * file-local issue) and `entry` holds a served version of the same file, that version standing in
+ * for it (`fallback` set, `generation` the current file's so the change is seen and reported).
+ */
+export function withLastValid(manifest: Manifest, entry: LastValidEntry | undefined, tls: TlsSettings): Manifest {
+  if (entry === undefined || entry.manifest.file !== manifest.file) return manifest;
+  const issues = localIssuesOf(manifest, tls);
+  if (manifest.resource !== undefined && !issues.some(isBlockingIssue)) return manifest;
+  return { ...entry.manifest, generation: manifest.generation, fallback: { issues, servedGeneration: entry.manifest.generation, acceptedAt: entry.acceptedAt, since: entry.since } };
+}
+
+/** The problems to report for an evaluated manifest: the current file's, also when a last valid version stands in. */
+export function reportedIssues(evaluation: Evaluation): Evaluation['issues'] {
+  return evaluation.manifest.fallback?.issues ?? evaluation.issues;
+}
+
+/** The records of one run: read once at start, kept in step with what Caddy serves. */
+export class LastValid {
+  readonly #entries: Map<string, LastValidEntry>;
+  readonly #persistence: LastValidPersistence | undefined;
+
+  constructor(persistence?: LastValidPersistence) {
+    this.#persistence = persistence;
+    this.#entries = new Map(persistence?.load() ?? []);
+  }
+
+  get entries(): ReadonlyMap<string, LastValidEntry> {
+    return this.#entries;
+  }
+
+  /** `withLastValid` with this run's records. */
+  apply(manifest: Manifest, tls: TlsSettings): Manifest {
+    return withLastValid(manifest, this.#entries.get(manifest.file), tls);
+  }
+
+  /** The file is gone: its record goes too. */
+  forget(file: string): void {
+    if (this.#entries.delete(file)) this.#persistence?.remove(file);
+  }
+
+  /**
+   * After a successful Caddy sync: records each accepted resource Caddy serves (not `excluded`, by
+   * resource id) at its generation, with its precedence from `acceptedSince`, and forgets the
+   * files whose current version lost a conflict.
+   */
+  record(evaluated: EvaluatedSet, excluded: ReadonlyMap<string, ProgramState>, acceptedSince: ReadonlyMap<string, number>, now: number): void {
+    for (const [file, evaluation] of evaluated.byFile) {
+      const { manifest } = evaluation;
+      const known = this.#entries.get(file);
+      if (evaluation.accepted) {
+        if (manifest.fallback !== undefined || manifest.resource === undefined || excluded.has(manifest.resource.id)) continue;
+        if (known?.manifest.generation === manifest.generation) continue;
+        const entry = { manifest, acceptedAt: now, since: acceptedSince.get(file) ?? known?.since ?? now };
+        this.#entries.set(file, entry);
+        this.#persistence?.save(entry);
+      } else if (known !== undefined) {
+        // Refused although valid on its own (an invalid one would stand in, with `fallback` set),
+        // or refused while standing in: a conflict, which this rule never overrides.
+        this.forget(file);
+      }
+    }
+  }
+}
