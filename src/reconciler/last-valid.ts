@@ -57,10 +57,21 @@ export function reportedIssues(evaluation: Evaluation): Evaluation['issues'] {
   return evaluation.manifest.fallback?.issues ?? evaluation.issues;
 }
 
-/** The records of one run: read once at start, kept in step with what Caddy serves. */
+/** How many records `flush` writes between two yields to other work. */
+const FLUSH_BATCH = 100;
+
+/**
+ * The records of one run: read once at start, kept in step with what Caddy serves. Recording
+ * happens in memory, on the sync's path; `flush` persists what changed, off it (after the status
+ * pass), so the first sync of 100,000 manifests does not wait for 100,000 file writes.
+ */
 export class LastValid {
   readonly #entries: Map<string, LastValidEntry>;
   readonly #persistence: LastValidPersistence | undefined;
+  /** Files whose record changed since the last flush. */
+  readonly #unsaved = new Set<string>();
+  /** Evaluations already recorded, with whether Caddy left them out: an unchanged one costs a lookup. */
+  #seen = new WeakMap<Evaluation, boolean>();
 
   constructor(persistence?: LastValidPersistence) {
     this.#persistence = persistence;
@@ -76,9 +87,14 @@ export class LastValid {
     return withLastValid(manifest, this.#entries.get(manifest.file), tls);
   }
 
-  /** The file is gone: its record goes too. */
+  /**
+   * The file is gone, or lost a conflict: its record goes too, on disk at once (a file created
+   * later at the same path, broken, must not bring the old version back, even after a restart).
+   */
   forget(file: string): void {
-    if (this.#entries.delete(file)) this.#persistence?.remove(file);
+    if (!this.#entries.delete(file)) return;
+    this.#unsaved.delete(file);
+    this.#persistence?.remove(file);
   }
 
   /**
@@ -89,18 +105,45 @@ export class LastValid {
   record(evaluated: EvaluatedSet, excluded: ReadonlyMap<string, ProgramState>, acceptedSince: ReadonlyMap<string, number>, now: number): void {
     for (const [file, evaluation] of evaluated.byFile) {
       const { manifest } = evaluation;
+      const left = manifest.resource !== undefined && excluded.has(manifest.resource.id);
+      if (this.#seen.get(evaluation) === left) continue;
+      this.#seen.set(evaluation, left);
       const known = this.#entries.get(file);
       if (evaluation.accepted) {
-        if (manifest.fallback !== undefined || manifest.resource === undefined || excluded.has(manifest.resource.id)) continue;
+        if (manifest.fallback !== undefined || manifest.resource === undefined || left) continue;
         if (known?.manifest.generation === manifest.generation) continue;
-        const entry = { manifest, acceptedAt: now, since: acceptedSince.get(file) ?? known?.since ?? now };
-        this.#entries.set(file, entry);
-        this.#persistence?.save(entry);
+        this.#entries.set(file, { manifest, acceptedAt: now, since: acceptedSince.get(file) ?? known?.since ?? now });
+        this.#unsaved.add(file);
       } else if (known !== undefined) {
         // Refused although valid on its own (an invalid one would stand in, with `fallback` set),
         // or refused while standing in: a conflict, which this rule never overrides.
         this.forget(file);
       }
+    }
+  }
+
+  /** True when records changed since the last flush. */
+  get hasUnsaved(): boolean {
+    return this.#unsaved.size > 0;
+  }
+
+  /**
+   * Persists the changed records, yielding to other work every FLUSH_BATCH files. A failed write
+   * is logged by the caller and tried again at the next flush.
+   */
+  async flush(): Promise<void> {
+    const persistence = this.#persistence;
+    if (persistence === undefined) {
+      this.#unsaved.clear();
+      return;
+    }
+    let done = 0;
+    for (const file of [...this.#unsaved]) {
+      if (done > 0 && done % FLUSH_BATCH === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const entry = this.#entries.get(file);
+      if (entry !== undefined) persistence.save(entry);
+      this.#unsaved.delete(file);
+      done++;
     }
   }
 }

@@ -232,6 +232,8 @@ export class Reconciler {
     this.#statusWaitingSince ??= now;
     const mayPause = now - this.#statusWaitingSince < STATUS_MAX_WAIT_MS;
     const pass = await this.#statuses.write(() => mayPause && this.#options.othersWaiting());
+    // Off the sync's path, like the statuses: a failure is retried with the next pass.
+    await this.#options.lastValid?.flush().catch((err: unknown) => this.#options.logger.warn('could not save the last valid versions', { error: String(err) }));
     this.events.emit('statusesWritten', pass);
     if (!pass.complete) return requeueAfter(STATUS_RETRY_MS);
     this.#statusWaitingSince = undefined;

@@ -62,7 +62,7 @@ describe('withLastValid', () => {
 });
 
 describe('LastValid.record', () => {
-  test('records what a sync accepted and served, not what Caddy left out, and persists it', () => {
+  test('records what a sync accepted and served, not what Caddy left out, and persists it on flush', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ingressd-lastvalid-'));
     try {
       const store = new LastValid(lastValidFiles(dir));
@@ -72,9 +72,12 @@ describe('LastValid.record', () => {
       store.record(evaluated, new Map([[b.resource!.id, { status: 'False', reason: 'ConfigRejected', message: 'no' }]]), new Map([['a.json', T - 5]]), T);
       expect([...store.entries.keys()]).toEqual(['a.json']);
       expect(store.entries.get('a.json')).toEqual({ manifest: a, acceptedAt: T, since: T - 5 });
+      expect(new LastValid(lastValidFiles(dir)).entries.size).toBe(0);
+      expect(store.hasUnsaved).toBe(true);
+      await store.flush();
       // A restart reads the same records back.
       expect(new LastValid(lastValidFiles(dir)).entries.get('a.json')?.manifest.generation).toBe(a.generation);
-      store.forget('a.json');
+      store.forget('a.json'); // on disk at once
       expect(new LastValid(lastValidFiles(dir)).entries.size).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
