@@ -31,7 +31,11 @@ import { isManifestPath } from '../manifest/manifest-files.js';
 
 export interface WatcherOptions {
   readonly dir: string;
-  /** Quiet time after a file's last event before it is reported, so half-written files are not read. @default 30 */
+  /**
+   * Quiet time after a file's last event before it is reported, so half-written files are not
+   * read. A file renamed into place whole (editors, Ansible, rsync, the HTTP API) skips it: see
+   * `onEvent`. @default 30
+   */
   readonly settleMs?: number;
   readonly onPath: (file: string) => void;
   /** Something the events cannot describe happened (a directory or link came, went or was swapped, the watch failed): rescan, stat()ing every file. */
@@ -116,7 +120,7 @@ export async function watchManifests(options: WatcherOptions): Promise<ManifestW
     // A regular dotfile (an editor's swap file, a tool's temporary) is not a link event.
     if (now || known) scheduleRelink();
   };
-  const onEvent = (dir: string, name: string | Buffer | null): void => {
+  const onEvent = (dir: string, event: string, name: string | Buffer | null): void => {
     if (closed) return;
     if (name === null) {
       rescan(`unnamed event in ${toRel(dir) || '.'}`);
@@ -129,8 +133,16 @@ export async function watchManifests(options: WatcherOptions): Promise<ManifestW
       return;
     }
     const rel = toRel(path);
-    if (isManifestPath(rel)) settle(rel);
-    else if (!NOT_A_DIRECTORY.test(entry)) void checkDirectory(path);
+    if (!isManifestPath(rel)) {
+      if (!NOT_A_DIRECTORY.test(entry)) void checkDirectory(path);
+    } else if (event === 'rename' && !timers.has(rel) && hasContent(path)) {
+      // A name that appeared with its content already there: renamed into place whole (a writer
+      // in place creates the file empty first, and its writes then arrive as 'change' events, which
+      // settle). Read at once. Anything racing this (bytes written between the creation and this
+      // stat) is followed by a 'change' event that settles and reads again; a burst still becomes
+      // one Caddy write (the Caddy key waits while files are settling).
+      options.onPath(rel);
+    } else settle(rel);
   };
   const checkDirectory = async (path: string): Promise<void> => {
     const real = realDirectory(path);
@@ -155,7 +167,7 @@ export async function watchManifests(options: WatcherOptions): Promise<ManifestW
       return;
     }
     try {
-      const watcher = watch(dir, { persistent: true }, (_event, name) => onEvent(dir, name));
+      const watcher = watch(dir, { persistent: true }, (event, name) => onEvent(dir, event, name));
       watcher.on('error', (err) => {
         forgetDirectory(dir);
         if (dir === options.dir) options.logger.warn('watching the manifest directory failed; the periodic rescan still runs', { error: String(err) });
@@ -240,6 +252,16 @@ function realDirectory(path: string): string | undefined {
     return statSync(path).isDirectory() ? realpathSync(path) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** True when `path` (links followed) is a regular file with at least one byte. */
+function hasContent(path: string): boolean {
+  try {
+    const s = statSync(path);
+    return s.isFile() && s.size > 0;
+  } catch {
+    return false; // gone, a dangling or looping link, no permission: the reader reports it after the settle
   }
 }
 
