@@ -74,6 +74,6 @@ export class Rescanner {
   #report(problem: ScanProblem): void {
     if (this.#reported.has(problem.message)) return;
     this.#reported.add(problem.message);
-    this.#options.logger.warn('a symbolic link in the manifest directory is not followed', { path: problem.path, problem: problem.message });
+    this.#options.logger.warn('a path in the manifest directory is skipped', { path: problem.path, problem: problem.message });
   }
 }

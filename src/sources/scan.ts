@@ -57,7 +57,11 @@ export async function scanManifests(dir: string, stamps: boolean | ScanOptions =
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return;
       // A subdirectory nobody may read is skipped (its files are invisible either way); the root is not.
-      if (rel !== '' && (code === 'EACCES' || code === 'EPERM' || code === 'ENOTDIR')) return;
+      if (rel !== '' && (code === 'EACCES' || code === 'EPERM')) {
+        options.onProblem?.({ path: rel.slice(0, -1), message: `${rel.slice(0, -1)} cannot be read by ingressd (${code}); its manifests are skipped until it is readable` });
+        return;
+      }
+      if (rel !== '' && code === 'ENOTDIR') return;
       throw err;
     }
     const subdirs: [string, ReadonlySet<string>][] = [];
