@@ -1,6 +1,7 @@
 /**
  * `/healthz` (the process is alive) and `/readyz` (the first full sync with Caddy succeeded and
- * Caddy answers now).
+ * Caddy answers now). `/readyz`'s body also carries `warnings`: problems that do not stop serving
+ * but that an operator must hear about (status files that cannot be written).
  */
 import type { SyncTracker } from './settle.js';
 import type { ControllerView, Reply } from './types.js';
@@ -31,9 +32,17 @@ export class Readiness {
 
   /**
    * `GET /readyz`: 200 `{ready: true}` once the controller's first full sync succeeded and Caddy
-   * is reachable; otherwise 503 `{ready: false, reason}`.
+   * is reachable; otherwise 503 `{ready: false, reason}`. Either has `warnings: [message]` when
+   * there is something to warn about.
    */
   readyz(): Reply {
+    const reply = this.#readiness();
+    const warning = this.#controller.statusWarning;
+    if (warning === undefined || !('json' in reply)) return reply;
+    return { ...reply, json: { ...(reply.json as Record<string, unknown>), warnings: [warning] } };
+  }
+
+  #readiness(): Reply {
     this.observe();
     if (!this.#controller.ready) {
       const last = this.#syncs.lastError;

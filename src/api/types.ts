@@ -18,6 +18,8 @@ export const API_ERRORS = {
   domain_not_allowed: 400,
   /** TLS requested but ACME is not configured. */
   tls_not_configured: 400,
+  /** A manifest path exists but cannot be read (only ever seen on files written by hand). */
+  unreadable_file: 400,
   /** Caddy could not bind a listen port: another process holds it. */
   port_in_use: 409,
   /** Caddy rejected the config the resource needs (including a missing Caddy module). */

@@ -18,10 +18,12 @@ import { Emitter } from '../platform/emitter.js';
 import type { ClaimsFn } from '../reconciler/claims.js';
 import type { CaddyClient } from '../reconciler/caddy-client.js';
 import { CADDY_KEY, CROSS_CHECK_KEY, fileKey, STATUSES_KEY, type Key } from '../reconciler/keys.js';
+import { LastValid } from '../reconciler/last-valid.js';
+import { lastValidDir, lastValidFiles } from '../reconciler/last-valid-file.js';
 import type { Result } from '../reconciler/result.js';
 import { Reconciler, type CertificateTarget, type ReconcilerEvents } from '../reconciler/reconciler.js';
 import type { CertificateStatus } from '../reconciler/status-types.js';
-import { createStatusWriter } from '../reconciler/status-writer.js';
+import { createStatusWriter, type StatusWriter } from '../reconciler/status-writer.js';
 import { createManifestReader } from '../sources/manifest-reader.js';
 import { Rescanner } from '../sources/rescanner.js';
 import { watchManifests, type ManifestWatcher, type WatcherOptions } from '../sources/watcher.js';
@@ -69,6 +71,7 @@ export class Controller {
   #reconciler: Reconciler | undefined;
   #watcher: ManifestWatcher | undefined;
   #rescanner: Rescanner | undefined;
+  #statusWriter: StatusWriter | undefined;
   #supervisor: CaddySupervisor | undefined;
   readonly #stopTimers: (() => void)[] = [];
   #workers: Promise<void>[] = [];
@@ -118,6 +121,10 @@ export class Controller {
   }
   get lastSyncAt(): number | undefined {
     return this.#lastSyncAt;
+  }
+  /** Why status files are not written (a read-only manifest tree without STATUS_DIR), else undefined. */
+  get statusWarning(): string | undefined {
+    return this.#statusWriter?.unwritable();
   }
   get queueDepth(): number {
     return this.#queue.len();
@@ -231,11 +238,12 @@ export class Controller {
 
   #createReconciler(runtime: Runtime): Reconciler {
     const { logger } = this.#deps;
+    this.#statusWriter = createStatusWriter(this.#options.statusDir, { mirrored: this.#options.statusDirSet, logger });
     const reconciler = new Reconciler({
       settings: this.#options.render,
       caddy: runtime.caddyClient,
-      statuses: createStatusWriter(this.#options.manifestDir),
-      readManifest: createManifestReader(this.#options.manifestDir),
+      statuses: this.#statusWriter,
+      readManifest: createManifestReader(this.#options.manifestDir, logger),
       publishInstances: (instances) => runtime.publishInstances(instances),
       saveAppliedConfig: (config) => runtime.saveAppliedConfig(config),
       ...(this.#deps.probeCertificates === undefined ? {} : { probeCertificates: this.#deps.probeCertificates }),
@@ -246,14 +254,10 @@ export class Controller {
       othersWaiting: () => this.#queue.len() > 0 || this.#filesPending() || this.#debounce.isPending || this.#queue.isWaiting(CADDY_KEY),
       ...(this.#deps.claims === undefined ? {} : { claims: this.#deps.claims }),
       ...(this.#deps.isListenFree === undefined ? {} : { isListenFree: this.#deps.isListenFree }),
+      ...(this.#options.fallback === 'none' ? {} : { lastValid: new LastValid(lastValidFiles(lastValidDir(this.#options.dataDir), logger)) }),
     });
-    const forward = <E extends keyof ReconcilerEvents>(event: E): void => {
-      reconciler.events.on(event, (payload) => this.events.emit(event, payload));
-    };
-    forward('manifestRead');
-    forward('caddySynced');
-    forward('caddySyncFailed');
-    forward('statusesWritten');
+    const forward = <E extends keyof ReconcilerEvents>(event: E): void => void reconciler.events.on(event, (payload) => this.events.emit(event, payload));
+    for (const event of ['manifestRead', 'caddySynced', 'caddySyncFailed', 'statusesWritten'] as const) forward(event);
     this.#reconciler = reconciler;
     return reconciler;
   }

@@ -15,6 +15,8 @@ export interface MetricsSource {
   readonly reconciler: Pick<Reconciler, 'files' | 'manifest' | 'status' | 'caddy'>;
   readonly queueDepth: number;
   readonly caddyReachable: boolean;
+  /** Why status files are not written, else undefined. */
+  readonly statusWarning?: string | undefined;
   /** ms since the epoch of the last successful Caddy reconcile. */
   readonly lastSyncAt: number | undefined;
   /** What the counters follow. */
@@ -40,7 +42,7 @@ const DURATION_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
  * (successful reconciles; a failure carries no duration), `ingressd_caddy_writes_total`,
  * `ingressd_queue_depth`, `ingressd_resources{kind,ready}`,
  * `ingressd_last_successful_sync_timestamp_seconds` (0 before the first), `ingressd_caddy_reachable`,
- * `ingressd_cross_checks_total{result}` (the incremental state compared with a full evaluation:
+ * `ingressd_status_files_writable` (0 once status writes were refused), `ingressd_cross_checks_total{result}` (the incremental state compared with a full evaluation:
  * `match`, or `mismatch`, then repaired), `ingressd_caddy_info{version,plugins,etag,streams}` (always
  * 1: which Caddy ingressd renders for; `streams` is `kept` where upgraded connections outlive a
  * reload, `cut_on_reload` before Caddy 2.7), plus prom-client's default process metrics.
@@ -103,6 +105,14 @@ export function createMetrics(): Metrics {
     registers: [registry],
     collect() {
       this.set(source === undefined || source.caddyReachable ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'ingressd_status_files_writable',
+    help: '1 while status files can be written; 0 once a write was refused (a read-only manifest tree: set STATUS_DIR).',
+    registers: [registry],
+    collect() {
+      this.set(source?.statusWarning === undefined ? 1 : 0);
     },
   });
   new Gauge({

@@ -4,9 +4,10 @@
  * object; nothing downstream reads `process.env` or sees `undefined` for a setting with a default.
  */
 import { isIP } from 'node:net';
-import { resolve as resolvePath } from 'node:path';
+import { isAbsolute, join, relative as relativePath, resolve as resolvePath, sep } from 'node:path';
 import { DEFAULT_CADDY } from '../model/caddy-version.js';
 import { IngressdError } from '../model/errors.js';
+import { FALLBACK_MODES, type FallbackMode } from '../reconciler/last-valid.js';
 import { UPSTREAM_MODES, type RenderSettings, type UpstreamMode } from '../model/settings.js';
 import { parseDurationMs } from './duration.js';
 import { resolveTls } from './tls-options.js';
@@ -19,6 +20,12 @@ export interface Options {
   /** Watched manifest directory (absolute). Empty when the command does not need one. */
   readonly manifestDir: string;
   readonly dataDir: string;
+  /**
+   * Where status files go (absolute): STATUS_DIR, mirroring the manifests' relative paths, else
+   * the manifest directory itself (beside each manifest). `statusDirSet` tells which.
+   */
+  readonly statusDir: string;
+  readonly statusDirSet: boolean;
   readonly caddy: {
     readonly binary: string;
     readonly adminAddress: string;
@@ -29,6 +36,8 @@ export interface Options {
   /** For the default Caddy until the running one is asked (the controller replaces `caddy`). */
   readonly render: RenderSettings;
   readonly resyncIntervalMs: number;
+  /** `last-valid`: a served resource whose file turns invalid keeps serving its last valid version (reconciler/last-valid.ts). */
+  readonly fallback: FallbackMode;
   readonly api: { readonly host: string; readonly port: number; readonly enabled: boolean; readonly token: string | undefined };
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
 }
@@ -45,6 +54,7 @@ export interface OptionSpec {
 export const OPTION_SPECS: readonly OptionSpec[] = [
   { env: 'MANIFEST_DIR', flag: 'dir', defaultText: '(none: required by run, diff)', description: 'Directory of manifest files, watched recursively' },
   { env: 'DATA_DIR', flag: 'data-dir', defaultText: '/var/lib/ingressd', description: 'State: Caddy pid/log/config, DNS registry, certificates' },
+  { env: 'STATUS_DIR', flag: 'status-dir', defaultText: '(none: beside each manifest)', description: 'Directory for status files, mirroring the manifest tree (a/web.json -> STATUS_DIR/a/web.status.json); for read-only manifest trees' },
   { env: 'CADDY_BINARY', flag: 'caddy-binary', defaultText: 'caddy', description: 'Caddy executable started when none is running' },
   { env: 'CADDY_LISTEN_ADDRESS', flag: 'listen-address', defaultText: '0.0.0.0', description: 'Address the ingress listeners bind' },
   { env: 'CADDY_ADMIN_ADDRESS', flag: 'admin-address', defaultText: '127.0.0.1', description: "Caddy admin API address" },
@@ -60,6 +70,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { env: 'STREAM_CLOSE_DELAY', flag: undefined, defaultText: '5m (Caddy 2.7+ only)', description: 'How long WebSockets and other upgraded connections outlive a reload (stream_close_delay; 0 = cut at once)' },
   { env: 'CADDY_GRACE_PERIOD', flag: undefined, defaultText: '10s', description: 'How long a stopping Caddy waits for open connections (apps.http.grace_period; never 0 = for ever)' },
   { env: 'RESYNC_INTERVAL', flag: 'resync-interval', defaultText: '30s', description: 'Full rescan and drift check period' },
+  { env: 'FALLBACK', flag: 'fallback', defaultText: 'last-valid', description: 'last-valid: a served resource whose file turns invalid keeps serving its last valid version (Accepted=False, Programmed=True LastValidVersion); none: it stops serving' },
   { env: 'API_LISTEN', flag: 'api-listen', defaultText: '127.0.0.1:8089', description: 'HTTP API address (host:port, or "off")' },
   { env: 'API_TOKEN', flag: undefined, defaultText: '(none)', description: 'Bearer token required by the HTTP API; required for a non-loopback API_LISTEN', secret: true },
   { env: 'ACME_EMAIL', flag: undefined, defaultText: '(none)', description: 'ACME account email (required for TLS)' },
@@ -143,9 +154,20 @@ export function resolveOptions(env: Env, flags: Flags, context: { readonly cwd: 
   const streamCloseDelay = duration('STREAM_CLOSE_DELAY', '5m');
   const gracePeriod = duration('CADDY_GRACE_PERIOD', '10s');
   if (gracePeriod.ms === 0) problems.push('CADDY_GRACE_PERIOD must be more than 0 (0 makes a stopping Caddy wait for ever on open connections)');
+  const manifestDir = dir === undefined ? '' : resolvePath(context.cwd, dir);
+  const dataDir = resolvePath(context.cwd, read('DATA_DIR') ?? '/var/lib/ingressd');
+  const statusDir = read('STATUS_DIR');
+  const statusRoot = statusDir === undefined ? manifestDir : resolvePath(context.cwd, statusDir);
+  for (const [name, path] of [['DATA_DIR', dataDir], ['STATUS_DIR', statusDir === undefined ? undefined : statusRoot]] as const) {
+    // STATUS_DIR naming the manifest directory itself is the default, spelt out.
+    const problem = path === undefined || (name === 'STATUS_DIR' && path === manifestDir) ? undefined : insideWatchedTree(name, path, manifestDir);
+    if (problem !== undefined) problems.push(problem);
+  }
   const options: Options = {
-    manifestDir: dir === undefined ? '' : resolvePath(context.cwd, dir),
-    dataDir: resolvePath(context.cwd, read('DATA_DIR') ?? '/var/lib/ingressd'),
+    manifestDir,
+    dataDir,
+    statusDir: statusRoot,
+    statusDirSet: statusDir !== undefined,
     caddy: {
       binary: read('CADDY_BINARY') ?? 'caddy',
       adminAddress: address('CADDY_ADMIN_ADDRESS', '127.0.0.1'),
@@ -171,6 +193,7 @@ export function resolveOptions(env: Env, flags: Flags, context: { readonly cwd: 
       caddy: DEFAULT_CADDY,
     },
     resyncIntervalMs: duration('RESYNC_INTERVAL', '30s').ms,
+    fallback: oneOf('FALLBACK', FALLBACK_MODES, 'last-valid'),
     api,
     log: {
       level: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
@@ -206,6 +229,19 @@ function resolveApi(listen: string, token: string | undefined, problems: string[
     problems.push(`API_LISTEN ${listen} is not a loopback address: set API_TOKEN so the API is not open to the network`);
   }
   return { host, port, enabled: true, token };
+}
+
+/**
+ * Why a directory of ingressd's own files may not sit where it is, or undefined. Inside the
+ * watched tree it is allowed only within a dot-directory (`MANIFEST_DIR/.ingressd/`), which the
+ * watcher and scans never enter; anywhere else there its files would be read as manifests.
+ */
+export function insideWatchedTree(name: string, path: string, manifestDir: string): string | undefined {
+  if (manifestDir === '') return undefined;
+  const rel = relativePath(manifestDir, path);
+  if (rel.startsWith('..') || isAbsolute(rel)) return undefined;
+  if (rel !== '' && rel.split(sep).some((segment) => segment.startsWith('.'))) return undefined;
+  return `${name} ${path} is inside MANIFEST_DIR ${manifestDir}: ingressd would read its own files as manifests. Move it out of the manifest tree, or into a dot-directory there (e.g. ${join(manifestDir, '.ingressd')}), which is never read`;
 }
 
 export function isLoopback(host: string): boolean {

@@ -17,6 +17,8 @@ export interface ControllerPort {
   readonly reconciler: ReconcilerView;
   readonly ready: boolean;
   readonly caddyReachable: boolean;
+  /** Why status files are not written (a read-only manifest tree without STATUS_DIR), else undefined. */
+  readonly statusWarning?: string | undefined;
   /** The clock every wait is measured on. */
   readonly clock: Clock;
   /** What the reconciler did; waiters re-check their condition on each event. */

@@ -16,6 +16,8 @@ export const ISSUE_CODES = {
   domain_not_allowed: 'the TLS hostname is not in TLS_ALLOWED_DOMAINS',
   /** TLS was requested but ACME is not configured. */
   tls_not_configured: 'TLS requested but ACME is not configured',
+  /** The manifest path exists but cannot be read: a dangling or looping symbolic link, no permission. */
+  unreadable_file: 'the manifest file cannot be read',
 } as const;
 
 export type IssueCode = keyof typeof ISSUE_CODES;

@@ -18,4 +18,22 @@ export interface Manifest {
   readonly generation: string;
   readonly resource: Resource | undefined;
   readonly issues: readonly Issue[];
+  /**
+   * Set when the file on disk is not valid and this manifest is the last version of it that was
+   * accepted and served (FALLBACK=last-valid, see reconciler/last-valid.ts): `resource` and
+   * `issues` are that version's, `generation` the current file's.
+   */
+  readonly fallback?: ManifestFallback;
+}
+
+/** What a last-valid manifest stands in for. */
+export interface ManifestFallback {
+  /** Every file-local problem of the current file (what its status reports). */
+  readonly issues: readonly Issue[];
+  /** The generation of the version still served. */
+  readonly servedGeneration: string;
+  /** When that version was first accepted and served (ms since the epoch). */
+  readonly acceptedAt: number;
+  /** Since when the file has held its names and hostnames (conflict precedence, as `acceptedSince`). */
+  readonly since: number;
 }

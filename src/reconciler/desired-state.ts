@@ -16,12 +16,19 @@ import { render, type RenderWarning } from '../render/index.js';
 import { servableIngress, unsupportedRules } from '../render/requirements.js';
 import type { ProgramState } from './status-types.js';
 import { evaluate, type EvaluatedSet } from './evaluate.js';
+import { withLastValid, type LastValidEntry } from './last-valid.js';
 
 export interface DesiredInput {
   readonly manifests: readonly Manifest[];
   /** Per manifest file, when it was first accepted (ms since the epoch); earlier holders win conflicts. */
   readonly acceptedSince: ReadonlyMap<string, number>;
   readonly settings: RenderSettings;
+  /**
+   * The last valid versions `run` recorded (FALLBACK=last-valid: read them from DATA_DIR with
+   * `lastValidFiles`), keyed by file as `manifests` are: an invalid file's stands in for it, with
+   * its precedence, as in `run`. Absent: none (FALLBACK=none).
+   */
+  readonly lastValid?: ReadonlyMap<string, LastValidEntry>;
 }
 
 /** What `run` serves and reports for a set of manifests. */
@@ -38,7 +45,12 @@ export interface FullDesiredState extends DesiredState {
 }
 
 export function desiredState(input: DesiredInput): FullDesiredState {
-  const evaluated = evaluate(input.manifests, input.acceptedSince, input.settings.tls);
+  const { lastValid, settings } = input;
+  const manifests = lastValid === undefined ? input.manifests : input.manifests.map((m) => withLastValid(m, lastValid.get(m.file), settings.tls));
+  // A stand-in's status says Accepted=False, so the status files hold no precedence for it: its record does.
+  const standIns = manifests.filter((m) => m.fallback !== undefined && !input.acceptedSince.has(m.file));
+  const acceptedSince = standIns.length === 0 ? input.acceptedSince : new Map([...input.acceptedSince, ...standIns.map((m) => [m.file, m.fallback!.since] as const)]);
+  const evaluated = evaluate(manifests, acceptedSince, settings.tls);
   return { evaluated, ...render(renderInput(evaluated, new Set(), input.settings), input.settings) };
 }
 

@@ -24,6 +24,7 @@ import { Emitter } from '../platform/emitter.js';
 import type { CaddyClient } from './caddy-client.js';
 import { CaddySync, isCaddyUnavailable, type CaddySyncResult, type CertificateTarget } from './caddy-sync.js';
 import type { ClaimsFn } from './claims.js';
+import type { LastValid } from './last-valid.js';
 import type { EvaluatedSet } from './evaluate.js';
 import { CADDY_KEY, STATUSES_KEY, type Key } from './keys.js';
 import { ManifestStore } from './manifest-store.js';
@@ -65,6 +66,8 @@ export interface ReconcilerOptions {
   readonly claims?: ClaimsFn;
   /** Whether a listen address Caddy does not hold yet is free. @default a bind probe */
   readonly isListenFree?: (listen: string) => Promise<boolean>;
+  /** The last valid versions (FALLBACK=last-valid). @default none: an invalid file serves nothing */
+  readonly lastValid?: LastValid;
 }
 
 /** What happened, for waiters. */
@@ -99,7 +102,9 @@ export class Reconciler {
   constructor(options: ReconcilerOptions) {
     this.#options = options;
     this.#statusSync = new StatusSync(options.statuses, options.settings, (file) => this.#store.has(file));
-    this.#statuses = new StatusPasses(this.#statusSync, options.settings, options.logger);
+    this.#statuses = new StatusPasses(this.#statusSync, options.settings, options.logger, (evaluated, excluded, now) =>
+      options.lastValid?.record(evaluated, excluded, this.#store.acceptedSince, now),
+    );
     this.#caddy = new CaddySync({
       settings: options.settings,
       caddy: options.caddy,
@@ -182,10 +187,15 @@ export class Reconciler {
     let changed: boolean;
     if (manifest === undefined) {
       changed = this.#store.delete(file);
+      this.#options.lastValid?.forget(file);
       await this.#statusSync.forget(file);
     } else {
-      const since = await this.#statusSync.adopt(file);
+      manifest = this.#options.lastValid?.apply(manifest, this.#options.settings.tls) ?? manifest;
+      // A stand-in's status says Accepted=False: its precedence comes from its record.
+      const since = (await this.#statusSync.adopt(file)) ?? (this.#store.acceptedSince.has(file) ? undefined : manifest.fallback?.since);
       changed = this.#store.set(manifest, since);
+      // Unchanged, but its status file is gone (its directory was swapped): write it again.
+      if (!changed && this.#statusSync.lost(file) && this.#statuses.rewrite()) this.#options.enqueue(STATUSES_KEY);
     }
     if (changed) this.#options.enqueue(CADDY_KEY);
     this.events.emit('manifestRead', { file, changed });
@@ -222,6 +232,8 @@ export class Reconciler {
     this.#statusWaitingSince ??= now;
     const mayPause = now - this.#statusWaitingSince < STATUS_MAX_WAIT_MS;
     const pass = await this.#statuses.write(() => mayPause && this.#options.othersWaiting());
+    // Off the sync's path, like the statuses: a failure is retried with the next pass.
+    await this.#options.lastValid?.flush().catch((err: unknown) => this.#options.logger.warn('could not save the last valid versions', { error: String(err) }));
     this.events.emit('statusesWritten', pass);
     if (!pass.complete) return requeueAfter(STATUS_RETRY_MS);
     this.#statusWaitingSince = undefined;

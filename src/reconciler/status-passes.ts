@@ -22,6 +22,8 @@ interface Basis {
   readonly now: number;
 }
 
+type OnRecord = (evaluated: EvaluatedSet, excluded: ReadonlyMap<string, ProgramState>, now: number) => void;
+
 export class StatusPasses {
   readonly #sync: StatusSync;
   readonly #settings: RenderSettings;
@@ -34,9 +36,15 @@ export class StatusPasses {
   /** Bumped by `markCaddyUnavailable`: a pass that overlapped it must not claim to be current. */
   #invalidations = 0;
   #lastEvaluated: EvaluatedSet | undefined;
+  /** The basis of the last complete pass, for `rewrite`. */
+  #lastBasis: Basis | undefined;
   #lastCertificates: ReadonlyMap<string, CertificateStatus> = new Map();
 
-  constructor(sync: StatusSync, settings: RenderSettings, logger: Logger) {
+  readonly #onRecord: OnRecord | undefined;
+
+  /** `onRecord` hears every successful sync's outcome: what Caddy serves now (the last valid versions follow it). */
+  constructor(sync: StatusSync, settings: RenderSettings, logger: Logger, onRecord?: OnRecord) {
+    this.#onRecord = onRecord;
     this.#sync = sync;
     this.#settings = settings;
     this.#logger = logger;
@@ -54,11 +62,18 @@ export class StatusPasses {
   record(evaluated: EvaluatedSet, evaluations: number, excluded: ReadonlyMap<string, ProgramState>, certificates: ReadonlyMap<string, CertificateStatus>, now: number): boolean {
     this.#lastEvaluated = evaluated;
     this.#lastCertificates = certificates;
+    this.#onRecord?.(evaluated, excluded, now);
     const left = [...excluded].map(([id, st]) => `${id}:${st.reason}:${st.message}`).sort().join(',');
     const epoch = `${evaluations}|${left}|${stableStringify([...certificates])}`;
     if (epoch === this.#completedEpoch || epoch === this.#basis?.epoch) return false;
     this.#basis = { evaluated, excluded, certificates, epoch, now };
     return true;
+  }
+
+  /** Arms a pass over the last complete basis (status files lost on disk); true when a pass is pending. */
+  rewrite(): boolean {
+    this.#basis ??= this.#lastBasis;
+    return this.#basis !== undefined;
   }
 
   /** Writes what changed since the last pass; stops early (`complete: false`) when `pause` says so. */
@@ -82,7 +97,10 @@ export class StatusPasses {
         throw err;
       }
       if (!pass.complete) this.#basis ??= basis;
-      else if (invalidations === this.#invalidations) this.#completedEpoch = basis.epoch;
+      else if (invalidations === this.#invalidations) {
+        this.#completedEpoch = basis.epoch;
+        this.#lastBasis = basis;
+      }
       const statusMs = Math.round((performance.now() - started) * 10) / 10;
       this.#logger.info(pass.complete ? 'status files updated' : 'status files paused for other work', { statusWrites: pass.written, files: basis.evaluated.byFile.size, statusMs });
       return pass;

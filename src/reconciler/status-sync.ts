@@ -76,6 +76,18 @@ export class StatusSync {
     return acceptedSinceOf(onDisk);
   }
 
+  /**
+   * True when a status this sync wrote is no longer on disk (the manifest's directory was swapped
+   * under it: a git-sync worktree, a ConfigMap's `..data`); it is then rebuilt and written by the
+   * next pass. A stat per call: callers ask only for manifests they just read.
+   */
+  lost(file: string): boolean {
+    if (!this.#keys.has(file) || this.#writer.present(file)) return false;
+    this.#keys.delete(file);
+    this.#inputs.delete(file);
+    return true;
+  }
+
   async forget(file: string): Promise<void> {
     this.#statuses.delete(file);
     this.#keys.delete(file);

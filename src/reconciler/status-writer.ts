@@ -1,10 +1,17 @@
 /**
- * Writes `<stem>.status.json` beside each manifest: atomically, and only when the bytes change,
- * so a steady state writes nothing (and status writes never look like manifest changes:
+ * Writes `<stem>.status.json` for each manifest, under a root that is the manifest directory
+ * itself (beside each manifest: the default) or `STATUS_DIR` (mirroring the manifests' relative
+ * paths: `a/web.json` → `STATUS_DIR/a/web.status.json`): atomically, and only when the bytes
+ * change, so a steady state writes nothing (and status writes never look like manifest changes:
  * the watcher ignores `*.status.json`).
+ *
+ * A root ingressd may not write (a read-only ConfigMap volume, share or checkout: EROFS, EACCES,
+ * EPERM) is reported once, through `unwritable()` and one warning naming STATUS_DIR, and never
+ * retried: every later write and removal is skipped (a restart tries again).
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Logger } from '../model/logger.js';
 import { stableStringify } from '../model/canonical.js';
 import { fastHashOf } from '../model/ids.js';
 import { writeFileAtomicSync } from '../platform/atomic-file.js';
@@ -17,7 +24,17 @@ export interface StatusWriter {
   write(file: string, status: ResourceStatus): Promise<boolean>;
   /** Removes the status file of a manifest that is gone. */
   remove(file: string): Promise<void>;
+  /**
+   * False when no status file is on disk for the manifest now, and then forgets what was written
+   * there, so the next `write` writes (a swapped directory link brings a directory without it).
+   */
+  present(file: string): boolean;
+  /** Why status files cannot be written at all (once found), else undefined. */
+  unwritable(): string | undefined;
 }
+
+/** Errors that mean the root cannot be written at all, not that one write failed. */
+const UNWRITABLE = new Set(['EROFS', 'EACCES', 'EPERM']);
 
 /** `dir/sub/web.json` → `dir/sub/web.status.json` (relative paths stay relative). */
 export function statusFileOf(file: string): string {
@@ -51,11 +68,24 @@ export function readStatusFile(path: string): { readonly status: ResourceStatus;
   return isStatusShaped(parsed) ? { status: parsed, text } : undefined;
 }
 
-export function createStatusWriter(manifestDir: string): StatusWriter {
+/**
+ * `root` holds the status files (see the header); `mirrored` is true when it is STATUS_DIR, whose
+ * subdirectories are created as needed. The logger hears the one warning of an unwritable root.
+ */
+export function createStatusWriter(root: string, options: { readonly mirrored?: boolean; readonly logger?: Logger } = {}): StatusWriter {
   // A hash of the last bytes known to be on disk, per manifest: avoids re-reading files to compare
   // (the bytes themselves held ~120 MB at 100,000 manifests).
   const written = new Map<string, string>();
-  const pathOf = (file: string): string => join(manifestDir, statusFileOf(file));
+  let unwritable: string | undefined;
+  const pathOf = (file: string): string => join(root, statusFileOf(file));
+  /** True when the error says the root is not writable (then reported once); false: rethrow it. */
+  const refused = (err: unknown): boolean => {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === undefined || !UNWRITABLE.has(code)) return false;
+    unwritable = `status files cannot be written under ${root} (${code})${options.mirrored === true ? '' : ': the manifest directory is read-only for ingressd (a ConfigMap volume, a read-only share or checkout)'}. Routes are served as usual; set STATUS_DIR (--status-dir) to a writable directory to get status files. Status writes are not retried until ingressd restarts.`;
+    options.logger?.warn(unwritable, { statusDir: root, code });
+    return true;
+  };
   return {
     // Synchronous on purpose: status files are small and many, and thread-pool round trips for
     // each of 10,000 of them cost seconds at start-up; a read or write here takes microseconds.
@@ -66,16 +96,34 @@ export function createStatusWriter(manifestDir: string): StatusWriter {
       return found.status;
     },
     async write(file, status) {
+      if (unwritable !== undefined) return false;
       const text = stableStringify(status);
       const hash = fastHashOf(text);
       if (written.get(file) === hash) return false;
-      writeFileAtomicSync(pathOf(file), text);
+      try {
+        if (options.mirrored === true) mkdirSync(dirname(pathOf(file)), { recursive: true });
+        writeFileAtomicSync(pathOf(file), text);
+      } catch (err) {
+        if (refused(err)) return false;
+        throw err;
+      }
       written.set(file, hash);
       return true;
     },
     async remove(file) {
       written.delete(file);
-      rmSync(pathOf(file), { force: true });
+      if (unwritable !== undefined) return;
+      try {
+        rmSync(pathOf(file), { force: true });
+      } catch (err) {
+        if (!refused(err)) throw err;
+      }
     },
+    present(file) {
+      if (unwritable !== undefined || existsSync(pathOf(file))) return true;
+      written.delete(file);
+      return false;
+    },
+    unwritable: () => unwritable,
   };
 }

@@ -4,6 +4,7 @@
  * so a steady state produces byte-identical status files.
  */
 import type { Issue, IssueCode } from '../model/issues.js';
+import type { ManifestFallback } from '../model/manifest.js';
 import type { Evaluation } from './evaluate.js';
 import type {
   CertificateStatus,
@@ -34,16 +35,21 @@ const REJECTION_REASONS: Readonly<Record<IssueCode, string>> = {
   instance_not_found: 'InstanceNotFound',
   domain_not_allowed: 'DomainNotAllowed',
   tls_not_configured: 'TLSNotConfigured',
+  unreadable_file: 'Unreadable',
 };
 
 export function buildStatus(input: StatusInput): ResourceStatus {
-  const { evaluation, program } = input;
+  const { evaluation } = input;
   const manifest = evaluation.manifest;
   const resource = manifest.resource;
-  const blocking = evaluation.issues.filter((i) => i.code !== 'instance_not_found');
+  // A last valid version standing in (reconciler/last-valid.ts): the current file's problems are reported, the old version served.
+  const fallback = manifest.fallback;
+  const reported = fallback?.issues ?? evaluation.issues;
+  const blocking = reported.filter((i) => i.code !== 'instance_not_found');
   const unresolved = evaluation.issues.filter((i) => i.code === 'instance_not_found');
+  const program: ProgramState = fallback !== undefined && evaluation.accepted && input.program.status === 'True' ? lastValidProgram(fallback) : input.program;
 
-  const accepted: Draft = evaluation.accepted
+  const accepted: Draft = evaluation.accepted && fallback === undefined
     ? { status: 'True', reason: 'Accepted', message: 'The manifest is valid and holds its names and hostnames.' }
     : { status: 'False', reason: REJECTION_REASONS[blocking[0]?.code ?? 'invalid_request'], message: summarize(blocking) };
   const resolvedRefs: Draft = !evaluation.accepted
@@ -72,7 +78,7 @@ export function buildStatus(input: StatusInput): ResourceStatus {
     file: manifest.file,
     observedGeneration: manifest.generation,
     conditions: drafts.map(([type, draft]) => condition(type, draft, input.previous, input.now)),
-    errors: [...evaluation.issues].sort(compareIssues),
+    errors: [...reported].sort(compareIssues),
     ...(input.routes === undefined ? {} : { routes: input.routes }),
     ...(input.certificates === undefined ? {} : { certificates: input.certificates }),
   };
@@ -80,6 +86,12 @@ export function buildStatus(input: StatusInput): ResourceStatus {
 }
 
 type Draft = Omit<Condition, 'type' | 'lastTransitionTime'>;
+
+function lastValidProgram(fallback: ManifestFallback): ProgramState {
+  const since = new Date(fallback.acceptedAt).toISOString();
+  const message = `Caddy serves the last valid version of this file (observedGeneration ${fallback.servedGeneration}, accepted ${since}): the file as it is now is not valid (see Accepted and errors). Fix the file to replace it; delete the file to stop serving it.`;
+  return { status: 'True', reason: 'LastValidVersion', message };
+}
 
 function condition(type: ConditionType, draft: Draft, previous: ResourceStatus | undefined, now: string): Condition {
   const before = previous?.conditions.find((c) => c.type === type);

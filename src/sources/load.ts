@@ -2,10 +2,10 @@
  * One-shot loading of manifests for the CLI (`validate`, `render`, `diff`): every manifest file
  * under the given paths, parsed. Files are keyed by the path as the user would write it.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Manifest } from '../model/manifest.js';
-import { parseManifest } from '../manifest/parse.js';
+import { readManifestFile } from './manifest-reader.js';
 import { scanManifests } from './scan.js';
 
 export interface LoadOptions {
@@ -22,7 +22,8 @@ export async function loadManifests(options: LoadOptions): Promise<Manifest[]> {
     const files = info.isDirectory() ? [...(await scanManifests(absolute)).keys()].sort().map((rel) => join(absolute, rel)) : [absolute];
     for (const file of files) {
       const shown = relative(options.cwd, file) || file;
-      out.push(parseManifest(shown.startsWith('..') ? file : shown, await readFile(file, 'utf8')));
+      const manifest = readManifestFile(file, shown.startsWith('..') ? file : shown);
+      if (manifest !== undefined) out.push(manifest);
     }
   }
   return out;
@@ -31,5 +32,6 @@ export async function loadManifests(options: LoadOptions): Promise<Manifest[]> {
 /** Manifests of one directory keyed by their path relative to it, as the controller keys them. */
 export async function loadDirectory(dir: string): Promise<Manifest[]> {
   const files = [...(await scanManifests(dir)).keys()].sort();
-  return Promise.all(files.map(async (rel) => parseManifest(rel, await readFile(join(dir, rel), 'utf8'))));
+  // A file that vanished between the scan and the read is simply not there.
+  return files.flatMap((rel) => readManifestFile(join(dir, rel), rel) ?? []);
 }

@@ -6,7 +6,7 @@
  */
 import PQueue from 'p-queue';
 import type { Logger } from '../model/logger.js';
-import { scanManifests, sameStamp, type FileStamp } from './scan.js';
+import { scanManifests, sameStamp, type FileStamp, type ScanProblem } from './scan.js';
 
 export interface RescannerOptions {
   readonly dir: string;
@@ -26,6 +26,8 @@ export class Rescanner {
   readonly #options: RescannerOptions;
   #stamps = new Map<string, FileStamp | undefined>();
   #rescans = 0;
+  /** Problems logged already (loops, dangling directory links): each is logged once, not every rescan. */
+  readonly #reported = new Set<string>();
 
   constructor(options: RescannerOptions) {
     this.#options = options;
@@ -34,7 +36,7 @@ export class Rescanner {
   /** Parses every manifest; one unreadable file is retried later with backoff, never fatal. */
   async initial(): Promise<void> {
     const { dir, logger } = this.#options;
-    const scanned = await scanManifests(dir);
+    const scanned = await scanManifests(dir, { onProblem: (p) => this.#report(p) });
     const parse = new PQueue({ concurrency: 16 });
     await parse.addAll(
       [...scanned.keys()].map((file) => async () => {
@@ -53,7 +55,7 @@ export class Rescanner {
     const withStamps = full || ++this.#rescans % STAT_EVERY === 0;
     let scanned;
     try {
-      scanned = await scanManifests(this.#options.dir, withStamps);
+      scanned = await scanManifests(this.#options.dir, { stamps: withStamps, onProblem: (p) => this.#report(p) });
     } catch (err) {
       this.#options.logger.warn('rescanning the manifest directory failed; checking Caddy anyway', { error: String(err) });
       this.#options.enqueueCaddy();
@@ -67,5 +69,11 @@ export class Rescanner {
     for (const file of this.#options.knownFiles()) if (!scanned.has(file)) this.#options.enqueueFile(file, false);
     this.#stamps = scanned;
     this.#options.enqueueCaddy();
+  }
+
+  #report(problem: ScanProblem): void {
+    if (this.#reported.has(problem.message)) return;
+    this.#reported.add(problem.message);
+    this.#options.logger.warn('a path in the manifest directory is skipped', { path: problem.path, problem: problem.message });
   }
 }

@@ -26,6 +26,14 @@ export class MemoryStatuses implements StatusWriter {
     this.files.delete(file);
   }
 
+  present(file: string): boolean {
+    return this.files.has(file);
+  }
+
+  unwritable(): string | undefined {
+    return undefined;
+  }
+
   /** The status of a condition type, or undefined. */
   condition(file: string, type: string): { readonly status: string; readonly reason: string } | undefined {
     return this.files.get(file)?.conditions.find((c) => c.type === type);

@@ -284,11 +284,13 @@ describe('HTTP API (ACME dns-01 without the Caddy module, TLS_ALLOWED_DOMAINS=al
       ingressd_last_successful_sync_timestamp_seconds: 'gauge',
       ingressd_caddy_reachable: 'gauge',
       ingressd_cross_checks_total: 'counter',
+      ingressd_status_files_writable: 'gauge',
     });
     const value = (name: string, labels: Record<string, string> = {}): number | undefined =>
       [...families.values()].flatMap((f) => f.samples).find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
     expect(value('ingressd_reconciles_total', { result: 'success' })).toBeGreaterThan(5);
     expect(value('ingressd_caddy_reachable')).toBe(1);
+    expect(value('ingressd_status_files_writable')).toBe(1);
     expect(value('ingressd_resources', { kind: 'Ingress', ready: 'true' })).toBe(3);
     expect(value('ingressd_resources', { kind: 'Instance', ready: 'true' })).toBe(1);
     expect(Math.abs(value('ingressd_last_successful_sync_timestamp_seconds')! - Date.now() / 1000)).toBeLessThan(120);

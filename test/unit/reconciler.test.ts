@@ -77,6 +77,25 @@ describe('Reconciler: a file key', () => {
     expect(t.enqueued.at(-1)).toBe(CADDY_KEY);
   });
 
+  it('writes the status again when an unchanged manifest is read and its status file is gone (a swapped directory)', async () => {
+    const t = setup();
+    await t.put('a.json', ingress('a', 'a.test'));
+    await t.reconciler.reconcile(CADDY_KEY);
+    await t.reconciler.reconcile(STATUSES_KEY);
+    const written = t.statuses.files.get('a.json');
+    expect(written).toBeDefined();
+    t.statuses.files.delete('a.json');
+    t.enqueued.length = 0;
+    await t.put('a.json', ingress('a', 'a.test'));
+    expect(t.enqueued).toEqual([STATUSES_KEY]);
+    await t.reconciler.reconcile(STATUSES_KEY);
+    expect(t.statuses.files.get('a.json')).toEqual(written);
+    // Present again: reading the manifest asks for nothing.
+    t.enqueued.length = 0;
+    await t.put('a.json', ingress('a', 'a.test'));
+    expect(t.enqueued).toEqual([]);
+  });
+
   it('retries with backoff when the file cannot be read', async () => {
     const t = setup();
     t.state.unreadable.add('a.json');

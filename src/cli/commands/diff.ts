@@ -15,6 +15,7 @@ import { createCaddyClient } from '../../reconciler/caddy-client.js';
 import { formatPatch, patchConfig } from '../../reconciler/diff.js';
 import { desiredState } from '../../reconciler/desired-state.js';
 import { precedenceFromStatuses } from '../../reconciler/precedence.js';
+import { readLastValid } from '../../reconciler/last-valid-file.js';
 import { createStatusWriter } from '../../reconciler/status-writer.js';
 import { loadDirectory } from '../../sources/load.js';
 import { resolveOptions, withDnsPort, type Options } from '../../controller/options.js';
@@ -92,12 +93,13 @@ async function desiredConfig(options: Options, caddyVersion: string | undefined,
   // loadDirectory treats a missing directory as empty; a typo must not diff as "delete everything".
   if (!(await stat(dir)).isDirectory()) throw new Error(`${dir} is not a directory`);
   const manifests = await loadDirectory(dir);
-  const statuses = createStatusWriter(dir); // only read() is used: diff writes nothing
+  const statuses = createStatusWriter(options.statusDir, { mirrored: options.statusDirSet }); // only read() is used: diff writes nothing
   const acceptedSince = await precedenceFromStatuses(manifests.map((m) => m.file), (file) => statuses.read(file));
   const target = await caddyTarget(options, caddyVersion);
   io.stderr(`${target.note}\n`);
   const settings = { ...withDnsPort(options, await dnsPortOf(options)).render, caddy: target.caddy };
-  return desiredState({ manifests, acceptedSince, settings }).config;
+  const lastValid = readLastValid(options.dataDir, options.fallback);
+  return desiredState({ manifests, acceptedSince, settings, ...(lastValid === undefined ? {} : { lastValid }) }).config;
 }
 
 /**

@@ -14,6 +14,7 @@ import type { Evaluation } from '../../reconciler/evaluate.js';
 import { precedenceFromStatuses } from '../../reconciler/precedence.js';
 import { buildStatus } from '../../reconciler/status.js';
 import type { Condition, ProgramState, ResourceStatus } from '../../reconciler/status-types.js';
+import { readLastValid } from '../../reconciler/last-valid-file.js';
 import { createStatusWriter } from '../../reconciler/status-writer.js';
 import { parseManifest } from '../../manifest/parse.js';
 import { scanManifests } from '../../sources/scan.js';
@@ -104,7 +105,7 @@ async function readEntries(options: Options): Promise<Entry[]> {
     });
     if (text !== undefined) manifests.push({ manifest: parseManifest(file, text), writtenAt: new Date(stamp?.mtimeMs ?? Date.now()).toISOString() });
   }
-  const reader = createStatusWriter(dir); // only read() is used: get writes nothing
+  const reader = createStatusWriter(options.statusDir, { mirrored: options.statusDirSet }); // only read() is used: get writes nothing
   const written = new Map<string, ResourceStatus>();
   for (const { manifest } of manifests) {
     const status = await reader.read(manifest.file);
@@ -112,7 +113,8 @@ async function readEntries(options: Options): Promise<Entry[]> {
   }
   const files = manifests.map((m) => m.manifest.file);
   const acceptedSince = await precedenceFromStatuses(files, async (file) => written.get(file));
-  const { evaluated } = desiredState({ manifests: manifests.map((m) => m.manifest), acceptedSince, settings: options.render });
+  const lastValid = readLastValid(options.dataDir, options.fallback);
+  const { evaluated } = desiredState({ manifests: manifests.map((m) => m.manifest), acceptedSince, settings: options.render, ...(lastValid === undefined ? {} : { lastValid }) });
   return manifests.flatMap(({ manifest, writtenAt }) => {
     const evaluation = evaluated.byFile.get(manifest.file);
     const status = written.get(manifest.file) ?? (evaluation === undefined ? undefined : unreconciledStatus(evaluation, writtenAt));

@@ -8,6 +8,7 @@ import { redactSecrets } from '../../render/index.js';
 import { desiredState } from '../../reconciler/desired-state.js';
 import { mergeOwned } from '../../reconciler/ownership.js';
 import { precedenceFromStatuses } from '../../reconciler/precedence.js';
+import { readLastValid } from '../../reconciler/last-valid-file.js';
 import { createStatusWriter } from '../../reconciler/status-writer.js';
 import { loadDirectory } from '../../sources/load.js';
 import { resolveOptions } from '../../controller/options.js';
@@ -36,11 +37,12 @@ export async function renderCommand(io: CommandIo): Promise<number> {
   const options = resolveOptions(io.env, flags, { cwd: io.cwd, isTty: io.isTty });
   if (options.manifestDir === '') throw new UsageError('render needs --dir DIR (or MANIFEST_DIR)');
   const manifests = await loadDirectory(options.manifestDir);
-  const statuses = createStatusWriter(options.manifestDir); // only read() is used: render writes nothing
+  const statuses = createStatusWriter(options.statusDir, { mirrored: options.statusDirSet }); // only read() is used: render writes nothing
   const acceptedSince = await precedenceFromStatuses(manifests.map((m) => m.file), (file) => statuses.read(file));
   const target = await caddyTarget(options, flags['caddy-version'] as string | undefined);
   io.stderr(`${target.note}\n`);
-  const result = desiredState({ manifests, acceptedSince, settings: { ...options.render, caddy: target.caddy } });
+  const lastValid = readLastValid(options.dataDir, options.fallback);
+  const result = desiredState({ manifests, acceptedSince, settings: { ...options.render, caddy: target.caddy }, ...(lastValid === undefined ? {} : { lastValid }) });
   const { evaluated } = result;
   const full = mergeOwned({ admin: { listen: `${options.caddy.adminAddress}:${options.caddy.adminPort}` } }, result.config);
   io.stdout(stableStringify(flags['show-secrets'] ? full : redactSecrets(full)));

@@ -2,13 +2,15 @@
  * `ingressd validate PATH...`: the controller's own checks (schema, rules, cross-file conflicts),
  * without Caddy. One line per problem; exit 0 when everything is valid, 1 otherwise.
  */
-import { resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { stableStringify } from '../../model/canonical.js';
 import { desiredState } from '../../reconciler/desired-state.js';
 import { precedenceFromStatuses } from '../../reconciler/precedence.js';
+import { reportedIssues, type LastValidEntry } from '../../reconciler/last-valid.js';
+import { readLastValid } from '../../reconciler/last-valid-file.js';
 import { readStatusFile, statusFileOf } from '../../reconciler/status-writer.js';
 import { loadManifests } from '../../sources/load.js';
-import { resolveOptions } from '../../controller/options.js';
+import { resolveOptions, type Options } from '../../controller/options.js';
 import { CONFIG_FLAGS, configFlagsHelp, parse, UsageError, type CommandIo } from './args.js';
 
 export const VALIDATE_HELP = `Usage: ingressd validate [--json] PATH...
@@ -35,15 +37,17 @@ export async function validateCommand(io: CommandIo): Promise<number> {
   const manifests = await loadManifests({ paths: positionals, cwd: io.cwd });
   const acceptedSince = await precedenceFromStatuses(
     manifests.map((m) => m.file),
-    async (file) => readStatusFile(resolve(io.cwd, statusFileOf(file)))?.status,
+    async (file) => readStatusFile(statusPathOf(resolve(io.cwd, file), options))?.status,
   );
-  const { evaluated } = desiredState({ manifests, acceptedSince, settings: options.render });
+  const lastValid = lastValidAsShown(options, io.cwd);
+  const { evaluated } = desiredState({ manifests, acceptedSince, settings: options.render, ...(lastValid === undefined ? {} : { lastValid }) });
+  // A last valid version standing in is served by run, but the file itself still has problems.
   const files = [...evaluated.byFile.values()].map((e) => ({
     file: e.manifest.file,
     kind: e.manifest.kind ?? null,
     name: e.manifest.name,
-    valid: e.issues.length === 0,
-    errors: e.issues,
+    valid: reportedIssues(e).length === 0,
+    errors: reportedIssues(e),
   }));
   const valid = files.every((f) => f.valid);
   if (flags['json']) {
@@ -56,4 +60,25 @@ export async function validateCommand(io: CommandIo): Promise<number> {
     io.stderr(bad === 0 ? `${files.length} manifest(s) valid\n` : `${bad} of ${files.length} manifest(s) have problems\n`);
   }
   return valid ? 0 : 1;
+}
+
+/** Where run keeps the status of the manifest at `path` (absolute): under STATUS_DIR for a manifest of MANIFEST_DIR, else beside it. */
+function statusPathOf(path: string, options: Options): string {
+  const rel = options.manifestDir === '' ? '..' : relative(options.manifestDir, path);
+  if (!options.statusDirSet || rel.startsWith('..') || isAbsolute(rel)) return statusFileOf(path);
+  return join(options.statusDir, statusFileOf(rel));
+}
+
+/** run's last valid versions (under DATA_DIR, for MANIFEST_DIR's files) keyed by the paths validate shows. */
+function lastValidAsShown(options: Options, cwd: string): Map<string, LastValidEntry> | undefined {
+  const recorded = options.manifestDir === '' ? undefined : readLastValid(options.dataDir, options.fallback);
+  if (recorded === undefined) return undefined;
+  const out = new Map<string, LastValidEntry>();
+  for (const [file, entry] of recorded) {
+    const absolute = join(options.manifestDir, file);
+    const shown = relative(cwd, absolute) || absolute;
+    const key = shown.startsWith('..') ? absolute : shown;
+    out.set(key, { ...entry, manifest: { ...entry.manifest, file: key } });
+  }
+  return out;
 }

@@ -1,0 +1,147 @@
+/**
+ * The last-valid rule (reconciler/last-valid.ts), one test per line of its contract: which
+ * version stands in, what is recorded and forgotten, the status it gives, and that the one
+ * pipeline (`desiredState`) serves the same set as `run` from the same records.
+ */
+import { describe, expect, test } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CADDY } from '../../src/model/caddy-version.js';
+import type { RenderSettings } from '../../src/model/settings.js';
+import { parseManifest } from '../../src/manifest/parse.js';
+import { desiredState } from '../../src/reconciler/desired-state.js';
+import { evaluate } from '../../src/reconciler/evaluate.js';
+import { LastValid, reportedIssues, withLastValid, type LastValidEntry } from '../../src/reconciler/last-valid.js';
+import { lastValidFiles } from '../../src/reconciler/last-valid-file.js';
+import { buildStatus } from '../../src/reconciler/status.js';
+import { NO_ACME } from '../helpers/tls-settings.js';
+
+const SETTINGS: RenderSettings = {
+  listenAddress: '127.0.0.1',
+  dnsZone: 'ingressd.internal',
+  dnsResolver: 'udp/127.0.0.1:5353',
+  upstreamMode: 'dns',
+  upstreamRefresh: '1s',
+  upstreamIdleTimeout: '5s',
+  caddy: DEFAULT_CADDY,
+  streamCloseDelay: undefined,
+  gracePeriod: '10s',
+  tls: NO_ACME,
+  httpPort: 80,
+  httpsPort: 443,
+};
+const web = (host: string, file = 'web.json', name = 'web') => parseManifest(file, JSON.stringify({ name, rules: [{ match: { hostname: host }, target: { instance: 'app', port: 80 } }] }));
+const T = Date.parse('2026-12-01T10:00:00.000Z');
+const entryOf = (manifest = web('web.test'), acceptedAt = T, since = T - 1000): LastValidEntry => ({ manifest, acceptedAt, since });
+
+describe('withLastValid', () => {
+  test('a valid file is itself, with or without a record', () => {
+    const now = web('new.test');
+    expect(withLastValid(now, entryOf(), NO_ACME)).toBe(now);
+    expect(withLastValid(now, undefined, NO_ACME)).toBe(now);
+  });
+
+  test.each([
+    ['unparsable JSON', parseManifest('web.json', '{"name": "web", "rules": [')],
+    ['a schema error', parseManifest('web.json', JSON.stringify({ name: 'web', rules: [{ match: { hostname: 'web.test', port: 70000 }, target: { instance: 'app', port: 80 } }] }))],
+    ['a file-local rule error', parseManifest('web.json', JSON.stringify({ name: 'web', rules: [{ match: { hostname: 'bad_host!' }, target: { instance: 'app', port: 80 } }] }))],
+    ['an empty (half-written) file', parseManifest('web.json', '')],
+  ])('%s: the recorded version stands in, with the current generation and errors', (_name, broken) => {
+    const entry = entryOf();
+    const standIn = withLastValid(broken, entry, NO_ACME);
+    expect(standIn.resource).toEqual(entry.manifest.resource);
+    expect(standIn.generation).toBe(broken.generation);
+    expect(standIn.fallback).toEqual({ issues: expect.arrayContaining([expect.objectContaining({ code: 'invalid_request' })]), servedGeneration: entry.manifest.generation, acceptedAt: T, since: T - 1000 });
+  });
+
+  test('an invalid file without a record serves nothing, as without the rule', () => {
+    const broken = parseManifest('web.json', '{');
+    expect(withLastValid(broken, undefined, NO_ACME)).toBe(broken);
+  });
+});
+
+describe('LastValid.record', () => {
+  test('records what a sync accepted and served, not what Caddy left out, and persists it on flush', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ingressd-lastvalid-'));
+    try {
+      const store = new LastValid(lastValidFiles(dir));
+      const a = web('a.test', 'a.json', 'a');
+      const b = web('b.test', 'b.json', 'b');
+      const evaluated = evaluate([a, b], new Map(), NO_ACME);
+      store.record(evaluated, new Map([[b.resource!.id, { status: 'False', reason: 'ConfigRejected', message: 'no' }]]), new Map([['a.json', T - 5]]), T);
+      expect([...store.entries.keys()]).toEqual(['a.json']);
+      expect(store.entries.get('a.json')).toEqual({ manifest: a, acceptedAt: T, since: T - 5 });
+      expect(new LastValid(lastValidFiles(dir)).entries.size).toBe(0);
+      expect(store.hasUnsaved).toBe(true);
+      await store.flush();
+      // A restart reads the same records back.
+      expect(new LastValid(lastValidFiles(dir)).entries.get('a.json')?.manifest.generation).toBe(a.generation);
+      store.forget('a.json'); // on disk at once
+      expect(new LastValid(lastValidFiles(dir)).entries.size).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a stand-in is never recorded over the version it stands for', () => {
+    const store = new LastValid();
+    const first = web('web.test');
+    store.record(evaluate([first], new Map(), NO_ACME), new Map(), new Map(), T);
+    const standIn = store.apply(parseManifest('web.json', '{'), NO_ACME);
+    store.record(evaluate([standIn], new Map(), NO_ACME), new Map(), new Map(), T + 1);
+    expect(store.entries.get('web.json')).toEqual({ manifest: first, acceptedAt: T, since: T });
+  });
+
+  test('a file whose valid version loses a conflict keeps nothing: conflicts are unchanged', () => {
+    const store = new LastValid();
+    const mine = web('web.test', 'web.json', 'web');
+    store.record(evaluate([mine], new Map(), NO_ACME), new Map(), new Map(), T);
+    const colliding = web('other.test', 'web.json', 'web');
+    const holder = web('other.test', 'holder.json', 'holder');
+    const evaluated = evaluate([holder, colliding], new Map([['holder.json', T - 10]]), NO_ACME);
+    expect(evaluated.byFile.get('web.json')?.accepted).toBe(false);
+    store.record(evaluated, new Map(), new Map(), T + 1);
+    expect(store.entries.has('web.json')).toBe(false);
+  });
+});
+
+describe('the status of a stand-in', () => {
+  test('Accepted=False with the current errors, Programmed=True LastValidVersion naming the served generation and time, Ready=False', () => {
+    const entry = entryOf();
+    const standIn = withLastValid(parseManifest('web.json', '{"name": "web", "rules": ['), entry, NO_ACME);
+    const evaluation = evaluate([standIn], new Map(), NO_ACME).byFile.get('web.json')!;
+    expect(evaluation.accepted).toBe(true);
+    const status = buildStatus({ evaluation, program: { status: 'True', reason: 'Programmed', message: 'served' }, routes: [], certificates: undefined, previous: undefined, now: '2026-12-01T11:00:00.000Z' });
+    const byType = Object.fromEntries(status.conditions.map((c) => [c.type, c]));
+    expect(byType['Accepted']).toMatchObject({ status: 'False', reason: 'Invalid' });
+    expect(byType['Programmed']).toMatchObject({ status: 'True', reason: 'LastValidVersion' });
+    expect(byType['Programmed']?.message).toContain(`observedGeneration ${entry.manifest.generation}, accepted 2026-12-01T10:00:00.000Z`);
+    expect(byType['Ready']).toMatchObject({ status: 'False', reason: 'Invalid' });
+    expect(status.observedGeneration).toBe(standIn.generation);
+    expect(status.errors).toEqual(reportedIssues(evaluation));
+    expect(status.errors[0]?.code).toBe('invalid_request');
+  });
+});
+
+describe('desiredState with the records', () => {
+  test('serves the stand-in exactly as the valid version was served (same config), and reports the file invalid', () => {
+    const valid = web('web.test');
+    const before = desiredState({ manifests: [valid], acceptedSince: new Map(), settings: SETTINGS });
+    const broken = parseManifest('web.json', '{"name": "web"');
+    const after = desiredState({ manifests: [broken], acceptedSince: new Map(), settings: SETTINGS, lastValid: new Map([['web.json', entryOf(valid)]]) });
+    expect(after.config).toEqual(before.config);
+    expect(reportedIssues(after.evaluated.byFile.get('web.json')!).length).toBeGreaterThan(0);
+    const none = desiredState({ manifests: [broken], acceptedSince: new Map(), settings: SETTINGS });
+    expect(none.evaluated.ingresses).toEqual([]);
+  });
+
+  test("a stand-in keeps its precedence from its record (its status file holds none)", () => {
+    const valid = web('web.test');
+    const rival = web('web.test', 'rival.json', 'rival');
+    const broken = parseManifest('web.json', '{');
+    const state = desiredState({ manifests: [rival, broken], acceptedSince: new Map(), settings: SETTINGS, lastValid: new Map([['web.json', entryOf(valid)]]) });
+    expect(state.evaluated.byFile.get('web.json')?.accepted).toBe(true);
+    expect(state.evaluated.byFile.get('rival.json')?.issues[0]?.code).toBe('hostname_in_use');
+  });
+});
