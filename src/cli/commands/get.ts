@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { stableStringify } from '../../model/canonical.js';
 import type { Manifest } from '../../model/manifest.js';
 import type { Resource } from '../../model/resource.js';
+import { pathMatchOf, targetsOf } from '../../model/routing.js';
 import { desiredState } from '../../reconciler/desired-state.js';
 import type { Evaluation } from '../../reconciler/evaluate.js';
 import { precedenceFromStatuses } from '../../reconciler/precedence.js';
@@ -155,7 +156,11 @@ export function ingressRow({ status, resource }: Entry, nowMs: number): string[]
   const rules = resource?.kind === 'Ingress' ? resource.rules : [];
   const hosts =
     rules.length > 0 ? rules.map((r) => `${r.match.hostname}:${r.match.port}`) : (status.routes ?? []).map((r) => `${r.hostname}:${r.port}`);
-  const targets = rules.map((r) => `${r.target.instance}:${r.target.port}`);
+  const targets = rules.flatMap((r) => {
+    const list = targetsOf(r).map((t) => `${t.instance}:${t.port}`);
+    const path = pathMatchOf(r);
+    return path === undefined ? list : list.map((t) => `${path.path}→${t}`);
+  });
   return [status.name, joinLimited(unique(hosts)), joinLimited(unique(targets)), ...readyCells(status, nowMs), status.file];
 }
 
