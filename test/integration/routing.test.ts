@@ -1,0 +1,292 @@
+/**
+ * Routing end to end: real `ingressd run`, the Caddy under test, the real instance DNS, real
+ * backends on 127.0.0.x (each answering its name and the path it saw), real files.
+ * - Path rules of two files on one host in the right order (exact, longest prefix, catch-all;
+ *   `/apis` never matched by `/api`), a stripped prefix as the backend sees it.
+ * - round_robin over two targets, weighted_round_robin 3:1 (Caddy 2.7+; CaddyTooOld on older ones,
+ *   the other rules serving), an active health check taking a killed target out and back in,
+ *   passive checks, retries over a dead target.
+ * - The same host+path in a second file: hostname_in_use naming the holder and the path.
+ * - With Debian's Caddy 2.6.2 as well: the weighted rule is CaddyTooOld and the others serve.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { SINCE } from '../../src/model/caddy-version.js';
+import { CADDY, DEBIAN_CADDY, isCaddyAtLeast } from '../helpers/caddy-under-test.js';
+import { condition, freePort, get, killDaemons, readStatus, removeDir, startIngressd, tempDir, waitFor, waitReady, writeJson, type IngressdProcess } from '../helpers/processes.js';
+
+/** A backend answering `<name> <path>`; `/healthz` answers 200 while `healthy`, else 503. */
+interface PathBackend {
+  readonly name: string;
+  healthy: boolean;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function pathBackend(name: string, host: string, port: number): PathBackend {
+  let server: Server | undefined;
+  const backend: PathBackend = {
+    name,
+    healthy: true,
+    async start() {
+      const s = createServer((req, res) => {
+        if (req.url === '/healthz') res.statusCode = backend.healthy ? 200 : 503;
+        res.setHeader('content-type', 'text/plain');
+        res.end(`${name} ${req.url ?? ''}`);
+      });
+      s.keepAliveTimeout = 60_000;
+      await new Promise<void>((resolve, reject) => s.once('error', reject).listen(port, host, () => resolve()));
+      server = s;
+    },
+    async stop() {
+      const s = server;
+      server = undefined;
+      if (s === undefined) return;
+      s.closeAllConnections();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    },
+  };
+  return backend;
+}
+
+interface Site {
+  dir: string;
+  dataDir: string;
+  http: number;
+  backendPort: number;
+  ingressd: IngressdProcess;
+}
+
+async function startSite(prefix: string, caddy: string): Promise<Site> {
+  const [admin, dns, http, backendPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const dir = await tempDir(`${prefix}-manifests`);
+  const dataDir = await tempDir(`${prefix}-data`);
+  const ingressd = startIngressd({ dir, dataDir, ports: { admin, dns }, env: { CADDY_BINARY: caddy, RESYNC_INTERVAL: '2s' } });
+  await waitReady(ingressd);
+  return { dir, dataDir, http, backendPort, ingressd };
+}
+
+async function stopSite(site: Site | undefined): Promise<void> {
+  if (site === undefined) return;
+  await site.ingressd.stop();
+  await killDaemons(site.dataDir);
+  await removeDir(site.dir);
+  await removeDir(site.dataDir);
+}
+
+/** `count` requests one after another (a fresh connection each); answers by status and body's first word. */
+async function tally(port: number, host: string, count: number, path = '/'): Promise<{ byBackend: Map<string, number>; failed: number; last: string[] }> {
+  const byBackend = new Map<string, number>();
+  let failed = 0;
+  const last: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const answer = await get(port, host, path).catch((err: Error) => ({ status: 0, body: err.message }));
+    const who = answer.status === 200 ? answer.body.split(' ')[0]! : `failed:${answer.status}`;
+    if (answer.status !== 200) failed++;
+    byBackend.set(who, (byBackend.get(who) ?? 0) + 1);
+    last.push(who);
+  }
+  return { byBackend, failed, last };
+}
+
+async function waitStatus(dir: string, stem: string, check: (s: NonNullable<Awaited<ReturnType<typeof readStatus>>>) => boolean, what: string) {
+  return waitFor(what, async () => {
+    const s = await readStatus(dir, stem);
+    return s !== undefined && check(s) ? s : undefined;
+  }, 15_000);
+}
+
+const instances = (site: Site, names: Record<string, string>): Promise<void[]> =>
+  Promise.all(Object.entries(names).map(([name, address]) => writeJson(join(site.dir, `${name}.instance.json`), { kind: 'Instance', name, address })));
+
+describe('routing through the Caddy under test', () => {
+  let site: Site;
+  const backends: PathBackend[] = [];
+  let a1: PathBackend;
+  let a2: PathBackend;
+  let web: PathBackend;
+  let flaky: PathBackend;
+  const weighted = isCaddyAtLeast(SINCE.weightedRoundRobin);
+
+  beforeAll(async () => {
+    site = await startSite('routing', CADDY);
+    a1 = pathBackend('a1', '127.0.0.2', site.backendPort);
+    a2 = pathBackend('a2', '127.0.0.3', site.backendPort);
+    web = pathBackend('web', '127.0.0.4', site.backendPort);
+    flaky = pathBackend('flaky', '127.0.0.6', site.backendPort);
+    backends.push(a1, a2, web, flaky);
+    for (const b of backends) await b.start();
+    // dead (127.0.0.5): nothing listens there, every connection is refused.
+    await instances(site, { a1: '127.0.0.2', a2: '127.0.0.3', web: '127.0.0.4', dead: '127.0.0.5', flaky: '127.0.0.6' });
+  });
+
+  afterAll(async () => {
+    await stopSite(site);
+    await Promise.all(backends.map((b) => b.stop()));
+  });
+
+  const target = (instance: string, extra: Record<string, unknown> = {}) => ({ instance, port: site.backendPort, ...extra });
+  const match = (hostname: string, extra: Record<string, unknown> = {}) => ({ hostname, port: site.http, ...extra });
+
+  test('path rules from two files share a host in match order; a stripped prefix reaches the backend stripped', async () => {
+    await writeJson(join(site.dir, 'api.json'), {
+      rules: [
+        { match: match('shop.test', { path: '/api/v1' }), target: target('a1') },
+        { match: match('shop.test', { path: '/api/' }), target: target('a2'), strip_path_prefix: true },
+      ],
+    });
+    await writeJson(join(site.dir, 'web.json'), {
+      rules: [
+        { match: match('shop.test'), target: target('web') },
+        { match: match('shop.test', { path: '/api/v1/health', path_type: 'exact' }), target: target('web') },
+      ],
+    });
+    await waitFor('shop.test routes', async () => (await get(site.http, 'shop.test', '/api/v1/x')).body === 'a1 /api/v1/x' || undefined, 15_000);
+    const seen: Record<string, string> = {};
+    for (const path of ['/api/v1/x', '/api/v1', '/api/v1/', '/api/v1/health', '/api/v1/health/x', '/api', '/api/', '/api/foo/bar', '/apis', '/api-x', '/', '/other']) {
+      seen[path] = (await get(site.http, 'shop.test', path)).body;
+    }
+    expect(seen).toEqual({
+      '/api/v1/x': 'a1 /api/v1/x',
+      '/api/v1': 'a1 /api/v1',
+      '/api/v1/': 'a1 /api/v1/',
+      '/api/v1/health': 'web /api/v1/health',
+      '/api/v1/health/x': 'a1 /api/v1/health/x',
+      '/api': 'a2 /',
+      '/api/': 'a2 /',
+      '/api/foo/bar': 'a2 /foo/bar',
+      '/apis': 'web /apis',
+      '/api-x': 'web /api-x',
+      '/': 'web /',
+      '/other': 'web /other',
+    });
+    const api = await waitStatus(site.dir, 'api', (s) => condition(s, 'Ready')?.status === 'True', 'api Ready');
+    expect(api.routes).toEqual([
+      expect.objectContaining({ hostname: 'shop.test', path: '/api/v1', pathType: 'prefix', targets: [{ upstream: 'a1.ingressd.internal', upstreamPort: site.backendPort }] }),
+      expect.objectContaining({ hostname: 'shop.test', path: '/api', pathType: 'prefix', targets: [{ upstream: 'a2.ingressd.internal', upstreamPort: site.backendPort }] }),
+    ]);
+  });
+
+  test('the same host, port and path in a second file is a conflict naming the holder and the path; the holder keeps serving', async () => {
+    await writeJson(join(site.dir, 'zz-again.json'), { rules: [{ match: match('shop.test', { path: '/api' }), target: target('web') }] });
+    const status = await waitStatus(site.dir, 'zz-again', (s) => s.errors.length > 0, 'zz-again refused');
+    expect(status.errors.map((e) => `${e.code} ${e.path}`)).toEqual(['hostname_in_use /rules/0/match/hostname']);
+    expect(status.errors[0]!.message).toContain('prefix path /api');
+    expect(status.errors[0]!.message).toContain('"api" (api.json)');
+    expect(condition(status, 'Accepted')?.reason).toBe('HostnameConflict');
+    expect((await get(site.http, 'shop.test', '/api/x')).body).toBe('a2 /x');
+  });
+
+  test('round_robin shares 400 requests between two targets within 20%', async () => {
+    await writeJson(join(site.dir, 'rr.json'), { rules: [{ match: match('rr.test'), targets: [target('a1'), target('a2')] }] });
+    await waitFor('rr.test served', async () => (await get(site.http, 'rr.test')).status === 200 || undefined, 15_000);
+    const { byBackend, failed } = await tally(site.http, 'rr.test', 400);
+    expect(failed).toBe(0);
+    expect(byBackend.get('a1')).toBeGreaterThanOrEqual(160);
+    expect(byBackend.get('a2')).toBeGreaterThanOrEqual(160);
+  });
+
+  test(weighted ? 'weighted_round_robin 3:1 shares 400 requests within 15%' : 'weighted_round_robin on this Caddy (< 2.7) is CaddyTooOld and the other rules serve', async () => {
+    await writeJson(join(site.dir, 'wrr.json'), {
+      rules: [
+        { match: match('wrr.test'), targets: [target('a1', { weight: 3 }), target('a2', { weight: 1 })], load_balancing: { policy: 'weighted_round_robin' } },
+        { match: match('wrr.test', { path: '/plain' }), target: target('web') },
+      ],
+    });
+    if (!weighted) {
+      const status = await waitStatus(site.dir, 'wrr', (s) => condition(s, 'Programmed')?.status === 'False', 'wrr CaddyTooOld');
+      expect(condition(status, 'Programmed')?.reason).toBe('CaddyTooOld');
+      expect(condition(status, 'Programmed')?.message).toContain('/rules/0');
+      await waitFor('the other rule served', async () => (await get(site.http, 'wrr.test', '/plain')).body === 'web /plain' || undefined, 15_000);
+      expect((await get(site.http, 'wrr.test', '/')).status).toBe(404);
+      return;
+    }
+    await waitFor('wrr.test served', async () => (await get(site.http, 'wrr.test')).status === 200 || undefined, 15_000);
+    const { byBackend, failed } = await tally(site.http, 'wrr.test', 400);
+    expect(failed).toBe(0);
+    expect(Math.abs((byBackend.get('a1') ?? 0) - 300)).toBeLessThanOrEqual(45);
+    expect(Math.abs((byBackend.get('a2') ?? 0) - 100)).toBeLessThanOrEqual(15);
+  });
+
+  test('retries take a request to the live target when the other refuses connections: no request fails', async () => {
+    await writeJson(join(site.dir, 'retry.json'), { rules: [{ match: match('retry.test'), targets: [target('dead'), target('a1')], load_balancing: { retries: 2 } }] });
+    await waitFor('retry.test served', async () => (await get(site.http, 'retry.test')).status === 200 || undefined, 15_000);
+    const { byBackend, failed } = await tally(site.http, 'retry.test', 40);
+    expect(failed).toBe(0);
+    expect(byBackend.get('a1')).toBe(40);
+  });
+
+  test('passive checks take a failing target out after max_fails', async () => {
+    await writeJson(join(site.dir, 'passive.json'), {
+      rules: [{ match: match('passive.test'), targets: [target('a1'), target('dead')], health_check: { passive: { max_fails: 1, fail_duration: '1m' } } }],
+    });
+    await waitFor('passive.test served', async () => (await get(site.http, 'passive.test')).status === 200 || undefined, 15_000);
+    const { failed, last } = await tally(site.http, 'passive.test', 40);
+    // Without retries the request that hits dead fails once; after that dead gets nothing.
+    expect(failed).toBeLessThanOrEqual(1);
+    expect(last.slice(-30).every((who) => who === 'a1')).toBe(true);
+  });
+
+  test('an active health check takes a killed target out within interval + timeout, and back in when it recovers', async () => {
+    await writeJson(join(site.dir, 'active.json'), {
+      rules: [
+        {
+          match: match('active.test'),
+          targets: [target('a2'), target('flaky')],
+          health_check: { active: { path: '/healthz', interval: '300ms', timeout: '200ms', expect_status: 200 } },
+        },
+      ],
+    });
+    await waitFor('both targets serve', async () => {
+      const { byBackend } = await tally(site.http, 'active.test', 4);
+      return (byBackend.get('a2') ?? 0) > 0 && (byBackend.get('flaky') ?? 0) > 0 ? true : undefined;
+    }, 15_000);
+    await flaky.stop();
+    // interval + timeout = 0.5 s; give it 1.5 s on this shared machine.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const during = await tally(site.http, 'active.test', 40);
+    expect(during.failed).toBe(0);
+    expect(during.byBackend.get('a2')).toBe(40);
+    await flaky.start();
+    await waitFor('flaky back in rotation', async () => ((await tally(site.http, 'active.test', 4)).byBackend.get('flaky') ?? 0) > 0 || undefined, 10_000);
+    // A target that answers 503 on its health path is out too, though it still accepts connections.
+    flaky.healthy = false;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await tally(site.http, 'active.test', 20)).byBackend.get('a2')).toBe(20);
+  });
+});
+
+// Debian's 2.6.2 beside the Caddy under test: the weighted rule alone is left out there.
+const describeOld = CADDY === DEBIAN_CADDY ? describe.skip : describe;
+describeOld("on Debian's Caddy 2.6.2", () => {
+  let site: Site;
+  let a1: PathBackend;
+
+  beforeAll(async () => {
+    site = await startSite('routing-262', DEBIAN_CADDY);
+    a1 = pathBackend('a1', '127.0.0.7', site.backendPort);
+    await a1.start();
+    await instances(site, { a1: '127.0.0.7' });
+  });
+
+  afterAll(async () => {
+    await stopSite(site);
+    await a1.stop();
+  });
+
+  test('a weighted_round_robin rule is CaddyTooOld; the path rules beside it serve', async () => {
+    const t = { instance: 'a1', port: site.backendPort };
+    await writeJson(join(site.dir, 'mixed.json'), {
+      rules: [
+        { match: { hostname: 'old.test', port: site.http, path: '/w' }, targets: [{ ...t, weight: 2 }], load_balancing: { policy: 'weighted_round_robin' } },
+        { match: { hostname: 'old.test', port: site.http, path: '/r' }, targets: [t], load_balancing: { policy: 'round_robin', retries: 1 }, strip_path_prefix: true },
+      ],
+    });
+    const status = await waitStatus(site.dir, 'mixed', (s) => condition(s, 'Programmed')?.status === 'False', 'mixed CaddyTooOld');
+    expect(condition(status, 'Programmed')?.reason).toBe('CaddyTooOld');
+    expect(condition(status, 'Programmed')?.message).toContain('weighted_round_robin needs Caddy 2.7.0');
+    await waitFor('/r served', async () => (await get(site.http, 'old.test', '/r/x')).body === 'a1 /x' || undefined, 15_000);
+    expect((await get(site.http, 'old.test', '/w')).status).toBe(404);
+  });
+});
