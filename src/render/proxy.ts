@@ -6,36 +6,45 @@ import { joinHostPort } from '../model/host-port.js';
 import type { JsonObject } from '../model/json.js';
 import type { RenderSettings } from '../model/settings.js';
 import type { ProxySpec, WeightedUpstream } from './model.js';
-import { missingInstance, transport, withStreamCloseDelay } from './upstreams.js';
+import { dynamicUpstreams, missingInstance, transport, withStreamCloseDelay } from './upstreams.js';
 
 /** How long a passive failure counts when the manifest does not say: Caddy turns passive checks off without one. */
 const DEFAULT_FAIL_DURATION = '30s';
 
 /**
- * A static `upstreams` list, one entry per target, so that Caddy balances, retries and health-checks
- * them (active health checks run only on static upstreams; dynamic ones cannot name several
- * instances with weights either).
- * - DNS mode, and every pattern rule: each target dials `<dnsName>.<zone>:<port>` and the
- *   transport's resolver is the instance DNS, so a new connection resolves the instance again and
- *   an instance move needs no config write (kept-alive connections live up to the idle timeout).
- *   A pattern's `dnsName` holds placeholders, which Caddy fills per request.
+ * The proxy of one rule, its targets in manifest order (weights go by that order).
+ * - DNS mode, and every pattern rule, without health checks: dynamic upstreams, one A lookup of
+ *   `<dnsName>.<zone>` per target at the instance DNS (`multi` for several; the instance DNS answers
+ *   one address per name, so the pool keeps the targets' order), refreshed every
+ *   `UPSTREAM_REFRESH`: an instance move needs no config write and takes traffic within that time,
+ *   as for plain rules. A pattern's `dnsName` holds placeholders, which Caddy fills per request.
+ * - DNS mode with health checks: a static `upstreams` list dialling `<dnsName>.<zone>:<port>`,
+ *   resolved through the instance DNS (the transport's resolver) whenever Caddy opens a connection.
+ *   Caddy runs active checks only on static upstreams, and keeps passive failure counts of dynamic
+ *   ones only while a request uses them. A move needs no config write either, but connections kept
+ *   alive to the old address serve until they close (idle for `UPSTREAM_IDLE_TIMEOUT`, or the old
+ *   address going away).
  * - Static mode, literal host: the declared instances' addresses; undeclared targets are left out
  *   (render warns), and with none declared the route answers 503 naming them.
- * Selection is `round_robin` unless the rule names a policy; weights go with `weighted_round_robin`
- * in the same order as the upstreams.
+ * Selection is `round_robin` unless the rule names a policy.
  */
 export function proxyHandler(proxy: ProxySpec, isPattern: boolean, settings: RenderSettings): JsonObject {
   const byDns = isPattern || settings.upstreamMode === 'dns';
   const served = byDns ? proxy.upstreams : proxy.upstreams.filter((u) => u.instance !== undefined);
   if (served.length === 0) return missingInstance(proxy.upstreams.map((u) => u.dnsName).join('", "'));
-  const dial = (u: WeightedUpstream): string => (byDns ? joinHostPort(`${u.dnsName}.${settings.dnsZone}`, u.port) : joinHostPort(u.instance!.address, u.port));
-  const handler: JsonObject = {
-    handler: 'reverse_proxy',
-    upstreams: served.map((u) => ({ dial: dial(u) })),
+  const handler: JsonObject = { handler: 'reverse_proxy', load_balancing: loadBalancing(proxy, served) };
+  if (byDns && proxy.healthCheck === undefined) {
+    const sources = served.map((u) => dynamicUpstreams(u, settings));
+    handler['dynamic_upstreams'] = sources.length === 1 ? sources[0]! : { source: 'multi', sources };
+    handler['transport'] = transport(settings);
+  } else if (byDns) {
+    handler['upstreams'] = served.map((u) => ({ dial: joinHostPort(`${u.dnsName}.${settings.dnsZone}`, u.port) }));
     // Expected as `udp/host:port` (see dynamicUpstreams); Go's resolver asks it on every dial.
-    transport: byDns ? { ...transport(settings), resolver: { addresses: [settings.dnsResolver] } } : transport(settings),
-    load_balancing: loadBalancing(proxy, served),
-  };
+    handler['transport'] = { ...transport(settings), resolver: { addresses: [settings.dnsResolver] } };
+  } else {
+    handler['upstreams'] = served.map((u: WeightedUpstream) => ({ dial: joinHostPort(u.instance!.address, u.port) }));
+    handler['transport'] = transport(settings);
+  }
   const health = healthChecks(proxy);
   if (health !== undefined) handler['health_checks'] = health;
   return withStreamCloseDelay(handler, settings);

@@ -41,7 +41,7 @@ export function withStreamCloseDelay(handler: JsonObject, settings: RenderSettin
   return delay === undefined ? handler : { ...handler, stream_close_delay: delay };
 }
 
-function dynamicUpstreams(upstream: Upstream, settings: RenderSettings): JsonObject {
+export function dynamicUpstreams(upstream: Upstream, settings: RenderSettings): JsonObject {
   return {
     source: 'a',
     name: `${upstream.dnsName}.${settings.dnsZone}`,

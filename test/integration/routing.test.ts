@@ -7,14 +7,17 @@
  *   the other rules serving), an active health check taking a killed target out and back in,
  *   passive checks, retries over a dead target.
  * - The same host+path in a second file: hostname_in_use naming the holder and the path.
+ * - A moved instance takes its share of a two-target rule with no Caddy write; a WebSocket through
+ *   a path rule with two targets.
  * - With Debian's Caddy 2.6.2 as well: the weighted rule is CaddyTooOld and the others serve.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
+import { WebSocket, WebSocketServer } from 'ws';
 import { join } from 'node:path';
 import { SINCE } from '../../src/model/caddy-version.js';
 import { CADDY, DEBIAN_CADDY, isCaddyAtLeast } from '../helpers/caddy-under-test.js';
-import { condition, freePort, get, killDaemons, readStatus, removeDir, startIngressd, tempDir, waitFor, waitReady, writeJson, type IngressdProcess } from '../helpers/processes.js';
+import { caddyWrites, condition, freePort, get, killDaemons, readStatus, removeDir, startIngressd, tempDir, waitFor, waitReady, writeJson, type IngressdProcess } from '../helpers/processes.js';
 
 /** A backend answering `<name> <path>`; `/healthz` answers 200 while `healthy`, else 503. */
 interface PathBackend {
@@ -36,6 +39,11 @@ function pathBackend(name: string, host: string, port: number): PathBackend {
         res.end(`${name} ${req.url ?? ''}`);
       });
       s.keepAliveTimeout = 60_000;
+      // WebSockets on any path: every message comes back as `<name> <path> <message>`.
+      new WebSocketServer({ server: s }).on('connection', (socket, req) => {
+        socket.on('message', (data: Buffer) => socket.send(`${name} ${req.url ?? ''} ${data.toString()}`));
+        socket.on('error', () => undefined);
+      });
       await new Promise<void>((resolve, reject) => s.once('error', reject).listen(port, host, () => resolve()));
       server = s;
     },
@@ -254,6 +262,42 @@ describe('routing through the Caddy under test', () => {
     flaky.healthy = false;
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect((await tally(site.http, 'active.test', 20)).byBackend.get('a2')).toBe(20);
+  });
+
+  test('a moved instance takes its share of a two-target rule within about a second, with no Caddy write', async () => {
+    await writeJson(join(site.dir, 'mover.instance.json'), { kind: 'Instance', name: 'mover', address: '127.0.0.3' });
+    await writeJson(join(site.dir, 'move.json'), { rules: [{ match: match('move.test', { path: '/app' }), targets: [target('mover'), target('a1')] }] });
+    await waitFor('move.test reaches a2 through mover', async () => ((await tally(site.http, 'move.test', 4, '/app')).byBackend.get('a2') ?? 0) > 0 || undefined, 15_000);
+    await waitStatus(site.dir, 'move', (s) => condition(s, 'Ready')?.status === 'True', 'move Ready');
+    const writes = await caddyWrites(site.dataDir);
+    const started = Date.now();
+    await writeJson(join(site.dir, 'mover.instance.json'), { kind: 'Instance', name: 'mover', address: '127.0.0.4' });
+    await waitFor('mover answered by web', async () => ((await tally(site.http, 'move.test', 4, '/app')).byBackend.get('web') ?? 0) > 0 || undefined, 5000);
+    expect(Date.now() - started).toBeLessThan(3000);
+    const after = await tally(site.http, 'move.test', 20, '/app');
+    expect(after.failed).toBe(0);
+    expect(after.byBackend.get('a2')).toBeUndefined();
+    await waitStatus(site.dir, 'mover.instance', (s) => condition(s, 'Programmed')?.message.includes('127.0.0.4') ?? false, 'mover status rewritten');
+    expect(await caddyWrites(site.dataDir)).toBe(writes);
+  });
+
+  test('a WebSocket goes through a path rule with two targets, on each of them', async () => {
+    await writeJson(join(site.dir, 'ws.json'), { rules: [{ match: match('ws.test', { path: '/chat' }), targets: [target('a1'), target('a2')], strip_path_prefix: true }] });
+    await waitFor('ws.test served', async () => (await get(site.http, 'ws.test', '/chat')).status === 200 || undefined, 15_000);
+    const echoes: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const ws = new WebSocket(`ws://127.0.0.1:${site.http}/chat/room`, { headers: { host: 'ws.test' }, handshakeTimeout: 5000 });
+      const echo = new Promise<string>((resolve, reject) => {
+        ws.once('message', (data: Buffer) => resolve(data.toString()));
+        ws.once('error', reject);
+      });
+      await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
+      ws.send(`hello ${i}`);
+      echoes.push(await echo);
+      ws.close();
+    }
+    // round_robin: four sockets, two on each target, each seeing the stripped path.
+    expect(echoes.sort()).toEqual(['a1 /room hello 0', 'a1 /room hello 2', 'a2 /room hello 1', 'a2 /room hello 3'].sort());
   });
 });
 

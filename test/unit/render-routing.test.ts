@@ -90,10 +90,16 @@ describe('render: routing rules', () => {
     expect(unsupportedStates(current.evaluated.ingresses, SETTINGS).size).toBe(0);
   });
 
-  it('dials every target by its instance name through the instance DNS in dns mode', () => {
-    const input = { ingresses: [ingress('x', [{ ...plain('shop.test', 'a'), target: undefined, targets: [{ instance: 'a', port: 1 }, { instance: 'B', port: 2 }] }])], instances };
-    const text = JSON.stringify(render(input, SETTINGS).config);
+  it('resolves every target through the instance DNS in dns mode: dynamic upstreams in target order, or static names with health checks', () => {
+    const targets = { target: undefined, targets: [{ instance: 'a', port: 1 }, { instance: 'B', port: 2 }] };
+    const dynamic = JSON.stringify(render({ ingresses: [ingress('x', [{ ...plain('shop.test', 'a'), ...targets }])], instances }, SETTINGS).config);
+    expect(dynamic).toContain('"dynamic_upstreams":{"source":"multi","sources":[{"name":"a.ingressd.internal","port":"1"');
+    expect(dynamic).toContain('{"name":"b.ingressd.internal","port":"2"');
+    expect(dynamic).not.toContain('"upstreams":[');
+    const checked = { ...plain('shop.test', 'a'), ...targets, health_check: { active: { path: '/healthz' } } };
+    const text = JSON.stringify(render({ ingresses: [ingress('x', [checked])], instances }, SETTINGS).config);
     expect(text).toContain('"upstreams":[{"dial":"a.ingressd.internal:1"},{"dial":"b.ingressd.internal:2"}]');
     expect(text).toContain('"resolver":{"addresses":["udp/127.0.0.1:25353"]}');
+    expect(text).not.toContain('dynamic_upstreams');
   });
 });
