@@ -59,6 +59,29 @@ describe('render: routing rules', () => {
     ]);
   });
 
+  it('shares one route among hosts with the same path and handling, keeping each host\'s path order', () => {
+    const hosts = Array.from({ length: 300 }, (_, i) => `h${String(i).padStart(3, '0')}.test`);
+    const input = {
+      ingresses: [
+        ...hosts.map((h) => ingress(`i-${h.replace('.', '-')}`, [plain(h, 'a', {}, '/api'), plain(h, 'b', {}, '/static'), plain(h, 'c')])),
+        ingress('special', [plain('h001.test', 'c', {}, '/api/v1')]),
+      ],
+      instances,
+    };
+    const config = render(input, SETTINGS).config;
+    const ids = routeIds(config);
+    // /api/v1 (one host) before the shared /api and /static routes, then the shared catch-all list.
+    expect(ids).toEqual([
+      expect.stringMatching(/^ingressd\.80\.rule\.h001\.test\.prefix\.api-v1-/),
+      expect.stringMatching(/^ingressd\.80\.rules\.prefix\.static-/),
+      expect.stringMatching(/^ingressd\.80\.rules\.prefix\.api-/),
+      'ingressd.80.exact.c.8080',
+      'ingressd.80.notfound',
+    ]);
+    const servers = (config['apps'] as { http: { servers: Record<string, { routes: { match?: { host: string[] }[] }[] }> } }).http.servers;
+    expect(servers['ingress-80']!.routes[2]!.match![0]!.host).toEqual(hosts);
+  });
+
   it('matches a prefix on whole segments and an exact path as written', () => {
     const input = { ingresses: [ingress('x', [plain('shop.test', 'a', {}, '/api/'), plain('shop.test', 'b', { match: { hostname: 'shop.test', port: 80, path: '/v1/', path_type: 'exact' } })])], instances };
     const text = JSON.stringify(render(input, SETTINGS).config);
