@@ -14,7 +14,8 @@ import { challengePort, tlsPolicy } from './tls.js';
 import type { RenderInput, RenderWarning } from './types.js';
 import { IncrementalWarnings } from './incremental-warnings.js';
 import { sortedHosts, type ExactGroup } from './exact-groups.js';
-import { literalRuleRoutes, orderedPatternRoutes } from './rule-routes.js';
+import { hasProxy, RuleGroups } from './rule-groups.js';
+import { orderedPatternRoutes } from './rule-routes.js';
 
 /** What `IncrementalRenderer.render` returns: `render`'s config and warnings (no owners). */
 export interface IncrementalResult {
@@ -29,8 +30,8 @@ interface PortState {
   readonly exact: Map<string, ExactGroup>;
   /** Pattern bindings by wildcard host (a validated set has one per host and path). */
   readonly patterns: Map<string, Binding[]>;
-  /** Literal-host bindings with a proxy spec (one route each), and their routes in order; undefined while they changed. */
-  readonly rules: Set<Binding>;
+  /** Literal-host bindings with a proxy spec, grouped into routes, and those routes; undefined while they changed. */
+  readonly rules: RuleGroups;
   ruleRoutes: JsonObject[] | undefined;
   /** Exact groups in route order; undefined while groups came or went. */
   exactOrder: ExactGroup[] | undefined;
@@ -139,7 +140,7 @@ export class IncrementalRenderer {
     const { port } = binding;
     let state = this.#ports.get(port);
     if (state === undefined) {
-      state = { bindings: 0, tls: 0, exact: new Map(), patterns: new Map(), rules: new Set(), ruleRoutes: undefined, exactOrder: undefined, patternRoutes: undefined };
+      state = { bindings: 0, tls: 0, exact: new Map(), patterns: new Map(), rules: new RuleGroups(port, this.#settings), ruleRoutes: undefined, exactOrder: undefined, patternRoutes: undefined };
       this.#ports.set(port, state);
     }
     state.bindings += delta;
@@ -154,8 +155,9 @@ export class IncrementalRenderer {
       this.#servers.delete(this.#settings.tls.httpPort);
     }
     if (binding.isPattern) this.#countPattern(state, binding, delta);
-    else if (binding.proxy !== undefined) {
-      toggle(state.rules, binding, delta);
+    else if (hasProxy(binding)) {
+      if (delta > 0) state.rules.add(binding);
+      else state.rules.remove(binding);
       state.ruleRoutes = undefined;
     } else this.#countExact(state, binding, delta);
     if (state.bindings === 0) this.#ports.delete(port);
@@ -232,7 +234,7 @@ export class IncrementalRenderer {
     const redirects = isHttpPort && this.#redirectBindings.size > 0 ? redirectRoutes(port, [...this.#redirectBindings].sort(compareBindings)) : [];
     const routes = [...redirects.map((r) => canonicalize(r.json))];
     if (state !== undefined) {
-      state.ruleRoutes ??= literalRuleRoutes(port, state.rules, settings).map((r) => canonicalize(r.json));
+      state.ruleRoutes ??= state.rules.routes(false).map((r) => r.json);
       routes.push(...state.ruleRoutes);
       state.exactOrder ??= [...state.exact.values()].sort((a, b) => compareStrings(a.id, b.id));
       for (const group of state.exactOrder) {

@@ -3,7 +3,7 @@ import type { Binding, Owned } from './model.js';
 import type { JsonObject } from '../model/json.js';
 import { comparePathMatches } from '../model/routing.js';
 import { compareStrings, groupBy, uniqueSorted } from './order.js';
-import { pathMatcher, pathToken } from './rule-routes.js';
+import { pathMatcher, pathToken } from './rule-groups.js';
 
 /**
  * HTTP→HTTPS redirect routes for the server on the HTTP port `port`: one per TLS port that
