@@ -17,6 +17,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { join } from 'node:path';
 import { SINCE } from '../../src/model/caddy-version.js';
 import { CADDY, DEBIAN_CADDY, isCaddyAtLeast } from '../helpers/caddy-under-test.js';
+import { callApi } from '../helpers/api-client.js';
 import { caddyWrites, condition, freePort, get, killDaemons, readStatus, removeDir, startIngressd, tempDir, waitFor, waitReady, writeJson, type IngressdProcess } from '../helpers/processes.js';
 
 /** A backend answering `<name> <path>`; `/healthz` answers 200 while `healthy`, else 503. */
@@ -62,17 +63,18 @@ interface Site {
   dir: string;
   dataDir: string;
   http: number;
+  api: number;
   backendPort: number;
   ingressd: IngressdProcess;
 }
 
 async function startSite(prefix: string, caddy: string): Promise<Site> {
-  const [admin, dns, http, backendPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [admin, dns, http, backendPort, api] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const dir = await tempDir(`${prefix}-manifests`);
   const dataDir = await tempDir(`${prefix}-data`);
-  const ingressd = startIngressd({ dir, dataDir, ports: { admin, dns }, env: { CADDY_BINARY: caddy, RESYNC_INTERVAL: '2s' } });
+  const ingressd = startIngressd({ dir, dataDir, ports: { admin, dns, api }, env: { CADDY_BINARY: caddy, RESYNC_INTERVAL: '2s' } });
   await waitReady(ingressd);
-  return { dir, dataDir, http, backendPort, ingressd };
+  return { dir, dataDir, http, api, backendPort, ingressd };
 }
 
 async function stopSite(site: Site | undefined): Promise<void> {
@@ -262,6 +264,26 @@ describe('routing through the Caddy under test', () => {
     flaky.healthy = false;
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect((await tally(site.http, 'active.test', 20)).byBackend.get('a2')).toBe(20);
+  });
+
+  test('the HTTP API accepts and returns the routing fields, and refuses an undeclared target by its pointer', async () => {
+    // The API refuses literal targets it does not know yet: wait until the instances are accepted.
+    for (const name of ['a1', 'a2']) await waitStatus(site.dir, `${name}.instance`, (s) => condition(s, 'Ready')?.status === 'True', `${name} Ready`);
+    const rules = [{ match: match('api.test', { path: '/v2', path_type: 'exact' }), targets: [target('a1', { weight: 2 }), target('a2')], load_balancing: { policy: 'weighted_round_robin', retries: 1 } }];
+    const created = await callApi(site.api, '/ingresses', { method: 'POST', body: { name: 'via-api', rules } });
+    expect(created.status).toBe(201);
+    const view = created.json as { rules: unknown[]; status: { routes: unknown[] } };
+    expect(view.rules).toEqual([{ ...rules[0], redirect_http: false, tls: false }]);
+    expect(view.status.routes).toEqual([
+      expect.objectContaining({ path: '/v2', pathType: 'exact', targets: [{ upstream: 'a1.ingressd.internal', upstreamPort: site.backendPort, weight: 2 }, { upstream: 'a2.ingressd.internal', upstreamPort: site.backendPort, weight: 1 }] }),
+    ]);
+    if (weighted) expect((await get(site.http, 'api.test', '/v2')).status).toBe(200);
+    const missing = await callApi(site.api, '/ingresses', { method: 'POST', body: { name: 'ghostly', rules: [{ match: match('ghost.test'), targets: [target('a1'), target('ghost')] }] } });
+    expect(missing.status).toBe(400);
+    expect(missing.json).toMatchObject({ code: 'instance_not_found', message: expect.stringContaining('/rules/0/targets/1/instance: instance "ghost" not found') });
+    const bad = await callApi(site.api, '/ingresses', { method: 'POST', body: { name: 'bad', rules: [{ match: match('bad.test', { path: 'nope' }), target: target('a1') }] } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.json)).toContain('/rules/0/match/path');
   });
 
   test('a moved instance takes its share of a two-target rule within about a second, with no Caddy write', async () => {
