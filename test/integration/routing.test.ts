@@ -10,14 +10,17 @@
  * - A moved instance takes its share of a two-target rule with no Caddy write; a WebSocket through
  *   a path rule with two targets.
  * - With Debian's Caddy 2.6.2 as well: the weighted rule is CaddyTooOld and the others serve.
+ * - HTTP/2 over TLS (a certificate from Pebble, a real ACME CA) through a path rule with two targets.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
+import { connect as http2Connect } from 'node:http2';
 import { WebSocket, WebSocketServer } from 'ws';
 import { join } from 'node:path';
 import { SINCE } from '../../src/model/caddy-version.js';
 import { CADDY, DEBIAN_CADDY, isCaddyAtLeast } from '../helpers/caddy-under-test.js';
 import { callApi } from '../helpers/api-client.js';
+import { startPebble, type Pebble } from '../helpers/pebble.js';
 import { caddyWrites, condition, freePort, get, killDaemons, readStatus, removeDir, startIngressd, tempDir, waitFor, waitReady, writeJson, type IngressdProcess } from '../helpers/processes.js';
 
 /** A backend answering `<name> <path>`; `/healthz` answers 200 while `healthy`, else 503. */
@@ -68,11 +71,11 @@ interface Site {
   ingressd: IngressdProcess;
 }
 
-async function startSite(prefix: string, caddy: string): Promise<Site> {
+async function startSite(prefix: string, caddy: string, env: Readonly<Record<string, string>> = {}): Promise<Site> {
   const [admin, dns, http, backendPort, api] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const dir = await tempDir(`${prefix}-manifests`);
   const dataDir = await tempDir(`${prefix}-data`);
-  const ingressd = startIngressd({ dir, dataDir, ports: { admin, dns, api }, env: { CADDY_BINARY: caddy, RESYNC_INTERVAL: '2s' } });
+  const ingressd = startIngressd({ dir, dataDir, ports: { admin, dns, api }, env: { CADDY_BINARY: caddy, RESYNC_INTERVAL: '2s', ...env } });
   await waitReady(ingressd);
   return { dir, dataDir, http, api, backendPort, ingressd };
 }
@@ -98,6 +101,12 @@ async function tally(port: number, host: string, count: number, path = '/'): Pro
     last.push(who);
   }
   return { byBackend, failed, last };
+}
+
+/** `who` alternates between the two `names` (round_robin), starting with either. */
+function expectAlternating(who: readonly string[], names: readonly [string, string]): void {
+  const first = who[0] === names[0] ? names : ([names[1], names[0]] as const);
+  expect(who).toEqual(who.map((_, i) => first[i % 2]));
 }
 
 async function waitStatus(dir: string, stem: string, check: (s: NonNullable<Awaited<ReturnType<typeof readStatus>>>) => boolean, what: string) {
@@ -318,8 +327,9 @@ describe('routing through the Caddy under test', () => {
       echoes.push(await echo);
       ws.close();
     }
-    // round_robin: four sockets, two on each target, each seeing the stripped path.
-    expect(echoes.sort()).toEqual(['a1 /room hello 0', 'a1 /room hello 2', 'a2 /room hello 1', 'a2 /room hello 3'].sort());
+    // round_robin: four sockets, two on each target by turns, each seeing the stripped path.
+    expect(echoes.map((e) => e.split(' ').slice(1).join(' '))).toEqual(['/room hello 0', '/room hello 1', '/room hello 2', '/room hello 3']);
+    expectAlternating(echoes.map((e) => e.split(' ')[0]!), ['a1', 'a2']);
   });
 });
 
@@ -354,5 +364,70 @@ describeOld("on Debian's Caddy 2.6.2", () => {
     expect(condition(status, 'Programmed')?.message).toContain('weighted_round_robin needs Caddy 2.7.0');
     await waitFor('/r served', async () => (await get(site.http, 'old.test', '/r/x')).body === 'a1 /x' || undefined, 15_000);
     expect((await get(site.http, 'old.test', '/w')).status).toBe(404);
+  });
+});
+
+describe('HTTP/2 over TLS through a path rule with two targets', () => {
+  let pebble: Pebble;
+  let site: Site;
+  const backends: PathBackend[] = [];
+  let https: number;
+
+  beforeAll(async () => {
+    const [acme, management, dns, dnsManagement, httpPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    https = await freePort();
+    pebble = await startPebble({ acme, management, dns, dnsManagement, httpPort, tlsPort: https });
+    site = await startSite('routing-h2', CADDY, {
+      ACME_EMAIL: 'ops@example.test',
+      ACME_CA: pebble.directoryUrl,
+      ACME_CA_ROOT: pebble.tlsCertFile,
+      ACME_CHALLENGE: 'http-01',
+      TLS_ALLOWED_DOMAINS: 'h2.test',
+      CADDY_HTTP_PORT: String(httpPort),
+      CADDY_HTTPS_PORT: String(https),
+    });
+    backends.push(pathBackend('h2a', '127.0.0.8', site.backendPort), pathBackend('h2b', '127.0.0.9', site.backendPort));
+    for (const b of backends) await b.start();
+    await instances(site, { h2a: '127.0.0.8', h2b: '127.0.0.9' });
+    await writeJson(join(site.dir, 'h2.json'), {
+      rules: [{ match: { hostname: 'h2.test', port: https, path: '/api' }, targets: [{ instance: 'h2a', port: site.backendPort }, { instance: 'h2b', port: site.backendPort }], strip_path_prefix: true, tls: true }],
+    });
+    await waitStatus(site.dir, 'h2', (s) => condition(s, 'CertificateReady')?.status === 'True', 'h2 CertificateReady');
+  }, 60_000);
+
+  afterAll(async () => {
+    await stopSite(site);
+    await Promise.all(backends.map((b) => b.stop()));
+    await pebble?.stop();
+  });
+
+  test('an h2 session (ALPN h2, trusting only Pebble\'s root) reaches both targets with the prefix stripped', async () => {
+    const session = http2Connect(`https://127.0.0.1:${https}`, { servername: 'h2.test', ca: pebble.issuingRootPem });
+    try {
+      await new Promise<void>((resolve, reject) => session.once('connect', () => resolve()).once('error', reject));
+      expect(session.alpnProtocol).toBe('h2');
+      const bodies: string[] = [];
+      // Several streams on the one connection, balanced per request.
+      for (let i = 0; i < 4; i++) {
+        bodies.push(
+          await new Promise<string>((resolve, reject) => {
+            const stream = session.request({ ':path': `/api/items/${i}`, ':authority': `h2.test:${https}` });
+            let body = '';
+            stream.setEncoding('utf8');
+            stream.on('response', (headers) => {
+              if (headers[':status'] !== 200) reject(new Error(`status ${String(headers[':status'])}`));
+            });
+            stream.on('data', (chunk: string) => (body += chunk));
+            stream.on('end', () => resolve(body));
+            stream.on('error', reject);
+            stream.end();
+          }),
+        );
+      }
+      expect(bodies.map((b) => b.split(' ')[1])).toEqual(['/items/0', '/items/1', '/items/2', '/items/3']);
+      expectAlternating(bodies.map((b) => b.split(' ')[0]!), ['h2a', 'h2b']);
+    } finally {
+      session.close();
+    }
   });
 });
