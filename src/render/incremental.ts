@@ -140,7 +140,7 @@ export class IncrementalRenderer {
     const { port } = binding;
     let state = this.#ports.get(port);
     if (state === undefined) {
-      state = { bindings: 0, tls: 0, exact: new Map(), patterns: new Map(), rules: new RuleGroups(port, this.#settings), ruleRoutes: undefined, exactOrder: undefined, patternRoutes: undefined };
+      state = { bindings: 0, tls: 0, exact: new Map(), patterns: new Map(), rules: new RuleGroups(port, this.#settings, false), ruleRoutes: undefined, exactOrder: undefined, patternRoutes: undefined };
       this.#ports.set(port, state);
     }
     state.bindings += delta;
@@ -234,7 +234,7 @@ export class IncrementalRenderer {
     const redirects = isHttpPort && this.#redirectBindings.size > 0 ? redirectRoutes(port, [...this.#redirectBindings].sort(compareBindings)) : [];
     const routes = [...redirects.map((r) => canonicalize(r.json))];
     if (state !== undefined) {
-      state.ruleRoutes ??= state.rules.routes(false).map((r) => r.json);
+      state.ruleRoutes ??= state.rules.routes().map((r) => r.json);
       routes.push(...state.ruleRoutes);
       state.exactOrder ??= [...state.exact.values()].sort((a, b) => compareStrings(a.id, b.id));
       for (const group of state.exactOrder) {

@@ -76,12 +76,15 @@ interface Group {
 export class RuleGroups {
   readonly #port: number;
   readonly #settings: RenderSettings;
+  readonly #withOwners: boolean;
   readonly #groups = new Map<string, Group>();
   #order: Group[] | undefined;
 
-  constructor(port: number, settings: RenderSettings) {
+  /** `withOwners` false leaves every route's `owners` empty (the incremental renderer has no use for them). */
+  constructor(port: number, settings: RenderSettings, withOwners: boolean) {
     this.#port = port;
     this.#settings = settings;
+    this.#withOwners = withOwners;
   }
 
   add(binding: ProxyBinding): void {
@@ -117,22 +120,22 @@ export class RuleGroups {
   }
 
   /** Routes in match order: path order, then `@id` (then the key, for input with one host and path twice). */
-  routes(withOwners: boolean): Owned[] {
+  routes(): Owned[] {
     const built = [...this.#groups.values()].map((group) => {
-      group.route ??= this.#build(group, withOwners);
+      group.route ??= this.#build(group);
       return group;
     });
     this.#order ??= built.sort((a, b) => comparePathMatches(a.path, b.path) || compareStrings(a.route!.id, b.route!.id) || compareStrings(a.key, b.key));
     return this.#order.map((g) => g.route!);
   }
 
-  #build(group: Group, withOwners: boolean): Owned {
+  #build(group: Group): Owned {
     const hosts = [...group.hosts.keys()].sort(compareStrings);
     const id = hosts.length === 1 ? ruleRouteId(this.#port, hosts[0]!, group.path) : `${ID_PREFIX}.${this.#port}.rules.${pathToken(group.path)}.${hashOf(group.key).slice(0, 12)}`;
     const match: JsonObject = { host: hosts };
     if (group.path !== undefined) match['path'] = pathMatcher(group.path);
     const json = canonicalize({ '@id': id, match: [match], handle: [...group.handle], terminal: true });
-    const owners = withOwners ? uniqueSorted([...group.members].flatMap((b) => [b.ingressId, ...b.proxy.upstreams.flatMap((u) => (u.instance === undefined ? [] : [u.instance.id]))])) : [];
+    const owners = this.#withOwners ? uniqueSorted([...group.members].flatMap((b) => [b.ingressId, ...b.proxy.upstreams.flatMap((u) => (u.instance === undefined ? [] : [u.instance.id]))])) : [];
     return { id, owners, json };
   }
 }

@@ -34,9 +34,9 @@ export function ruleRoute(port: number, binding: ProxyBinding, settings: RenderS
  * header and `RuleGroups`, which the incremental renderer keeps per port instead).
  */
 export function literalRuleRoutes(port: number, bindings: Iterable<Binding>, settings: RenderSettings): Owned[] {
-  const groups = new RuleGroups(port, settings);
+  const groups = new RuleGroups(port, settings, true);
   for (const binding of bindings) if (!binding.isPattern && hasProxy(binding)) groups.add(binding);
-  return groups.routes(true);
+  return groups.routes();
 }
 
 /**
