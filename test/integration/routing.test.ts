@@ -372,9 +372,11 @@ describe('HTTP/2 over TLS through a path rule with two targets', () => {
   let site: Site;
   const backends: PathBackend[] = [];
   let https: number;
+  let httpPort: number;
 
   beforeAll(async () => {
-    const [acme, management, dns, dnsManagement, httpPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const [acme, management, dns, dnsManagement] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    httpPort = await freePort();
     https = await freePort();
     pebble = await startPebble({ acme, management, dns, dnsManagement, httpPort, tlsPort: https });
     site = await startSite('routing-h2', CADDY, {
@@ -390,7 +392,7 @@ describe('HTTP/2 over TLS through a path rule with two targets', () => {
     for (const b of backends) await b.start();
     await instances(site, { h2a: '127.0.0.8', h2b: '127.0.0.9' });
     await writeJson(join(site.dir, 'h2.json'), {
-      rules: [{ match: { hostname: 'h2.test', port: https, path: '/api' }, targets: [{ instance: 'h2a', port: site.backendPort }, { instance: 'h2b', port: site.backendPort }], strip_path_prefix: true, tls: true }],
+      rules: [{ match: { hostname: 'h2.test', port: https, path: '/api' }, targets: [{ instance: 'h2a', port: site.backendPort }, { instance: 'h2b', port: site.backendPort }], strip_path_prefix: true, tls: true, redirect_http: true }],
     });
     await waitStatus(site.dir, 'h2', (s) => condition(s, 'CertificateReady')?.status === 'True', 'h2 CertificateReady');
   }, 60_000);
@@ -429,5 +431,12 @@ describe('HTTP/2 over TLS through a path rule with two targets', () => {
     } finally {
       session.close();
     }
+  });
+
+  test('redirect_http on a path rule redirects that path only', async () => {
+    const redirected = await get(httpPort, 'h2.test', '/api/items?x=1');
+    expect(redirected.status).toBe(301);
+    expect(redirected.headers['location']).toBe(`https://h2.test:${https}/api/items?x=1`);
+    expect((await get(httpPort, 'h2.test', '/apis')).status).toBe(404);
   });
 });
