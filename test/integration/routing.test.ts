@@ -16,12 +16,15 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import { connect as http2Connect } from 'node:http2';
 import { WebSocket, WebSocketServer } from 'ws';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { SINCE } from '../../src/model/caddy-version.js';
 import { CADDY, DEBIAN_CADDY, isCaddyAtLeast } from '../helpers/caddy-under-test.js';
 import { callApi } from '../helpers/api-client.js';
 import { startPebble, type Pebble } from '../helpers/pebble.js';
-import { caddyWrites, condition, freePort, get, killDaemons, readStatus, removeDir, startIngressd, tempDir, waitFor, waitReady, writeJson, type IngressdProcess } from '../helpers/processes.js';
+import { caddyWrites, condition, freePort, ROOT, get, killDaemons, readStatus, removeDir, startIngressd, tempDir, waitFor, waitReady, writeJson, type IngressdProcess } from '../helpers/processes.js';
 
 /** A backend answering `<name> <path>`; `/healthz` answers 200 while `healthy`, else 503. */
 interface PathBackend {
@@ -103,6 +106,13 @@ async function tally(port: number, host: string, count: number, path = '/'): Pro
   return { byBackend, failed, last };
 }
 
+/** The published status schema, so the status files written here are checked against it. */
+const statusSchema = (() => {
+  const ajv = new Ajv2020({ allErrors: true });
+  addFormats.default(ajv);
+  return ajv.compile(JSON.parse(readFileSync(join(ROOT, 'schemas', 'status.schema.json'), 'utf8')) as object);
+})();
+
 /** `who` alternates between the two `names` (round_robin), starting with either. */
 function expectAlternating(who: readonly string[], names: readonly [string, string]): void {
   const first = who[0] === names[0] ? names : ([names[1], names[0]] as const);
@@ -181,6 +191,7 @@ describe('routing through the Caddy under test', () => {
       '/other': 'web /other',
     });
     const api = await waitStatus(site.dir, 'api', (s) => condition(s, 'Ready')?.status === 'True', 'api Ready');
+    expect(statusSchema(api) ? [] : statusSchema.errors).toEqual([]);
     expect(api.routes).toEqual([
       expect.objectContaining({ hostname: 'shop.test', path: '/api/v1', pathType: 'prefix', targets: [{ upstream: 'a1.ingressd.internal', upstreamPort: site.backendPort }] }),
       expect.objectContaining({ hostname: 'shop.test', path: '/api', pathType: 'prefix', targets: [{ upstream: 'a2.ingressd.internal', upstreamPort: site.backendPort }] }),
@@ -282,6 +293,7 @@ describe('routing through the Caddy under test', () => {
     const created = await callApi(site.api, '/ingresses', { method: 'POST', body: { name: 'via-api', rules } });
     expect(created.status).toBe(201);
     const view = created.json as { rules: unknown[]; status: { routes: unknown[] } };
+    expect(statusSchema(view.status) ? [] : statusSchema.errors).toEqual([]);
     expect(view.rules).toEqual([{ ...rules[0], redirect_http: false, tls: false }]);
     expect(view.status.routes).toEqual([
       expect.objectContaining({ path: '/v2', pathType: 'exact', targets: [{ upstream: 'a1.ingressd.internal', upstreamPort: site.backendPort, weight: 2 }, { upstream: 'a2.ingressd.internal', upstreamPort: site.backendPort, weight: 1 }] }),
