@@ -28,10 +28,11 @@ export function isValidName(name: string): boolean {
  * Every file-local problem of `resource`, each with a JSON pointer into its manifest file and a
  * message saying how to fix it; empty when the resource is valid on its own.
  *
- * Ingress: name; per rule hostname (literal, pattern, raw `*` rejected), target (pattern targets
- * must use only the hostname's captures, literal targets none), ports, `redirect_http` (needs
+ * Ingress: name; per rule hostname (literal, pattern, raw `*` rejected), each target (pattern
+ * targets must use only the hostname's captures, literal targets none), ports, the routing fields
+ * (paths, target/targets, weights, health checks: validate-routing.ts), `redirect_http` (needs
  * `tls`, must not sit on `tls.httpPort` itself), duplicate hostname+port inside the ingress
- * (a redirect also occupies `tls.httpPort`), TLS and plain rules on one port, and for TLS
+ * (and path; a redirect also occupies `tls.httpPort`), TLS and plain rules on one port, and for TLS
  * rules: ACME configured (`tls_not_configured`), hostname in TLS_ALLOWED_DOMAINS
  * (`domain_not_allowed`; patterns by their wildcard form) and dns-01 for patterns.
  * Instance: name and address.
@@ -115,7 +116,7 @@ function validateRule(rule: Rule, i: number, tls: TlsSettings): Issue[] {
 function checkHostname(rule: Rule, at: (...tokens: string[]) => string): Issue[] {
   const { hostname } = rule.match;
   const hostPath = at('match', 'hostname');
-  const targets = (hostIssues: Issue[], pattern: ParsedPattern | undefined): Issue[] => [
+  const targets = (hostIssues: Issue[], pattern: HostKind | undefined): Issue[] => [
     ...hostIssues,
     ...targetsOf(rule).flatMap((t, j) => checkTarget(t.instance, at(...targetTokens(rule, j).map(String), 'instance'), pattern)),
   ];
@@ -133,9 +134,9 @@ function checkHostname(rule: Rule, at: (...tokens: string[]) => string): Issue[]
 }
 
 /** What a target is checked against: a literal hostname, a pattern's captures, or nothing (the hostname is broken). */
-type ParsedPattern = { readonly literal: true } | { readonly literal: false; readonly captures: readonly string[] };
+type HostKind = { readonly literal: true } | { readonly literal: false; readonly captures: readonly string[] };
 
-function checkTarget(target: string, targetPath: string, host: ParsedPattern | undefined): Issue[] {
+function checkTarget(target: string, targetPath: string, host: HostKind | undefined): Issue[] {
   const issues: Issue[] = [];
   if (target.length === 0) issues.push(issue('invalid_request', targetPath, 'instance is required; name the Instance to send traffic to'));
   if (host === undefined) return issues;
