@@ -49,6 +49,7 @@ ingressd is starting on manifests/examples (state in ${env.DATA_DIR}). Try:
   curl -H 'Host: web.localhost' http://127.0.0.1:8080/
   curl -H 'Host: api.localhost' http://127.0.0.1:8080/
   curl -H 'Host: web.apps.localhost' http://127.0.0.1:8080/
+  curl -H 'Host: shop.localhost' http://127.0.0.1:8080/api/x   # path rule: both backends in turn, /api stripped
   cat manifests/examples/*.status.json
 Stop with Ctrl-C (Caddy and the instance DNS keep running; stop them with CADDY_STOP_ON_SHUTDOWN=true).
 `);

@@ -4,7 +4,6 @@
  */
 import { stableStringify } from '../model/canonical.js';
 import { deriveId } from '../model/ids.js';
-import { pointer } from '../model/issues.js';
 import type { Manifest } from '../model/manifest.js';
 import { isValidName } from '../reconciler/validate.js';
 import { parseManifest } from '../manifest/parse.js';
@@ -72,11 +71,13 @@ function refuseUnlessServable(ctx: ApiContext, manifest: Manifest): void {
   if (resource?.kind !== 'Ingress') return;
   for (const found of evaluation.issues) {
     if (found.code !== 'instance_not_found') continue;
-    const index = Number(/^\/rules\/(\d+)\//.exec(found.path)?.[1] ?? 0);
-    const target = resource.rules[index]?.target.instance ?? '';
+    // The pointer names the target (`/rules/0/target/instance` or `/rules/0/targets/1/instance`).
+    const [, index, list, item] = /^\/rules\/(\d+)\/(target|targets\/(\d+))\//.exec(found.path) ?? [];
+    const rule = resource.rules[Number(index)];
+    const target = (list === 'target' ? rule?.target : rule?.targets?.[Number(item)])?.instance ?? '';
     throw new ApiError(
       'instance_not_found',
-      `${pointer('rules', index, 'target', 'instance')}: instance "${target}" not found; declare it first (PUT /instances/${encodeURIComponent(target)}) or use a pattern hostname`,
+      `${found.path}: instance "${target}" not found; declare it first (PUT /instances/${encodeURIComponent(target)}) or use a pattern hostname`,
     );
   }
 }

@@ -13,15 +13,14 @@ import { deriveId, fastHashOf } from '../model/ids.js';
 import { issue, type Issue } from '../model/issues.js';
 import { isJsonObject, type JsonObject } from '../model/json.js';
 import type { Manifest } from '../model/manifest.js';
-import { KINDS, type Ingress, type Instance, type Kind, type Resource } from '../model/resource.js';
+import { KINDS, type Ingress, type Instance, type Kind, type PathType, type Resource, type Rule, type RuleTarget } from '../model/resource.js';
 import { jsonSyntaxIssue } from './json-syntax.js';
 import { manifestStem } from './manifest-files.js';
 import { schemaIssues, showValue } from './schema-issues.js';
 
 /** A rule as the schema admits it (defaults not yet applied). */
-interface RuleDoc {
-  readonly match: { readonly hostname: string; readonly port?: number };
-  readonly target: { readonly instance: string; readonly port: number };
+interface RuleDoc extends Omit<Rule, 'match' | 'tls' | 'redirect_http'> {
+  readonly match: { readonly hostname: string; readonly port?: number; readonly path?: string; readonly path_type?: PathType };
   readonly tls?: boolean;
   readonly redirect_http?: boolean;
 }
@@ -154,13 +153,32 @@ function normaliseIngress(doc: IngressDoc, stem: string): Ingress {
     kind: 'Ingress',
     id: doc.id ?? deriveId('Ingress', name),
     name,
-    rules: doc.rules.map((rule) => ({
-      match: { hostname: lowercaseHostname(rule.match.hostname), port: rule.match.port ?? DEFAULT_PORT },
-      target: { instance: rule.target.instance, port: rule.target.port },
-      tls: rule.tls ?? false,
-      redirect_http: rule.redirect_http ?? false,
-    })),
+    rules: doc.rules.map(normaliseRule),
     ...(doc.created_at === undefined ? {} : { created_at: doc.created_at }),
+  };
+}
+
+/**
+ * Defaults filled in for the original fields only; the routing fields are kept as written and
+ * only when present, so a rule in the original shape normalises (and hashes) exactly as before.
+ */
+function normaliseRule(rule: RuleDoc): Rule {
+  const { path, path_type } = rule.match;
+  const target = (t: RuleTarget): RuleTarget => ({ instance: t.instance, port: t.port, ...(t.weight === undefined ? {} : { weight: t.weight }) });
+  return {
+    match: {
+      hostname: lowercaseHostname(rule.match.hostname),
+      port: rule.match.port ?? DEFAULT_PORT,
+      ...(path === undefined ? {} : { path }),
+      ...(path_type === undefined ? {} : { path_type }),
+    },
+    ...(rule.target === undefined ? {} : { target: target(rule.target) }),
+    ...(rule.targets === undefined ? {} : { targets: rule.targets.map(target) }),
+    tls: rule.tls ?? false,
+    redirect_http: rule.redirect_http ?? false,
+    ...(rule.strip_path_prefix === true ? { strip_path_prefix: true } : {}),
+    ...(rule.load_balancing === undefined ? {} : { load_balancing: rule.load_balancing }),
+    ...(rule.health_check === undefined ? {} : { health_check: rule.health_check }),
   };
 }
 

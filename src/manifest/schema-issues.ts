@@ -17,6 +17,21 @@ const FIELD_RULES: Readonly<Record<string, string>> = {
   instance: 'must name the target Instance (for a pattern hostname, a template such as {instance})',
   tls: 'must be true or false',
   redirect_http: 'must be true or false',
+  path: 'must be an absolute path such as /api: it starts with / and holds no spaces, ?, # or * (a prefix path matches whole segments below it)',
+  health_path: 'must be a path (and query) such as /healthz: it starts with / and holds no spaces or #',
+  path_type: 'must be "prefix" (whole segments below the path; the default) or "exact"',
+  targets: 'must be a list of at least one target such as {"instance": "api-1", "port": 8080}',
+  weight: 'must be an integer between 1 and 100 (a relative share under weighted_round_robin)',
+  strip_path_prefix: 'must be true or false',
+  policy: 'must be one of round_robin, least_conn, random, first, ip_hash, uri_hash, cookie, weighted_round_robin',
+  retries: 'must be an integer between 0 and 10',
+  try_duration: 'must be a duration such as 5s, 250ms or 1m30s',
+  interval: 'must be a duration such as 5s, 250ms or 1m30s',
+  timeout: 'must be a duration such as 5s, 250ms or 1m30s',
+  fail_duration: 'must be a duration such as 30s or 1m',
+  expect_status: 'must be an HTTP status code between 100 and 599',
+  unhealthy_status: 'must be a list of HTTP status codes between 100 and 599, such as [502, 503]',
+  max_fails: 'must be an integer between 1 and 1000',
   rules: 'must be a list of at least one rule such as {"match": {"hostname": "api.example.com"}, "target": {"instance": "my-api", "port": 8080}}',
   $schema: 'must be a string (a schema URL, ignored by ingressd)',
 };
@@ -42,6 +57,8 @@ export function schemaIssues(errors: readonly ErrorObject[]): Issue[] {
   const out: Issue[] = [];
   for (const error of errors) {
     if (groups.some((prefix) => error.schemaPath.startsWith(prefix))) continue;
+    // A rule that is not an object also "passes" `required` inside `not`: its type error says it all.
+    if (error.keyword === 'not' && !isJsonObject(error.data)) continue;
     const found = schemaIssue(error);
     const key = `${found.path}\u0000${found.message}`;
     if (seen.has(key)) continue;
@@ -51,9 +68,18 @@ export function schemaIssues(errors: readonly ErrorObject[]): Issue[] {
   return out;
 }
 
+/** Rule-level keywords whose own message would say nothing useful: the field and the fix instead. */
+const RULE_SHAPE: Readonly<Record<string, { readonly field: string; readonly message: (where: string) => string }>> = {
+  anyOf: { field: 'target', message: (where) => `missing required field "target" in ${where}; add "target": {"instance": "my-api", "port": 8080}, or "targets": [...] for several` },
+  not: { field: 'targets', message: () => 'give either "target" (one instance) or "targets" (several), not both; move the target into the targets list' },
+};
+
 function schemaIssue(error: ErrorObject): Issue {
   const params: Readonly<Record<string, unknown>> = error.params;
   const where = label(error.instancePath) || 'the manifest';
+  // ajv gives schema paths relative to the referenced rule schema (`#/anyOf`): tell rules by their pointer.
+  const shape = /^\/rules\/\d+$/.test(error.instancePath) && error.schemaPath === `#/${error.keyword}` ? RULE_SHAPE[error.keyword] : undefined;
+  if (shape !== undefined) return issue('invalid_request', `${error.instancePath}/${shape.field}`, shape.message(where));
   if (error.keyword === 'required') {
     const field = String(params['missingProperty']);
     const hint = REQUIRED_HINTS[field];
@@ -67,9 +93,20 @@ function schemaIssue(error: ErrorObject): Issue {
     const message = `unknown field "${field}" in ${where}; allowed fields are ${allowed.join(', ')}`;
     return issue('invalid_request', `${error.instancePath}/${pointerToken(field)}`, message);
   }
-  const field = error.instancePath.slice(error.instancePath.lastIndexOf('/') + 1);
-  const rule = FIELD_RULES[field] ?? error.message ?? 'is invalid';
+  const rule = FIELD_RULES[fieldOf(error.instancePath)] ?? error.message ?? 'is invalid';
   return issue('invalid_request', error.instancePath, `${where} ${rule}, got ${showValue(error.data)}`);
+}
+
+/** Lists whose items are judged by the list's rule. */
+const ITEM_LISTS = new Set(['targets', 'unhealthy_status']);
+
+/** The `FIELD_RULES` key of a pointer: its last token (an item of `ITEM_LISTS` counts as the list). */
+function fieldOf(pointer: string): string {
+  const tokens = pointer.split('/');
+  const last = tokens.at(-1) ?? '';
+  const field = /^\d+$/.test(last) && ITEM_LISTS.has(tokens.at(-2) ?? '') ? tokens.at(-2)! : last;
+  // The health check's path may carry a query, unlike a match path.
+  return field === 'path' && tokens.includes('health_check') ? 'health_path' : field;
 }
 
 /** `/rules/0/match/port` → `rules[0].match.port`. */

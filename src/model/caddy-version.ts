@@ -67,6 +67,7 @@ const v = (major: number, minor: number, patch: number): CaddyVersion => Object.
 /** The first version with each feature ingressd uses conditionally (the header lists the rest). */
 export const SINCE = Object.freeze({
   streamCloseDelay: v(2, 7, 0),
+  weightedRoundRobin: v(2, 7, 0),
   etagHeader: v(2, 8, 0),
 });
 

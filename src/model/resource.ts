@@ -12,19 +12,74 @@ export interface RuleMatch {
   readonly hostname: string;
   /** Listen port; 80 when the manifest leaves it out. */
   readonly port: number;
+  /** As written (starts with `/`); absent: the whole host. See routing.ts for its meaning. */
+  readonly path?: string;
+  /** As written; absent means `prefix` when a path is given. */
+  readonly path_type?: PathType;
 }
+
+export const PATH_TYPES = ['prefix', 'exact'] as const;
+export type PathType = (typeof PATH_TYPES)[number];
 
 export interface RuleTarget {
   /** Instance name or id; for pattern rules a template over the captures (`{instance}`). */
   readonly instance: string;
   readonly port: number;
+  /** Relative share under `weighted_round_robin` (1 when absent). */
+  readonly weight?: number;
 }
 
+/** Caddy's selection policies that a rule may name (`load_balancing.policy`). */
+export const LB_POLICIES = ['round_robin', 'least_conn', 'random', 'first', 'ip_hash', 'uri_hash', 'cookie', 'weighted_round_robin'] as const;
+export type LbPolicy = (typeof LB_POLICIES)[number];
+
+export interface LoadBalancing {
+  /** Absent: `round_robin`. */
+  readonly policy?: LbPolicy;
+  /** How many times a failed request is tried again on another target. */
+  readonly retries?: number;
+  /** A Caddy duration (`5s`): how long a request may keep being retried. */
+  readonly try_duration?: string;
+}
+
+export interface ActiveHealthCheck {
+  /** Path (and query) requested of each target. */
+  readonly path: string;
+  /** Caddy durations; Caddy's defaults (30s, 5s) when absent. */
+  readonly interval?: string;
+  readonly timeout?: string;
+  /** The status a healthy target answers (any 2xx when absent). */
+  readonly expect_status?: number;
+}
+
+export interface PassiveHealthCheck {
+  readonly max_fails?: number;
+  /** How long a failure counts (30s when absent: Caddy disables passive checks without it). */
+  readonly fail_duration?: string;
+  /** Response statuses that count as failures (besides failed connections). */
+  readonly unhealthy_status?: readonly number[];
+}
+
+export interface HealthCheck {
+  readonly active?: ActiveHealthCheck;
+  readonly passive?: PassiveHealthCheck;
+}
+
+/**
+ * One routing rule. Exactly one of `target` and `targets` is present in a valid rule (validation
+ * reports the others); `targetsOf` (routing.ts) reads either. Optional fields are present only when
+ * the manifest gives them, so a rule in the original shape normalises (and hashes) as before.
+ */
 export interface Rule {
   readonly match: RuleMatch;
-  readonly target: RuleTarget;
+  readonly target?: RuleTarget;
+  readonly targets?: readonly RuleTarget[];
   readonly tls: boolean;
   readonly redirect_http: boolean;
+  /** Remove the matched path prefix before proxying. */
+  readonly strip_path_prefix?: boolean;
+  readonly load_balancing?: LoadBalancing;
+  readonly health_check?: HealthCheck;
 }
 
 export interface Ingress {

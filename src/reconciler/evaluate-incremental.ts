@@ -24,6 +24,7 @@ import { isPattern } from '../model/hostname.js';
 import type { Manifest } from '../model/manifest.js';
 import type { Ingress, Instance, Resource } from '../model/resource.js';
 import type { TlsSettings } from '../model/settings.js';
+import { targetsOf } from '../model/routing.js';
 import { claimsOf, type ClaimsFn } from './claims.js';
 import {
   byPrecedence,
@@ -259,7 +260,7 @@ function refreshInstanceIssues(files: Map<string, FileState>, edited: ReadonlySe
 }
 
 function targetsAny(ingress: Ingress, keys: ReadonlySet<string>): boolean {
-  return ingress.rules.some((rule) => !isPattern(rule.match.hostname) && keys.has(rule.target.instance.toLowerCase()));
+  return ingress.rules.some((rule) => !isPattern(rule.match.hostname) && targetsOf(rule).some((t) => keys.has(t.instance.toLowerCase())));
 }
 
 function isIngress(resource: Resource): resource is Ingress {

@@ -7,6 +7,7 @@ import { issue, pointer, type Issue } from '../model/issues.js';
 import type { Manifest } from '../model/manifest.js';
 import type { Ingress, Instance, Resource } from '../model/resource.js';
 import type { TlsSettings } from '../model/settings.js';
+import { describePath, targetsOf, targetTokens } from '../model/routing.js';
 import { claimsOf, type RouteClaim } from './claims.js';
 import { portModeMessage, validateResource } from './validate.js';
 
@@ -54,9 +55,9 @@ interface Holder {
  * Walking in that order, a resource is refused when
  * - another accepted resource of the same kind has its name (`already_exists` at `/name`), or any
  *   accepted resource has its id (`already_exists` at `/id`);
- * - an ingress rule claims a hostname (by `hostKey`, so patterns by their wildcard form) and port
- *   already claimed by an accepted ingress (`hostname_in_use`); a `redirect_http` rule also
- *   claims `tls.httpPort`;
+ * - an ingress rule claims a hostname (by `hostKey`, so patterns by their wildcard form), port and
+ *   path (none, or a path and its type) already claimed by an accepted ingress (`hostname_in_use`);
+ *   a `redirect_http` rule also claims `tls.httpPort`;
  * - an ingress rule would put TLS on a port where an accepted ingress serves plain HTTP, or the
  *   reverse (`invalid_request`); redirects count as plain HTTP on `tls.httpPort`.
  * A refused resource claims nothing. Finally each accepted ingress gets a non-blocking
@@ -118,9 +119,12 @@ export function instanceKeys(instance: Instance): string[] {
 /** An accepted ingress's `instance_not_found` issues: literal-host rules whose target is not in `known` (see `instanceKeys`). */
 export function instanceNotFound(ingress: Ingress, known: { has(key: string): boolean }): Issue[] {
   return ingress.rules.flatMap((rule, i) => {
-    if (isPattern(rule.match.hostname) || known.has(rule.target.instance.toLowerCase())) return [];
-    const message = `instance "${rule.target.instance}" is not declared; this rule will start serving as soon as an Instance with that name is declared`;
-    return [issue('instance_not_found', pointer('rules', i, 'target', 'instance'), message)];
+    if (isPattern(rule.match.hostname)) return [];
+    return targetsOf(rule).flatMap((target, j) => {
+      if (known.has(target.instance.toLowerCase())) return [];
+      const message = `instance "${target.instance}" is not declared; this rule will start serving as soon as an Instance with that name is declared`;
+      return [issue('instance_not_found', pointer('rules', i, ...targetTokens(rule, j), 'instance'), message)];
+    });
   });
 }
 
@@ -198,7 +202,8 @@ class Registry {
       if (held !== undefined) {
         const mine = claim.redirect ? ', which this rule\'s redirect_http needs,' : '';
         const theirs = held.redirect ? 'the redirect_http of ingress' : 'ingress';
-        const message = `hostname ${shown} on port ${claim.port}${mine} is already served by ${theirs} "${held.name}" (${held.file}); remove it there or pick another hostname or port`;
+        const path = claim.path === undefined ? '' : ` with ${describePath(claim.path)}`;
+        const message = `hostname ${shown}${path} on port ${claim.port}${mine} is already served by ${theirs} "${held.name}" (${held.file}); remove it there or pick another hostname, port or path`;
         issues.push(issue('hostname_in_use', pointer('rules', claim.rule, 'match', 'hostname'), message));
       }
       const mode = this.#portModes.get(claim.port);

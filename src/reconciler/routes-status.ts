@@ -1,8 +1,9 @@
 /** Pure: the routes an accepted ingress is served with, as shown in its status file. */
 import { isPattern } from '../model/hostname.js';
-import type { Ingress, Instance } from '../model/resource.js';
+import type { Ingress, Instance, Rule, RuleTarget } from '../model/resource.js';
+import { isPlainRule, pathMatchOf, targetsOf } from '../model/routing.js';
 import type { RenderSettings } from '../model/settings.js';
-import type { RouteStatus } from './status-types.js';
+import type { RouteStatus, TargetStatus } from './status-types.js';
 
 export type InstanceIndex = ReadonlyMap<string, Instance>;
 
@@ -16,24 +17,38 @@ export function indexInstances(instances: readonly Instance[]): InstanceIndex {
   return index;
 }
 
+/**
+ * One entry per rule. Rules in the original shape show exactly the fields they always had; the
+ * others add `path`/`pathType` (when they have a path) and `targets`.
+ */
 export function routesOf(ingress: Ingress, instances: InstanceIndex, settings: RenderSettings): RouteStatus[] {
   return ingress.rules.map((rule) => {
-    let upstream: string;
-    if (isPattern(rule.match.hostname)) {
-      // Shown as the template (`{instance}.ingressd.internal`): the name is only known per request.
-      upstream = `${rule.target.instance}.${settings.dnsZone}`;
-    } else {
-      const instance = instances.get(rule.target.instance.toLowerCase());
-      if (settings.upstreamMode === 'static') upstream = instance?.address ?? `(instance "${rule.target.instance}" not declared)`;
-      else upstream = `${(instance?.name ?? rule.target.instance).toLowerCase()}.${settings.dnsZone}`;
-    }
-    return {
+    const targets = targetsOf(rule).map((target) => targetStatus(rule, target, instances, settings));
+    const first = targets[0] ?? { upstream: '(no target)', upstreamPort: 0 };
+    const route: RouteStatus = {
       hostname: rule.match.hostname,
       port: rule.match.port,
-      upstream,
-      upstreamPort: rule.target.port,
+      upstream: first.upstream,
+      upstreamPort: first.upstreamPort,
       tls: rule.tls,
       redirectHttp: rule.redirect_http,
     };
+    if (isPlainRule(rule)) return route;
+    const path = pathMatchOf(rule);
+    return { ...route, ...(path === undefined ? {} : { path: path.path, pathType: path.type }), targets };
   });
+}
+
+function targetStatus(rule: Rule, target: RuleTarget, instances: InstanceIndex, settings: RenderSettings): TargetStatus {
+  let upstream: string;
+  if (isPattern(rule.match.hostname)) {
+    // Shown as the template (`{instance}.ingressd.internal`): the name is only known per request.
+    upstream = `${target.instance}.${settings.dnsZone}`;
+  } else {
+    const instance = instances.get(target.instance.toLowerCase());
+    if (settings.upstreamMode === 'static') upstream = instance?.address ?? `(instance "${target.instance}" not declared)`;
+    else upstream = `${(instance?.name ?? target.instance).toLowerCase()}.${settings.dnsZone}`;
+  }
+  const weighted = rule.load_balancing?.policy === 'weighted_round_robin';
+  return { upstream, upstreamPort: target.port, ...(weighted ? { weight: target.weight ?? 1 } : {}) };
 }

@@ -25,6 +25,18 @@ export interface RouteStatus {
   readonly upstreamPort: number;
   readonly tls: boolean;
   readonly redirectHttp: boolean;
+  /** Rules with a path: the path as matched (normalised: a prefix without trailing slashes). */
+  readonly path?: string;
+  readonly pathType?: 'prefix' | 'exact';
+  /** Rules that do more than the original shape (several targets, a path, proxy options): every target as served, in manifest order. `upstream` is the first. */
+  readonly targets?: readonly TargetStatus[];
+}
+
+export interface TargetStatus {
+  readonly upstream: string;
+  readonly upstreamPort: number;
+  /** Under weighted_round_robin: the share weight (1 when the manifest leaves it out). */
+  readonly weight?: number;
 }
 
 export interface CertificateStatus {

@@ -4,7 +4,9 @@
  * references) are `evaluate`'s.
  */
 import { isIP } from 'node:net';
-import { checkHostname, isPattern, parsePattern, templateCaptures } from '../model/hostname.js';
+import { checkHostname as checkHostnameSyntax, isPattern, parsePattern, templateCaptures } from '../model/hostname.js';
+import { describePath, pathMatchOf, targetsOf, targetTokens } from '../model/routing.js';
+import { validateRouting } from './validate-routing.js';
 import { ID_PATTERN } from '../model/ids.js';
 import { issue, pointer, type Issue } from '../model/issues.js';
 import { assertNever, type Ingress, type Instance, type Resource, type Rule } from '../model/resource.js';
@@ -26,10 +28,11 @@ export function isValidName(name: string): boolean {
  * Every file-local problem of `resource`, each with a JSON pointer into its manifest file and a
  * message saying how to fix it; empty when the resource is valid on its own.
  *
- * Ingress: name; per rule hostname (literal, pattern, raw `*` rejected), target (pattern targets
- * must use only the hostname's captures, literal targets none), ports, `redirect_http` (needs
+ * Ingress: name; per rule hostname (literal, pattern, raw `*` rejected), each target (pattern
+ * targets must use only the hostname's captures, literal targets none), ports, the routing fields
+ * (paths, target/targets, weights, health checks: validate-routing.ts), `redirect_http` (needs
  * `tls`, must not sit on `tls.httpPort` itself), duplicate hostname+port inside the ingress
- * (a redirect also occupies `tls.httpPort`), TLS and plain rules on one port, and for TLS
+ * (and path; a redirect also occupies `tls.httpPort`), TLS and plain rules on one port, and for TLS
  * rules: ACME configured (`tls_not_configured`), hostname in TLS_ALLOWED_DOMAINS
  * (`domain_not_allowed`; patterns by their wildcard form) and dns-01 for patterns.
  * Instance: name and address.
@@ -86,10 +89,11 @@ function validateIngress(ingress: Ingress, tls: TlsSettings): Issue[] {
 
 function validateRule(rule: Rule, i: number, tls: TlsSettings): Issue[] {
   const at = (...tokens: string[]): string => pointer('rules', i, ...tokens);
-  const issues = [...checkHostnameAndTarget(rule, at)];
-  for (const [side, port] of [['match', rule.match.port], ['target', rule.target.port]] as const) {
+  const issues = [...checkHostname(rule, at), ...validateRouting(rule, i)];
+  const ports: [string[], number][] = [[['match'], rule.match.port], ...targetsOf(rule).map((t, j): [string[], number] => [targetTokens(rule, j).map(String), t.port])];
+  for (const [tokens, port] of ports) {
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      issues.push(issue('invalid_request', at(side, 'port'), `${side}.port must be between 1 and 65535, got ${port}`));
+      issues.push(issue('invalid_request', at(...tokens, 'port'), `${tokens[0]}.port must be between 1 and 65535, got ${port}`));
     }
   }
   if (rule.redirect_http && !rule.tls) {
@@ -108,23 +112,35 @@ function validateRule(rule: Rule, i: number, tls: TlsSettings): Issue[] {
   return issues;
 }
 
-function checkHostnameAndTarget(rule: Rule, at: (...tokens: string[]) => string): Issue[] {
+/** The hostname, then each target against it (templates only for patterns, over their captures). */
+function checkHostname(rule: Rule, at: (...tokens: string[]) => string): Issue[] {
   const { hostname } = rule.match;
-  const target = rule.target.instance;
   const hostPath = at('match', 'hostname');
-  const targetPath = at('target', 'instance');
-  const issues: Issue[] = [];
-  if (target.length === 0) issues.push(issue('invalid_request', targetPath, 'instance is required; name the Instance to send traffic to'));
-  if (hostname.length === 0) return [issue('invalid_request', hostPath, 'hostname is required, such as api.example.com'), ...issues];
+  const targets = (hostIssues: Issue[], pattern: HostKind | undefined): Issue[] => [
+    ...hostIssues,
+    ...targetsOf(rule).flatMap((t, j) => checkTarget(t.instance, at(...targetTokens(rule, j).map(String), 'instance'), pattern)),
+  ];
+  if (hostname.length === 0) return targets([issue('invalid_request', hostPath, 'hostname is required, such as api.example.com')], undefined);
   if (hostname.includes('*')) {
-    return [
-      issue('invalid_request', hostPath, 'wildcard hostnames are not supported, use pattern syntax like {instance}.example.com'),
-      ...issues,
-    ];
+    return targets([issue('invalid_request', hostPath, 'wildcard hostnames are not supported, use pattern syntax like {instance}.example.com')], undefined);
   }
   if (!isPattern(hostname)) {
-    const problem = checkHostname(hostname);
-    if (problem !== undefined) issues.push(issue('invalid_request', hostPath, `invalid hostname "${hostname}": ${problem}`));
+    const problem = checkHostnameSyntax(hostname);
+    return targets(problem === undefined ? [] : [issue('invalid_request', hostPath, `invalid hostname "${hostname}": ${problem}`)], { literal: true });
+  }
+  const parsed = parsePattern(hostname);
+  if (!parsed.ok) return targets([issue('invalid_request', hostPath, `invalid hostname pattern: ${parsed.message}`)], undefined);
+  return targets([], { literal: false, captures: parsed.pattern.captures });
+}
+
+/** What a target is checked against: a literal hostname, a pattern's captures, or nothing (the hostname is broken). */
+type HostKind = { readonly literal: true } | { readonly literal: false; readonly captures: readonly string[] };
+
+function checkTarget(target: string, targetPath: string, host: HostKind | undefined): Issue[] {
+  const issues: Issue[] = [];
+  if (target.length === 0) issues.push(issue('invalid_request', targetPath, 'instance is required; name the Instance to send traffic to'));
+  if (host === undefined) return issues;
+  if (host.literal) {
     if (target.includes('{') || target.includes('}')) {
       issues.push(
         issue('invalid_request', targetPath, `target.instance "${target}" uses {captures}, which need a pattern hostname such as {instance}.example.com; name the Instance instead`),
@@ -132,11 +148,9 @@ function checkHostnameAndTarget(rule: Rule, at: (...tokens: string[]) => string)
     }
     return issues;
   }
-  const parsed = parsePattern(hostname);
-  if (!parsed.ok) return [issue('invalid_request', hostPath, `invalid hostname pattern: ${parsed.message}`), ...issues];
   if (target.length === 0) return issues;
   const used = templateCaptures(target);
-  const known = parsed.pattern.captures;
+  const known = host.captures;
   if (used.length === 0) {
     const example = `{${known[0] ?? 'instance'}}`;
     issues.push(issue('invalid_request', targetPath, `pattern hostname requires target.instance to reference a capture (e.g., ${example})`));
@@ -190,7 +204,9 @@ function checkSelfClashes(ingress: Ingress, httpPort: number): Issue[] {
       continue;
     }
     const how = claim.redirect ? ` (its redirect_http listens on ${claim.port})` : '';
-    const message = `rule ${claim.rule} repeats hostname "${ingress.rules[claim.rule]!.match.hostname}" on port ${claim.port}${how}, already used by rule ${first} of this ingress; remove one of them or change the port`;
+    const rule = ingress.rules[claim.rule]!;
+    const paths = pathMatchOf(rule) === undefined ? '' : ` and ${describePath(pathMatchOf(rule))}`;
+    const message = `rule ${claim.rule} repeats hostname "${rule.match.hostname}"${paths} on port ${claim.port}${how}, already used by rule ${first} of this ingress; remove one of them or change the port or path`;
     issues.push(issue('invalid_request', pointer('rules', claim.rule, 'match', 'hostname'), message));
   }
   const modes = new Map<number, RouteClaim>();

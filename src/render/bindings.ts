@@ -1,7 +1,8 @@
 import { isPattern, parsePattern, templateCaptures, expandTemplate } from '../model/hostname.js';
 import type { Ingress, Rule } from '../model/resource.js';
 import type { InstanceLookup } from './instances.js';
-import type { Binding, Upstream } from './model.js';
+import { comparePathMatches, isPlainRule, pathMatchOf, targetsOf } from '../model/routing.js';
+import type { Binding, ProxySpec, Upstream } from './model.js';
 import { compareStrings } from './order.js';
 import type { RenderWarning } from './types.js';
 
@@ -51,18 +52,35 @@ function bindRule(ingressId: string, rule: Rule, lookup: InstanceLookup): Bindin
     tls: rule.tls,
     redirect: rule.tls && rule.redirect_http,
   };
+  const targets = targetsOf(rule);
+  if (targets.length === 0) return `rule for "${rule.match.hostname}" on port ${rule.match.port} was not rendered: it has no target`;
   if (!isPattern(hostname)) {
-    return { ...common, host: hostname, isPattern: false, upstream: literalUpstream(rule.target.instance, rule.target.port, lookup) };
+    const upstreams = targets.map((t) => literalUpstream(t.instance, t.port, lookup));
+    return { ...common, host: hostname, isPattern: false, upstream: upstreams[0]!, proxy: proxySpec(rule, upstreams) };
   }
   const parsed = parsePattern(rule.match.hostname);
   if (!parsed.ok) return `rule for "${rule.match.hostname}" on port ${rule.match.port} was not rendered: ${parsed.message}`;
-  const template = rule.target.instance;
-  const upstream: Upstream =
-    templateCaptures(template).length === 0
-      ? literalUpstream(template, rule.target.port, lookup)
+  const pattern = parsed.pattern;
+  const upstreams = targets.map((t): Upstream =>
+    templateCaptures(t.instance).length === 0
+      ? literalUpstream(t.instance, t.port, lookup)
       : // Placeholders are lowercase, so lowercasing the expansion only touches the literal text.
-        { dnsName: expandTemplate(template, parsed.pattern).toLowerCase(), port: rule.target.port, instance: undefined };
-  return { ...common, host: parsed.pattern.wildcard, isPattern: true, upstream };
+        { dnsName: expandTemplate(t.instance, pattern).toLowerCase(), port: t.port, instance: undefined },
+  );
+  return { ...common, host: pattern.wildcard, isPattern: true, upstream: upstreams[0]!, proxy: proxySpec(rule, upstreams) };
+}
+
+/** The proxy spec of a rule beyond the original shape; undefined for a plain one. */
+function proxySpec(rule: Rule, upstreams: readonly Upstream[]): ProxySpec | undefined {
+  if (isPlainRule(rule)) return undefined;
+  const targets = targetsOf(rule);
+  return {
+    path: pathMatchOf(rule),
+    upstreams: upstreams.map((u, i) => ({ ...u, weight: targets[i]?.weight ?? 1 })),
+    stripPathPrefix: rule.strip_path_prefix === true,
+    loadBalancing: rule.load_balancing,
+    healthCheck: rule.health_check,
+  };
 }
 
 function literalUpstream(target: string, port: number, lookup: InstanceLookup): Upstream {
@@ -70,7 +88,7 @@ function literalUpstream(target: string, port: number, lookup: InstanceLookup): 
   return { dnsName: (instance?.name ?? target).toLowerCase(), port, instance };
 }
 
-/** By port, host, ingress id, then upstream and flags: the order `collectBindings` returns. */
+/** By port, host, ingress id, upstream, flags, then path (see comparePathMatches): the order `collectBindings` returns. */
 export function compareBindings(a: Binding, b: Binding): number {
   return (
     a.port - b.port ||
@@ -79,6 +97,8 @@ export function compareBindings(a: Binding, b: Binding): number {
     compareStrings(a.upstream.dnsName, b.upstream.dnsName) ||
     a.upstream.port - b.upstream.port ||
     Number(a.tls) - Number(b.tls) ||
-    Number(a.redirect) - Number(b.redirect)
+    Number(a.redirect) - Number(b.redirect) ||
+    Number(a.proxy !== undefined) - Number(b.proxy !== undefined) ||
+    comparePathMatches(a.proxy?.path, b.proxy?.path)
   );
 }

@@ -5,28 +5,17 @@ import type { Ingress } from '../model/resource.js';
 import type { RenderSettings } from '../model/settings.js';
 import { bindIngress, compareBindings } from './bindings.js';
 import { createInstanceLookup, instancesKey, type InstanceLookup } from './instances.js';
-import type { Binding, Upstream } from './model.js';
+import type { Binding } from './model.js';
 import { compareStrings } from './order.js';
 import { redirectRoutes } from './redirects.js';
-import { compareSpecificity, exactRoute, exactRouteId, groupPatterns, notFoundRoute, patternRoute } from './routes.js';
+import { exactRoute, exactRouteId, notFoundRoute } from './routes.js';
 import { httpApp, serverJson } from './servers.js';
 import { challengePort, tlsPolicy } from './tls.js';
 import type { RenderInput, RenderWarning } from './types.js';
 import { IncrementalWarnings } from './incremental-warnings.js';
-
-/** The literal hosts of one port that proxy to one upstream: one route. */
-interface ExactGroup {
-  readonly id: string;
-  readonly upstream: Upstream;
-  /** Host → number of bindings naming it (a validated set has one each). */
-  readonly hosts: Map<string, number>;
-  /** `hosts`' keys, sorted, as of the last rendered route; undefined before the first. */
-  sorted: string[] | undefined;
-  /** Hosts that came (1) or went (-1) since `sorted` was made. */
-  readonly pending: Map<string, 1 | -1>;
-  /** Rendered route; undefined while the host set changed since. */
-  route: JsonObject | undefined;
-}
+import { sortedHosts, type ExactGroup } from './exact-groups.js';
+import { hasProxy, RuleGroups } from './rule-groups.js';
+import { orderedPatternRoutes } from './rule-routes.js';
 
 /** What `IncrementalRenderer.render` returns: `render`'s config and warnings (no owners). */
 export interface IncrementalResult {
@@ -34,16 +23,16 @@ export interface IncrementalResult {
   readonly warnings: readonly RenderWarning[];
 }
 
-/** Above this many pending hosts, sorting the whole list again is cheaper than inserting each. */
-const MAX_SORTED_EDITS = 64;
-
 interface PortState {
   /** Bindings on this port, and how many of them have TLS. */
   bindings: number;
   tls: number;
   readonly exact: Map<string, ExactGroup>;
-  /** Pattern bindings by wildcard host (a validated set has one per host). */
+  /** Pattern bindings by wildcard host (a validated set has one per host and path). */
   readonly patterns: Map<string, Binding[]>;
+  /** Literal-host bindings with a proxy spec, grouped into routes, and those routes; undefined while they changed. */
+  readonly rules: RuleGroups;
+  ruleRoutes: JsonObject[] | undefined;
   /** Exact groups in route order; undefined while groups came or went. */
   exactOrder: ExactGroup[] | undefined;
   /** Pattern routes in order; undefined while patterns changed. */
@@ -151,7 +140,7 @@ export class IncrementalRenderer {
     const { port } = binding;
     let state = this.#ports.get(port);
     if (state === undefined) {
-      state = { bindings: 0, tls: 0, exact: new Map(), patterns: new Map(), exactOrder: undefined, patternRoutes: undefined };
+      state = { bindings: 0, tls: 0, exact: new Map(), patterns: new Map(), rules: new RuleGroups(port, this.#settings, false), ruleRoutes: undefined, exactOrder: undefined, patternRoutes: undefined };
       this.#ports.set(port, state);
     }
     state.bindings += delta;
@@ -166,7 +155,11 @@ export class IncrementalRenderer {
       this.#servers.delete(this.#settings.tls.httpPort);
     }
     if (binding.isPattern) this.#countPattern(state, binding, delta);
-    else this.#countExact(state, binding, delta);
+    else if (hasProxy(binding)) {
+      if (delta > 0) state.rules.add(binding);
+      else state.rules.remove(binding);
+      state.ruleRoutes = undefined;
+    } else this.#countExact(state, binding, delta);
     if (state.bindings === 0) this.#ports.delete(port);
   }
 
@@ -241,14 +234,14 @@ export class IncrementalRenderer {
     const redirects = isHttpPort && this.#redirectBindings.size > 0 ? redirectRoutes(port, [...this.#redirectBindings].sort(compareBindings)) : [];
     const routes = [...redirects.map((r) => canonicalize(r.json))];
     if (state !== undefined) {
+      state.ruleRoutes ??= state.rules.routes().map((r) => r.json);
+      routes.push(...state.ruleRoutes);
       state.exactOrder ??= [...state.exact.values()].sort((a, b) => compareStrings(a.id, b.id));
       for (const group of state.exactOrder) {
         group.route ??= canonicalize(exactRoute(port, group.upstream, sortedHosts(group), settings).json);
         routes.push(group.route);
       }
-      state.patternRoutes ??= groupPatterns([...state.patterns.values()].flat().sort((a, b) => compareSpecificity(a.host, b.host) || compareBindings(a, b))).map((group) =>
-        canonicalize(patternRoute(port, group, settings).json),
-      );
+      state.patternRoutes ??= orderedPatternRoutes(port, [...state.patterns.values()].flat(), settings).map((r) => canonicalize(r.json));
       routes.push(...state.patternRoutes);
     }
     routes.push(canonicalize(notFoundRoute(port).json));
@@ -259,35 +252,6 @@ export class IncrementalRenderer {
     server['routes'] = routes;
     return server;
   }
-}
-
-/**
- * The group's hosts, sorted. A change of one host among thousands is a binary-search insert or a
- * removal in the last sorted list (sorting 5,000 hosts again took ~0.5 ms of a one-change render).
- * The list is ingressd's own: `exactRoute` copies it into the route.
- */
-function sortedHosts(group: ExactGroup): readonly string[] {
-  if (group.sorted === undefined || group.pending.size > MAX_SORTED_EDITS) {
-    group.sorted = [...group.hosts.keys()].sort(compareStrings);
-  } else if (group.pending.size > 0) {
-    const sorted = group.sorted.filter((host) => group.pending.get(host) !== -1);
-    for (const [host, change] of group.pending) if (change === 1) sorted.splice(insertionPoint(sorted, host), 0, host);
-    group.sorted = sorted;
-  }
-  group.pending.clear();
-  return group.sorted;
-}
-
-/** Index of the first element of `sorted` not less than `value`. */
-function insertionPoint(sorted: readonly string[], value: string): number {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (sorted[mid]! < value) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }
 
 function toggle<T>(set: Set<T>, value: T, delta: 1 | -1): void {

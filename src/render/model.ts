@@ -1,5 +1,6 @@
 import type { JsonObject } from '../model/json.js';
-import type { Instance } from '../model/resource.js';
+import type { HealthCheck, Instance, LoadBalancing } from '../model/resource.js';
+import type { PathMatch } from '../model/routing.js';
 
 /** Where a rule sends traffic, resolved against the declared instances. */
 export interface Upstream {
@@ -14,6 +15,24 @@ export interface Upstream {
   readonly instance: Instance | undefined;
 }
 
+/** A target of a rule beyond the original shape, with its weight (1 when not given). */
+export interface WeightedUpstream extends Upstream {
+  readonly weight: number;
+}
+
+/**
+ * What a rule beyond the original shape (a path, several targets, proxy options; see
+ * `isPlainRule`) adds: such a binding gets a route of its own instead of joining a host list.
+ */
+export interface ProxySpec {
+  readonly path: PathMatch | undefined;
+  /** Every target, in manifest order (`Binding.upstream` is the first). */
+  readonly upstreams: readonly WeightedUpstream[];
+  readonly stripPathPrefix: boolean;
+  readonly loadBalancing: LoadBalancing | undefined;
+  readonly healthCheck: HealthCheck | undefined;
+}
+
 /** One ingress rule, flattened and resolved: the unit every builder works from. */
 export interface Binding {
   readonly ingressId: string;
@@ -26,6 +45,8 @@ export interface Binding {
   /** `tls && redirect_http`: a redirect only makes sense towards a TLS rule. */
   readonly redirect: boolean;
   readonly upstream: Upstream;
+  /** Undefined for a rule in the original shape (rendered grouped by upstream, as always). */
+  readonly proxy: ProxySpec | undefined;
 }
 
 /** A piece of config carrying an `@id`, with the ids of the resources it serves. */

@@ -1,6 +1,9 @@
 import { ID_PREFIX } from '../model/ownership.js';
 import type { Binding, Owned } from './model.js';
-import { groupBy, uniqueSorted } from './order.js';
+import type { JsonObject } from '../model/json.js';
+import { comparePathMatches } from '../model/routing.js';
+import { compareStrings, groupBy, uniqueSorted } from './order.js';
+import { pathMatcher, pathToken } from './rule-groups.js';
 
 /**
  * HTTP→HTTPS redirect routes for the server on the HTTP port `port`: one per TLS port that
@@ -11,29 +14,44 @@ import { groupBy, uniqueSorted } from './order.js';
  *   so a bare redirect lands on 443 (the seed's bug). CADDY_HTTPS_PORT does not change this: the
  *   client must reach the port the TLS rule really listens on.
  * - A redirecting rule that itself listens on the HTTP port is left out (it would redirect to itself).
+ * - A rule with a path redirects only that path (its claim holds only that path on the HTTP port):
+ *   one route each, before the host-wide ones, in path order (exact, then longest prefix first).
  */
 export function redirectRoutes(port: number, bindings: readonly Binding[]): Owned[] {
   const redirected = bindings.filter((b) => b.redirect && b.port !== port);
-  const byTlsPort = groupBy(redirected, (b) => String(b.port).padStart(5, '0'));
-  return byTlsPort.map(([, group]): Owned => {
+  const withPath = redirected.filter((b) => b.proxy?.path !== undefined);
+  withPath.sort((a, b) => comparePathMatches(a.proxy?.path, b.proxy?.path) || compareStrings(a.host, b.host) || a.port - b.port);
+  const paths = withPath.map((b): Owned => {
+    const path = b.proxy!.path!;
+    const id = `${ID_PREFIX}.${port}.redirect.${b.port}.${b.host.replaceAll('*', '_')}.${pathToken(path)}`;
+    return { id, owners: [b.ingressId], json: redirectJson(id, [b.host], b.port, pathMatcher(path)) };
+  });
+  const byTlsPort = groupBy(
+    redirected.filter((b) => b.proxy?.path === undefined),
+    (b) => String(b.port).padStart(5, '0'),
+  );
+  const hosts = byTlsPort.map(([, group]): Owned => {
     const tlsPort = group[0]!.port;
     const id = `${ID_PREFIX}.${port}.redirect.${tlsPort}`;
-    const portSuffix = tlsPort === 443 ? '' : `:${tlsPort}`;
-    return {
-      id,
-      owners: uniqueSorted(group.map((b) => b.ingressId)),
-      json: {
-        '@id': id,
-        match: [{ host: uniqueSorted(group.map((b) => b.host)), protocol: 'http' }],
-        handle: [
-          {
-            handler: 'static_response',
-            status_code: 301,
-            headers: { Location: [`https://{http.request.host}${portSuffix}{http.request.uri}`] },
-          },
-        ],
-        terminal: true,
-      },
-    };
+    return { id, owners: uniqueSorted(group.map((b) => b.ingressId)), json: redirectJson(id, uniqueSorted(group.map((b) => b.host)), tlsPort, undefined) };
   });
+  return [...paths, ...hosts];
+}
+
+function redirectJson(id: string, hosts: readonly string[], tlsPort: number, path: readonly string[] | undefined): JsonObject {
+  const portSuffix = tlsPort === 443 ? '' : `:${tlsPort}`;
+  const match: JsonObject = { host: [...hosts], protocol: 'http' };
+  if (path !== undefined) match['path'] = [...path];
+  return {
+    '@id': id,
+    match: [match],
+    handle: [
+      {
+        handler: 'static_response',
+        status_code: 301,
+        headers: { Location: [`https://{http.request.host}${portSuffix}{http.request.uri}`] },
+      },
+    ],
+    terminal: true,
+  };
 }

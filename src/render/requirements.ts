@@ -6,7 +6,7 @@
  *
  * Add a requirement here when render starts to use a module or a field that not every Caddy has.
  */
-import { unmetRequirement, type CaddyInfo, type CaddyRequirement } from '../model/caddy-version.js';
+import { SINCE, unmetRequirement, type CaddyInfo, type CaddyRequirement } from '../model/caddy-version.js';
 import { isPattern } from '../model/hostname.js';
 import type { Ingress, Rule } from '../model/resource.js';
 import type { RenderSettings } from '../model/settings.js';
@@ -14,6 +14,9 @@ import type { RenderSettings } from '../model/settings.js';
 /** The Caddy features rendering `rule` uses that not every Caddy has. */
 export function ruleRequirements(rule: Rule, settings: RenderSettings): CaddyRequirement[] {
   const out: CaddyRequirement[] = [];
+  if (rule.load_balancing?.policy === 'weighted_round_robin') {
+    out.push({ kind: 'version', min: SINCE.weightedRoundRobin, feature: 'load_balancing.policy weighted_round_robin' });
+  }
   const acme = settings.tls.acme;
   if (rule.tls && acme?.dnsProvider !== undefined && (acme.challenge === 'dns-01' || isPattern(rule.match.hostname))) {
     const name = acme.dnsProvider.name;

@@ -6,14 +6,15 @@ import { compareStrings, groupBy, uniqueSorted } from './order.js';
 import { upstreamHandler } from './upstreams.js';
 
 /**
- * Exact-host routes of one server: every literal hostname that proxies to the same upstream
+ * Exact-host routes of one server: every literal hostname of a plain rule (see `isPlainRule`) that proxies to the same upstream
  * (instance + target port) shares one route with a sorted host list. Caddy binary-searches host
  * lists longer than 100 entries, so many hosts on few instances route in O(log n), and the route
  * count (which drives reload cost) follows the number of upstreams, not of hosts.
  * Sorted by `@id`. Owners: the ingresses of the hosts and the instance, when declared.
  */
 export function exactRoutes(port: number, bindings: readonly Binding[], settings: RenderSettings): Owned[] {
-  const literal = bindings.filter((b) => !b.isPattern);
+  // Rules with a proxy spec have routes of their own (rule-routes.ts).
+  const literal = bindings.filter((b) => !b.isPattern && b.proxy === undefined);
   const groups = groupBy(literal, (b) => `${b.upstream.dnsName}\u0000${b.upstream.port}`);
   const routes = groups.map(([, group]): Owned => {
     const owners = group.map((b) => b.ingressId);
@@ -37,17 +38,6 @@ export function exactRoute(port: number, upstream: Upstream, hosts: readonly str
     owners: [],
     json: { '@id': id, match: [{ host: [...hosts] }], handle: [upstreamHandler(upstream, settings.upstreamMode, settings)], terminal: true },
   };
-}
-
-/**
- * Pattern-host routes of one server, most specific first: more labels, then more literal labels,
- * then alphabetical. Neighbours in that order with the same upstream share one route (see
- * `groupPatterns`). Always DNS upstreams, since the instance is known only per request. Owners:
- * the ingresses, plus the instance when the target is a declared literal name.
- */
-export function patternRoutes(port: number, bindings: readonly Binding[], settings: RenderSettings): Owned[] {
-  const patterns = bindings.filter((b) => b.isPattern).sort((a, b) => compareSpecificity(a.host, b.host));
-  return groupPatterns(patterns).map((group) => patternRoute(port, group, settings));
 }
 
 /**

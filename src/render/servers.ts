@@ -4,7 +4,8 @@ import type { RenderSettings } from '../model/settings.js';
 import type { Binding, Owned } from './model.js';
 import { uniqueSorted } from './order.js';
 import { redirectRoutes } from './redirects.js';
-import { exactRoutes, notFoundRoute, patternRoutes } from './routes.js';
+import { exactRoutes, notFoundRoute } from './routes.js';
+import { literalRuleRoutes, orderedPatternRoutes } from './rule-routes.js';
 import { challengePort } from './tls.js';
 import { joinHostPort } from '../model/host-port.js';
 
@@ -28,7 +29,8 @@ export interface RenderedServer {
 
 /**
  * One server per port, so rules on different ports never see each other's routes and automatic
- * HTTPS applies per port. Routes: redirects (HTTP port only), exact hosts, patterns, then the 404.
+ * HTTPS applies per port. Routes: redirects (HTTP port only), literal-host rules with a path or
+ * proxy options (rule-routes.ts), exact hosts, patterns (with their path rules), then the 404.
  * `automatic_https` is `disable_redirects` when the port has a TLS rule (we write our own
  * redirects), else `disable`. A server that exists only to answer TLS-ALPN-01 challenges (no rule
  * on `settings.httpsPort`) gets an empty TLS connection policy, so it speaks TLS (Caddy adds the
@@ -39,7 +41,13 @@ export function renderServer(port: number, allBindings: readonly Binding[], sett
   const bindings = allBindings.filter((b) => b.port === port);
   const isHttpPort = port === settings.tls.httpPort;
   const redirects = isHttpPort ? redirectRoutes(port, allBindings) : [];
-  const routes = [...redirects, ...exactRoutes(port, bindings, settings), ...patternRoutes(port, bindings, settings), notFoundRoute(port)];
+  const routes = [
+    ...redirects,
+    ...literalRuleRoutes(port, bindings, settings),
+    ...exactRoutes(port, bindings, settings),
+    ...orderedPatternRoutes(port, bindings, settings),
+    notFoundRoute(port),
+  ];
   const id = `${ID_PREFIX}.server.${port}`;
   const owners = bindings.map((b) => b.ingressId);
   for (const redirect of redirects) owners.push(...redirect.owners);

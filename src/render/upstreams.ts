@@ -35,13 +35,13 @@ export function upstreamHandler(upstream: Upstream, mode: RenderSettings['upstre
  * (WebSockets) of an unloaded proxy at once unless `stream_close_delay` says how long they may
  * live on (Caddy 2.7+; 2.6.2 rejects the field, so settings leave it undefined there).
  */
-function withStreamCloseDelay(handler: JsonObject, settings: RenderSettings): JsonObject {
+export function withStreamCloseDelay(handler: JsonObject, settings: RenderSettings): JsonObject {
   // Caddy 2.6 rejects the field (strict decoding): only a Caddy that has it gets it.
   const delay = atLeast(settings.caddy.version, SINCE.streamCloseDelay) ? settings.streamCloseDelay : undefined;
   return delay === undefined ? handler : { ...handler, stream_close_delay: delay };
 }
 
-function dynamicUpstreams(upstream: Upstream, settings: RenderSettings): JsonObject {
+export function dynamicUpstreams(upstream: Upstream, settings: RenderSettings): JsonObject {
   return {
     source: 'a',
     name: `${upstream.dnsName}.${settings.dnsZone}`,
@@ -59,12 +59,12 @@ function dynamicUpstreams(upstream: Upstream, settings: RenderSettings): JsonObj
  *  440-690 per 1,000 requests; 32 brought it to 0 and single-host throughput up 1.7-2.6x). */
 const IDLE_CONNS_PER_HOST = 32;
 
-function transport(settings: RenderSettings): JsonObject {
+export function transport(settings: RenderSettings): JsonObject {
   // A finite idle timeout bounds the connections (and memory) that pile up across reloads.
   return { protocol: 'http', keep_alive: { idle_timeout: settings.upstreamIdleTimeout, max_idle_conns_per_host: IDLE_CONNS_PER_HOST } };
 }
 
-function missingInstance(name: string): JsonObject {
+export function missingInstance(name: string): JsonObject {
   return {
     handler: 'static_response',
     status_code: 503,

@@ -6,7 +6,8 @@ import type { RenderWarning } from './types.js';
 
 /**
  * Warnings about bindings that render, but not as their rule asked:
- * - static mode, literal host, undeclared instance: the route answers 503;
+ * - static mode, literal host, undeclared instance: the route answers 503 (a rule with several
+ *   targets leaves that target out, and answers 503 when none is declared);
  * - a TLS-less rule on a port that has TLS rules: Caddy speaks TLS on the whole port;
  * - `redirect_http` on a rule that listens on the HTTP port itself: no redirect is rendered;
  * - tls-alpn-01 while only plain-HTTP rules use the HTTPS port: no TLS there to answer challenges.
@@ -28,8 +29,16 @@ export function bindingWarnings(bindings: readonly Binding[], settings: RenderSe
 export function ruleWarnings(b: Binding, tlsPorts: ReadonlySet<number>, settings: RenderSettings): RenderWarning[] {
   const warnings: RenderWarning[] = [];
   const where = `"${b.host}" on port ${b.port}`;
-  if (settings.upstreamMode === 'static' && !b.isPattern && b.upstream.instance === undefined) {
+  if (settings.upstreamMode === 'static' && !b.isPattern && b.proxy === undefined && b.upstream.instance === undefined) {
     warnings.push({ resourceId: b.ingressId, message: `instance "${b.upstream.dnsName}" is not declared, so ${where} answers 503 until an Instance with that name exists` });
+  }
+  if (settings.upstreamMode === 'static' && !b.isPattern && b.proxy !== undefined) {
+    const path = b.proxy.path === undefined ? '' : ` (${b.proxy.path.type} ${b.proxy.path.path})`;
+    const declared = b.proxy.upstreams.filter((u) => u.instance !== undefined).length;
+    for (const u of b.proxy.upstreams.filter((t) => t.instance === undefined)) {
+      const effect = declared === 0 ? 'answers 503' : `sends nothing to it`;
+      warnings.push({ resourceId: b.ingressId, message: `instance "${u.dnsName}" is not declared, so ${where}${path} ${effect} until an Instance with that name exists` });
+    }
   }
   if (!b.tls && tlsPorts.has(b.port)) {
     warnings.push({ resourceId: b.ingressId, message: `${where} has tls: false, but other rules on port ${b.port} use TLS, so Caddy serves it over HTTPS too; move it to another port` });

@@ -102,6 +102,21 @@ describe('rows and sections', () => {
   it('an ingress row lists host:port and unique instance:port targets', () => {
     expect(ingressRow(WEB, NOW)).toEqual(['web', 'web.example.com:8080,www.example.com:8080', 'app:3000', 'True', 'Ready', '45s', 'web.json']);
   });
+  it('an ingress row shows paths and joins several targets of a rule with +', () => {
+    const shop = entry(
+      {
+        kind: 'Ingress',
+        name: 'shop',
+        rules: [
+          { match: { hostname: 'shop.test', path: '/api/' }, targets: [{ instance: 'a1', port: 1 }, { instance: 'a2', port: 1 }] },
+          { match: { hostname: 'shop.test', path: '/v1', path_type: 'exact' }, target: { instance: 'a1', port: 1 } },
+        ],
+      },
+      'shop.json',
+      { status: 'True', reason: 'Ready', since: ago(5) },
+    );
+    expect(ingressRow(shop, NOW).slice(0, 3)).toEqual(['shop', 'shop.test:80/api,shop.test:80/v1 (exact)', 'a1:1+a2:1,a1:1']);
+  });
   it('an instance row shows its address', () => {
     expect(instanceRow(APP, NOW)).toEqual(['app', '10.0.0.5', 'False', 'NameConflict', '2h', 'app.json']);
   });

@@ -52,17 +52,38 @@ function prng(seed: number): () => number {
 const PORTS = [80, 443, 8080, 9000];
 const TARGETS = ['inst0', 'inst1', 'INST2', 'id-inst3', 'ghost'];
 
-function randomRule(random: () => number): Rule {
+const PATHS = ['/api', '/api/v1', '/api/', '/web', '/'];
+
+/** A rule with routing fields: a path (prefix or exact), several targets, proxy options. */
+function routedRule(random: () => number, base: Rule): Rule {
+  const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)]!;
+  const path = random() < 0.7 ? { path: pick(PATHS), ...(random() < 0.3 ? { path_type: 'exact' as const } : {}) } : {};
+  const several = random() < 0.5;
+  const first = base.target!;
+  const second = { instance: first.instance.includes('{') ? `${first.instance}-b` : pick(TARGETS), port: 7070 };
+  const weighted = several && random() < 0.3;
+  return {
+    ...base,
+    match: { ...base.match, ...path },
+    ...(several ? { target: undefined, targets: [weighted ? { ...first, weight: 3 } : first, second] } : {}),
+    ...(weighted ? { load_balancing: { policy: 'weighted_round_robin' as const, retries: 1 } } : random() < 0.3 ? { load_balancing: { policy: 'least_conn' as const } } : {}),
+    ...(random() < 0.3 ? { health_check: { passive: { max_fails: 2 } } } : {}),
+    ...('path' in path && random() < 0.4 ? { strip_path_prefix: true } : {}),
+  };
+}
+
+function randomRule(random: () => number, routing = false): Rule {
   const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)]!;
   const tls = random() < 0.25;
   const kind = random();
   const hostname = kind < 0.7 ? `h${Math.floor(random() * 40)}.example.test` : kind < 0.9 ? `{instance}.p${Math.floor(random() * 8)}.example.test` : `{a}.{b}.w${Math.floor(random() * 3)}.test`;
   const target = hostname.startsWith('{a}') ? '{b}' : hostname.startsWith('{') ? pick(['{instance}', 'inst1']) : pick(TARGETS);
-  return { match: { hostname, port: pick(PORTS) }, target: { instance: target, port: pick([8080, 9090]) }, tls, redirect_http: tls && random() < 0.5 };
+  const rule: Rule = { match: { hostname, port: pick(PORTS) }, target: { instance: target, port: pick([8080, 9090]) }, tls, redirect_http: tls && random() < 0.5 };
+  return routing && random() < 0.6 ? routedRule(random, rule) : rule;
 }
 
-function randomIngress(random: () => number, k: number, version: number): Ingress {
-  const rules = Array.from({ length: 1 + Math.floor(random() * 3) }, () => randomRule(random));
+function randomIngress(random: () => number, k: number, version: number, routing = false): Ingress {
+  const rules = Array.from({ length: 1 + Math.floor(random() * 3) }, () => randomRule(random, routing));
   return { kind: 'Ingress', id: `ing${k}-v${version}`, name: `ing${k}`, rules };
 }
 
@@ -97,22 +118,27 @@ function routesOf(config: JsonObject, port: number): JsonObject[] {
 // ---------- tests ----------
 
 describe('IncrementalRenderer', () => {
-  const variants: [RenderSettings['upstreamMode'], AcmeSettings['challenge'] | undefined, number][] = [
-    ['dns', undefined, 80],
-    ['static', undefined, 80],
-    ['dns', 'http-01', 80],
-    ['static', 'tls-alpn-01', 8080],
-    ['dns', 'dns-01', 8080],
+  const variants: [RenderSettings['upstreamMode'], AcmeSettings['challenge'] | undefined, number, boolean][] = [
+    ['dns', undefined, 80, false],
+    ['static', undefined, 80, false],
+    ['dns', 'http-01', 80, false],
+    ['static', 'tls-alpn-01', 8080, false],
+    ['dns', 'dns-01', 8080, false],
+    // Paths, several targets and proxy options (routing rules) mixed in.
+    ['dns', undefined, 80, true],
+    ['static', 'http-01', 80, true],
+    ['dns', 'dns-01', 8080, true],
   ];
 
-  it.each(variants)('equals render() after every step of a random history (%s, %s, http port %d)', (mode, challenge, httpPort) => {
-    const random = prng(7 + httpPort + (challenge?.length ?? 0) + mode.length);
+  it.each(variants)('equals render() after every step of a random history (%s, %s, http port %d, routing %s)', (mode, challenge, httpPort, routing) => {
+    const random = prng(7 + httpPort + (challenge?.length ?? 0) + mode.length + (routing ? 1000 : 0));
     const s = settings(mode, challenge, httpPort);
     const renderer = new IncrementalRenderer(s);
     let version = 0;
     const ingresses = new Map<number, Ingress>();
-    for (let k = 0; k < 30; k++) ingresses.set(k, randomIngress(random, k, version++));
+    for (let k = 0; k < 30; k++) ingresses.set(k, randomIngress(random, k, version++, routing));
     let instances = randomInstances(random);
+    let routeRules = 0;
     for (let step = 0; step < 300; step++) {
       const roll = random();
       if (roll < 0.1) instances = randomInstances(random);
@@ -120,7 +146,7 @@ describe('IncrementalRenderer', () => {
         for (let c = 1 + Math.floor(random() * 3); c > 0; c--) {
           const k = Math.floor(random() * 45);
           if (ingresses.has(k) && random() < 0.3) ingresses.delete(k);
-          else ingresses.set(k, randomIngress(random, k, version++));
+          else ingresses.set(k, randomIngress(random, k, version++, routing));
         }
       }
       const input: RenderInput = { ingresses: shuffled([...ingresses.values()], random), instances: shuffled(instances, random) };
@@ -128,7 +154,10 @@ describe('IncrementalRenderer', () => {
       const reference = render(input, s);
       expect(stableStringify(result.config)).toBe(stableStringify(reference.config));
       expect(result.warnings).toEqual(reference.warnings);
+      if (stableStringify(reference.config).includes('.rule.')) routeRules++;
     }
+    // The routing histories really render routing rules (and the others none).
+    expect(routeRules > 250).toBe(routing);
   });
 
   it('returns the previous result itself when nothing changed', () => {

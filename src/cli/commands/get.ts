@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { stableStringify } from '../../model/canonical.js';
 import type { Manifest } from '../../model/manifest.js';
 import type { Resource } from '../../model/resource.js';
+import { pathMatchOf, targetsOf, type PathMatch } from '../../model/routing.js';
 import { desiredState } from '../../reconciler/desired-state.js';
 import type { Evaluation } from '../../reconciler/evaluate.js';
 import { precedenceFromStatuses } from '../../reconciler/precedence.js';
@@ -155,10 +156,15 @@ export function formatSections(entries: readonly Entry[], only: Section | undefi
 
 export function ingressRow({ status, resource }: Entry, nowMs: number): string[] {
   const rules = resource?.kind === 'Ingress' ? resource.rules : [];
+  // A path rule shows its path (`shop.test:80/api`, `… (exact)`); several targets are joined by `+`.
   const hosts =
-    rules.length > 0 ? rules.map((r) => `${r.match.hostname}:${r.match.port}`) : (status.routes ?? []).map((r) => `${r.hostname}:${r.port}`);
-  const targets = rules.map((r) => `${r.target.instance}:${r.target.port}`);
+    rules.length > 0 ? rules.map((r) => `${r.match.hostname}:${r.match.port}${pathLabel(pathMatchOf(r))}`) : (status.routes ?? []).map((r) => `${r.hostname}:${r.port}`);
+  const targets = rules.map((r) => targetsOf(r).map((t) => `${t.instance}:${t.port}`).join('+'));
   return [status.name, joinLimited(unique(hosts)), joinLimited(unique(targets)), ...readyCells(status, nowMs), status.file];
+}
+
+function pathLabel(path: PathMatch | undefined): string {
+  return path === undefined ? '' : `${path.path}${path.type === 'exact' ? ' (exact)' : ''}`;
 }
 
 export function instanceRow({ status, resource }: Entry, nowMs: number): string[] {
