@@ -7,6 +7,7 @@
  *   the other rules serving), an active health check taking a killed target out and back in,
  *   passive checks, retries over a dead target.
  * - The same host+path in a second file: hostname_in_use naming the holder and the path.
+ * - A pattern host's path rule over template targets, and a literal host's own rule winning over it.
  * - A moved instance takes its share of a two-target rule with no Caddy write; a WebSocket through
  *   a path rule with two targets.
  * - With Debian's Caddy 2.6.2 as well: the weighted rule is CaddyTooOld and the others serve.
@@ -284,6 +285,32 @@ describe('routing through the Caddy under test', () => {
     flaky.healthy = false;
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect((await tally(site.http, 'active.test', 20)).byBackend.get('a2')).toBe(20);
+  });
+
+  test('a pattern host\'s path rule balances over template targets; a literal host\'s own rule still wins over it', async () => {
+    await instances(site, { 'p1': '127.0.0.2', 'p1-b': '127.0.0.3' });
+    await writeJson(join(site.dir, 'pattern.json'), {
+      rules: [
+        { match: match('{instance}.pat.test', { path: '/p' }), targets: [target('{instance}'), target('{instance}-b')], strip_path_prefix: true },
+        { match: match('{instance}.pat.test'), target: target('{instance}') },
+      ],
+    });
+    await writeJson(join(site.dir, 'literal.json'), { rules: [{ match: match('p1.pat.test'), target: target('web') }] });
+    await waitFor('p1.pat.test served by its own rule', async () => (await get(site.http, 'p1.pat.test', '/q')).body === 'web /q' || undefined, 15_000);
+    // An undeclared instance behind a pattern: Caddy answers 503 until it is declared.
+    expect((await get(site.http, 'q.pat.test', '/p/x')).status).toBe(503);
+    const viaPattern = await tally(site.http, 'p1.pat.test', 4, '/p/x');
+    // p1.pat.test has a rule of its own (literal.json, every path): it wins over the pattern's path rule.
+    expect(viaPattern.byBackend.get('web')).toBe(4);
+    await writeJson(join(site.dir, 'literal.json'), { rules: [{ match: match('other.pat.test'), target: target('web') }] });
+    await waitFor('p1 back on the pattern', async () => (await get(site.http, 'p1.pat.test', '/p/x')).body.startsWith('a') || undefined, 15_000);
+    const balanced = await tally(site.http, 'p1.pat.test', 4, '/p/x');
+    expect(balanced.failed).toBe(0);
+    expect(balanced.byBackend.get('a1')).toBe(2);
+    expect(balanced.byBackend.get('a2')).toBe(2);
+    expect((await get(site.http, 'p1.pat.test', '/p/x')).body).toMatch(/^a[12] \/x$/);
+    // Outside the path, the pattern's catch-all: instance p1 only.
+    expect((await get(site.http, 'p1.pat.test', '/q')).body).toBe('a1 /q');
   });
 
   test('the HTTP API accepts and returns the routing fields, and refuses an undeclared target by its pointer', async () => {
