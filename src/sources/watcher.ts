@@ -114,6 +114,8 @@ export async function watchManifests(options: WatcherOptions): Promise<ManifestW
   };
   const onDotEvent = (path: string): void => {
     const known = dotLinks.has(path);
+    // Atomic writers' temporaries (ingressd's own status files among them: two events per write) are never links.
+    if (!known && path.endsWith('.tmp')) return;
     const now = isDirectoryOrLink(path);
     if (now) dotLinks.add(path);
     else dotLinks.delete(path);

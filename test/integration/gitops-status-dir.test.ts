@@ -6,8 +6,8 @@
  * - Without, routes are served, one warning names STATUS_DIR, `/metrics` and `/readyz` say so, and
  *   status writes are not retried, even as the tree keeps changing.
  * - DATA_DIR inside the tree is refused (allowed inside a dot-directory).
- * Falls back to nothing: when bind mounts are not permitted the read-only cases are skipped with a
- * message (we run as root here, where they are).
+ * Where bind mounts are not permitted, the tree is made immutable (`chattr +i`: EPERM for root)
+ * instead; where neither is, the read-only cases are skipped with a message.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync, spawn } from 'node:child_process';
@@ -58,23 +58,40 @@ function runCli(args: readonly string[], env: Readonly<Record<string, string>>):
   });
 }
 
-/** Bind-mounts `source` read-only at `target`; false when mounts are not permitted here. */
-function mountReadOnly(source: string, target: string): boolean {
+/**
+ * Makes `target` a read-only view of `source`: a read-only bind mount (EROFS, for root too), else,
+ * where mounts are not permitted, `source` itself made immutable with `chattr +i` (EPERM for root),
+ * else undefined (the read-only cases are then skipped, saying so).
+ */
+function makeReadOnly(source: string, target: string): 'mount' | 'immutable' | undefined {
   try {
     execFileSync('mount', ['--bind', source, target], { stdio: 'pipe' });
     execFileSync('mount', ['-o', 'remount,ro,bind', target], { stdio: 'pipe' });
-    return true;
+    return 'mount';
   } catch (err) {
-    process.stderr.write(`read-only bind mount not permitted here (${String(err)}); the read-only cases are skipped\n`);
-    return false;
+    process.stderr.write(`read-only bind mount not permitted here (${String(err)}); trying chattr +i\n`);
   }
+  try {
+    execFileSync('chattr', ['-R', '+i', source], { stdio: 'pipe' });
+    return 'immutable';
+  } catch (err) {
+    process.stderr.write(`chattr +i not permitted here either (${String(err)}); the read-only cases are skipped\n`);
+    return undefined;
+  }
+}
+
+/** Adds a file to the read-only tree from outside ingressd (through the writable source, or by lifting +i for a moment). */
+function addToTree(mode: 'mount' | 'immutable', source: string, name: string, text: string): void {
+  if (mode === 'immutable') execFileSync('chattr', ['-i', source]);
+  writeFileSync(join(source, name), text);
+  if (mode === 'immutable') execFileSync('chattr', ['+i', source, join(source, name)]);
 }
 
 describe('a read-only manifest tree', () => {
   let base: string;
   let source: string;
   let tree: string;
-  let mounted = false;
+  let mode: 'mount' | 'immutable' | undefined;
   let backend: Backend;
   let backendPort = 0;
   let http = 0;
@@ -92,7 +109,9 @@ describe('a read-only manifest tree', () => {
     writeFileSync(join(source, 'app.json'), JSON.stringify({ kind: 'Instance', name: 'app', address: '127.0.0.2' }));
     writeFileSync(join(source, 'web.json'), ingressTo('web', 'web.test', backendPort, http));
     writeFileSync(join(source, 'sub', 'api.json'), ingressTo('api', 'api.test', backendPort, http));
-    mounted = mountReadOnly(source, tree);
+    mode = makeReadOnly(source, tree);
+    // Without a mount, ingressd watches the immutable source itself.
+    if (mode === 'immutable') tree = source;
   });
 
   afterAll(async () => {
@@ -102,7 +121,8 @@ describe('a read-only manifest tree', () => {
       await removeDir(r.dataDir);
     }
     await backend?.close();
-    if (mounted) execFileSync('umount', [tree]);
+    if (mode === 'mount') execFileSync('umount', [tree]);
+    if (mode === 'immutable') execFileSync('chattr', ['-R', '-i', source]);
     await removeDir(base);
   });
 
@@ -115,20 +135,20 @@ describe('a read-only manifest tree', () => {
     return { ingressd, api, dataDir };
   }
 
-  test('the mount refuses writes with EROFS, for root too', () => {
-    if (!mounted) return;
-    expect(() => writeFileSync(join(tree, 'probe'), 'x')).toThrow(/EROFS/);
+  test('the tree refuses writes for root too (EROFS on the mount, EPERM when immutable)', () => {
+    if (mode === undefined) return;
+    expect(() => writeFileSync(join(tree, 'probe'), 'x')).toThrow(mode === 'mount' ? /EROFS/ : /EPERM/);
   });
 
   test('with STATUS_DIR: every status there, mirroring the tree, Ready=True; get, the API and /metrics agree', async () => {
-    if (!mounted) return;
+    if (mode === undefined) return;
     const statusDir = join(base, 'status');
     const { ingressd, api, dataDir } = await start({ STATUS_DIR: statusDir });
     await waitFor('web.test served', async () => (await get(http, 'web.test')).body === 'backend-a' || undefined);
     for (const [dir, stem] of [[statusDir, 'web'], [statusDir, 'app'], [join(statusDir, 'sub'), 'api']] as const) {
       await waitFor(`${stem} Ready in STATUS_DIR`, async () => condition(await readStatus(dir, stem), 'Ready')?.status === 'True' || undefined);
     }
-    expect(readdirSync(source).filter((n) => n.endsWith('.status.json'))).toEqual([]);
+    expect(readdirSync(tree).filter((n) => n.endsWith('.status.json'))).toEqual([]);
     const got = await runCli(['get', 'ingresses', '--dir', tree, '-o', 'json'], { STATUS_DIR: statusDir });
     expect(got.code).toBe(0);
     const listed = JSON.parse(got.stdout) as { name: string; conditions: { type: string; status: string }[] }[];
@@ -144,7 +164,7 @@ describe('a read-only manifest tree', () => {
   });
 
   test('without STATUS_DIR: served, one warning naming STATUS_DIR, /metrics and /readyz say so, no retries as the tree changes', async () => {
-    if (!mounted) return;
+    if (mode === undefined) return;
     const { ingressd, api } = await start({});
     await waitFor('web.test served', async () => (await get(http, 'web.test')).body === 'backend-a' || undefined);
     await waitFor('the warning', () => ingressd.output().includes('status files cannot be written') || undefined);
@@ -153,7 +173,7 @@ describe('a read-only manifest tree', () => {
     expect(ready.ready).toBe(true);
     expect(ready.warnings).toEqual([expect.stringContaining('set STATUS_DIR (--status-dir)')]);
     // The tree changes underneath (through the writable source): served, and still one warning.
-    writeFileSync(join(source, 'more.json'), ingressTo('more', 'more.test', backendPort, http));
+    addToTree(mode, source, 'more.json', ingressTo('more', 'more.test', backendPort, http));
     await waitFor('more.test served', async () => (await get(http, 'more.test')).body === 'backend-a' || undefined);
     await waitFor('the status pass after it', () => (ingressd.output().match(/status files updated/g) ?? []).length >= 2 || undefined);
     const output = ingressd.output();

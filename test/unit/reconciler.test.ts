@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/model/logger.js';
 import { parseManifest } from '../../src/manifest/parse.js';
 import { claimsOf, type ClaimsFn } from '../../src/reconciler/claims.js';
 import { CADDY_KEY, CROSS_CHECK_KEY, fileKey, STATUSES_KEY, type Key } from '../../src/reconciler/keys.js';
+import { LastValid } from '../../src/reconciler/last-valid.js';
 import { Reconciler, type CaddySyncResult, type ReconcilerOptions } from '../../src/reconciler/reconciler.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { MemoryCaddy } from '../helpers/memory-caddy.js';
@@ -101,6 +102,39 @@ describe('Reconciler: a file key', () => {
     t.state.unreadable.add('a.json');
     const result = await t.reconciler.reconcile(fileKey('a.json'));
     expect(result).toMatchObject({ kind: 'retry', error: { message: expect.stringContaining('EACCES') } });
+  });
+});
+
+describe('Reconciler: the last valid version (FALLBACK=last-valid)', () => {
+  const serveThenBreak = async (options: Partial<ReconcilerOptions>) => {
+    const t = setup(options);
+    await t.put('a.json', ingress('a', 'a.test'));
+    await t.reconciler.reconcile(CADDY_KEY);
+    await t.reconciler.reconcile(STATUSES_KEY);
+    await t.put('a.json', '{"kind": "Ingress", "name": "a", "rules": [');
+    await t.reconciler.reconcile(CADDY_KEY);
+    await t.reconciler.reconcile(STATUSES_KEY);
+    return t;
+  };
+
+  it('keeps serving a broken file\'s last accepted version with no Caddy write, and says so in its status', async () => {
+    const t = await serveThenBreak({ lastValid: new LastValid() });
+    expect(t.caddy.hosts()).toEqual(['a.test']);
+    expect(t.caddy.writes).toBe(1);
+    expect(t.statuses.condition('a.json', 'Accepted')).toMatchObject({ status: 'False', reason: 'Invalid' });
+    expect(t.statuses.condition('a.json', 'Programmed')).toMatchObject({ status: 'True', reason: 'LastValidVersion' });
+    expect(t.statuses.condition('a.json', 'Ready')?.status).toBe('False');
+    // Deleting the file is the explicit way to stop serving it.
+    t.texts.delete('a.json');
+    await t.reconciler.reconcile(fileKey('a.json'));
+    await t.reconciler.reconcile(CADDY_KEY);
+    expect(t.caddy.hosts()).toEqual([]);
+  });
+
+  it('without it (FALLBACK=none) the broken file stops serving', async () => {
+    const t = await serveThenBreak({});
+    expect(t.caddy.hosts()).toEqual([]);
+    expect(t.statuses.condition('a.json', 'Programmed')?.reason).toBe('NotAccepted');
   });
 });
 
