@@ -13,7 +13,11 @@
  *   serving) and when the file's current version is valid but not accepted (it lost a conflict):
  *   conflicts are settled as without this rule, and a resource that loses one keeps nothing.
  * - A file that never had a valid version serves nothing, as without this rule.
- * Records persist (see last-valid-file.ts), so a restarted ingressd serves the same routes.
+ * Records of every served version are kept in memory (they share the store's manifest objects).
+ * Only the records standing in for an invalid file are persisted (see last-valid-file.ts), so a
+ * restarted ingressd serves the same routes while the file stays broken; persisting every served
+ * version doubled the start-up reads and the memory at 100,000 manifests. A file that breaks while
+ * ingressd is stopped therefore serves nothing after the start (its previous version was not kept).
  */
 import type { Manifest } from '../model/manifest.js';
 import type { TlsSettings } from '../model/settings.js';
@@ -57,19 +61,23 @@ export function reportedIssues(evaluation: Evaluation): Evaluation['issues'] {
   return evaluation.manifest.fallback?.issues ?? evaluation.issues;
 }
 
-/** How many records `flush` writes between two yields to other work. */
+/** How many records `flush` writes or removes between two yields to other work. */
 const FLUSH_BATCH = 100;
 
 /**
- * The records of one run: read once at start, kept in step with what Caddy serves. Recording
- * happens in memory, on the sync's path; `flush` persists what changed, off it (after the status
- * pass), so the first sync of 100,000 manifests does not wait for 100,000 file writes.
+ * The records of one run: the persisted stand-ins read once at start, then kept in step with what
+ * Caddy serves. Recording happens in memory, on the sync's path; `flush` persists the stand-ins
+ * that started and removes those that ended, off it (after the status pass).
  */
 export class LastValid {
   readonly #entries: Map<string, LastValidEntry>;
   readonly #persistence: LastValidPersistence | undefined;
-  /** Files whose record changed since the last flush. */
+  /** Files whose record may have to be written or removed at the next flush. */
   readonly #unsaved = new Set<string>();
+  /** Files whose recorded version stands in for them now (an invalid current file). */
+  readonly #standingIn = new Set<string>();
+  /** Files with a record on disk. */
+  readonly #onDisk: Set<string>;
   /** Evaluations already recorded, with whether Caddy left them out: an unchanged one costs a lookup. */
   #seen = new WeakMap<Evaluation, boolean>();
   #lastSet: EvaluatedSet | undefined;
@@ -78,6 +86,7 @@ export class LastValid {
   constructor(persistence?: LastValidPersistence) {
     this.#persistence = persistence;
     this.#entries = new Map(persistence?.load() ?? []);
+    this.#onDisk = new Set(this.#entries.keys());
   }
 
   get entries(): ReadonlyMap<string, LastValidEntry> {
@@ -94,9 +103,10 @@ export class LastValid {
    * later at the same path, broken, must not bring the old version back, even after a restart).
    */
   forget(file: string): void {
-    if (!this.#entries.delete(file)) return;
+    this.#entries.delete(file);
+    this.#standingIn.delete(file);
     this.#unsaved.delete(file);
-    this.#persistence?.remove(file);
+    if (this.#onDisk.delete(file)) this.#persistence?.remove(file);
   }
 
   /**
@@ -117,10 +127,16 @@ export class LastValid {
       this.#seen.set(evaluation, left);
       const known = this.#entries.get(file);
       if (evaluation.accepted) {
-        if (manifest.fallback !== undefined || manifest.resource === undefined || left) continue;
+        if (manifest.fallback !== undefined) {
+          this.#standingIn.add(file);
+          if (!this.#onDisk.has(file)) this.#unsaved.add(file);
+          continue;
+        }
+        if (manifest.resource === undefined || left) continue;
+        // Valid again: a record on disk has nothing left to stand in for.
+        if (this.#standingIn.delete(file) || this.#onDisk.has(file)) this.#unsaved.add(file);
         if (known?.manifest.generation === manifest.generation) continue;
         this.#entries.set(file, { manifest, acceptedAt: now, since: acceptedSince.get(file) ?? known?.since ?? now });
-        this.#unsaved.add(file);
       } else if (known !== undefined) {
         // Refused although valid on its own (an invalid one would stand in, with `fallback` set),
         // or refused while standing in: a conflict, which this rule never overrides.
@@ -129,14 +145,15 @@ export class LastValid {
     }
   }
 
-  /** True when records changed since the last flush. */
+  /** True when a record waits to be written or removed. */
   get hasUnsaved(): boolean {
     return this.#unsaved.size > 0;
   }
 
   /**
-   * Persists the changed records, yielding to other work every FLUSH_BATCH files. A failed write
-   * is logged by the caller and tried again at the next flush.
+   * Writes the records that now stand in and removes those that no longer do, yielding to other
+   * work every FLUSH_BATCH files. A failed write is logged by the caller and tried again at the
+   * next flush.
    */
   async flush(): Promise<void> {
     const persistence = this.#persistence;
@@ -148,7 +165,10 @@ export class LastValid {
     for (const file of [...this.#unsaved]) {
       if (done > 0 && done % FLUSH_BATCH === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const entry = this.#entries.get(file);
-      if (entry !== undefined) persistence.save(entry);
+      if (entry !== undefined && this.#standingIn.has(file)) {
+        persistence.save(entry);
+        this.#onDisk.add(file);
+      } else if (this.#onDisk.delete(file)) persistence.remove(file);
       this.#unsaved.delete(file);
       done++;
     }

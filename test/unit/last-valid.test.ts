@@ -62,7 +62,7 @@ describe('withLastValid', () => {
 });
 
 describe('LastValid.record', () => {
-  test('records what a sync accepted and served, not what Caddy left out, and persists it on flush', async () => {
+  test('records what a sync accepted and served, not what Caddy left out; only a version standing in is persisted', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ingressd-lastvalid-'));
     try {
       const store = new LastValid(lastValidFiles(dir));
@@ -72,12 +72,27 @@ describe('LastValid.record', () => {
       store.record(evaluated, new Map([[b.resource!.id, { status: 'False', reason: 'ConfigRejected', message: 'no' }]]), new Map([['a.json', T - 5]]), T);
       expect([...store.entries.keys()]).toEqual(['a.json']);
       expect(store.entries.get('a.json')).toEqual({ manifest: a, acceptedAt: T, since: T - 5 });
+      await store.flush();
+      // Valid files keep their record in memory only: a start reads no record per manifest.
       expect(new LastValid(lastValidFiles(dir)).entries.size).toBe(0);
+      // a.json breaks: its record stands in, and is persisted on flush.
+      const standIn = store.apply(parseManifest('a.json', '{'), NO_ACME);
+      store.record(evaluate([standIn], new Map(), NO_ACME), new Map(), new Map(), T + 1);
       expect(store.hasUnsaved).toBe(true);
       await store.flush();
-      // A restart reads the same records back.
-      expect(new LastValid(lastValidFiles(dir)).entries.get('a.json')?.manifest.generation).toBe(a.generation);
-      store.forget('a.json'); // on disk at once
+      // A restart reads the same record back, and serves it while the file stays broken.
+      const restarted = new LastValid(lastValidFiles(dir));
+      expect(restarted.entries.get('a.json')?.manifest.generation).toBe(a.generation);
+      // Fixed: the record on disk goes at the next flush.
+      const fixed = web('a2.test', 'a.json', 'a');
+      restarted.record(evaluate([fixed], new Map(), NO_ACME), new Map(), new Map(), T + 2);
+      await restarted.flush();
+      expect(new LastValid(lastValidFiles(dir)).entries.size).toBe(0);
+      // Broken again, then deleted: the record is removed at once.
+      restarted.record(evaluate([restarted.apply(parseManifest('a.json', '{'), NO_ACME)], new Map(), NO_ACME), new Map(), new Map(), T + 3);
+      await restarted.flush();
+      expect(new LastValid(lastValidFiles(dir)).entries.get('a.json')?.manifest.generation).toBe(fixed.generation);
+      restarted.forget('a.json');
       expect(new LastValid(lastValidFiles(dir)).entries.size).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
