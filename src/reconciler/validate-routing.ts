@@ -59,9 +59,12 @@ function checkTargets(rule: Rule, at: (...tokens: (string | number)[]) => string
     if (first === undefined) seen.set(key, j);
     else issues.push(issue('invalid_request', at(...tokens(j)), `target ${j} repeats ${target.instance}:${target.port} (target ${first}); list each instance and port once, and use weights for unequal shares`));
   });
-  if (rule.health_check?.active !== undefined && isPattern(rule.match.hostname) && targets.some((t) => templateCaptures(t.instance).length > 0)) {
+  // Caddy keys an upstream's health by its dial text before placeholders are filled: every
+  // instance of a template target would share one state (one instance failing takes all down),
+  // and active checks need the targets before any request comes.
+  if (rule.health_check !== undefined && isPattern(rule.match.hostname) && targets.some((t) => templateCaptures(t.instance).length > 0)) {
     issues.push(
-      issue('invalid_request', at('health_check', 'active'), 'active health checks need targets known before a request comes, but this pattern rule picks its instance per request ({captures}); use passive checks here, or list literal instances'),
+      issue('invalid_request', at('health_check'), 'health checks need targets known before a request comes, but this pattern rule picks its instance per request ({captures}), and Caddy would keep one health state for all of them (one failing instance would take every instance of the pattern out); remove health_check here, or list literal instances'),
     );
   }
   return issues;

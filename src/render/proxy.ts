@@ -33,7 +33,9 @@ export function proxyHandler(proxy: ProxySpec, isPattern: boolean, settings: Ren
   const served = byDns ? proxy.upstreams : proxy.upstreams.filter((u) => u.instance !== undefined);
   if (served.length === 0) return missingInstance(proxy.upstreams.map((u) => u.dnsName).join('", "'));
   const handler: JsonObject = { handler: 'reverse_proxy', load_balancing: loadBalancing(proxy, served) };
-  if (byDns && proxy.healthCheck === undefined) {
+  // `health_check: {}` checks nothing: it must not change how targets are reached.
+  const checked = proxy.healthCheck?.active !== undefined || proxy.healthCheck?.passive !== undefined;
+  if (byDns && !checked) {
     const sources = served.map((u) => dynamicUpstreams(u, settings));
     handler['dynamic_upstreams'] = sources.length === 1 ? sources[0]! : { source: 'multi', sources };
     handler['transport'] = transport(settings);

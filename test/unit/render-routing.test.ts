@@ -40,6 +40,17 @@ function routeIds(config: JsonObject): string[] {
 }
 
 describe('render: routing rules', () => {
+  it('renders `health_check: {}` as no health check (targets reached as without one)', () => {
+    const two = (health: Partial<Rule>): Rule => {
+      const { target: _omitted, ...rule } = plain('hc.test', 'a', { targets: [{ instance: 'a', port: 8080 }, { instance: 'b', port: 8080 }], ...health }, '/x');
+      return rule;
+    };
+    const handlerOf = (rule: Rule): string => JSON.stringify(render({ ingresses: [ingress('hc', [rule])], instances }, SETTINGS).config);
+    const without = handlerOf(two({}));
+    expect(without).toContain('dynamic_upstreams');
+    expect(handlerOf(two({ health_check: {} }))).toBe(without);
+  });
+
   it('orders one host\'s rules from several files: exact, longest prefix first, then the catch-all', () => {
     const input = {
       ingresses: [

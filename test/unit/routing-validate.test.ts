@@ -80,7 +80,13 @@ describe('routing fields: one row per rule', () => {
     [
       'an active check on a pattern template',
       [{ match: { hostname: '{instance}.dev.example.com' }, targets: [{ instance: '{instance}', port: 1 }], health_check: { active: { path: '/h' } } }],
-      ['invalid_request /rules/0/health_check/active'],
+      ['invalid_request /rules/0/health_check'],
+    ],
+    [
+      // Caddy would keep one health state for every instance the template names.
+      'a passive check on a pattern template',
+      [{ match: { hostname: '{instance}.dev.example.com' }, targets: [{ instance: '{instance}', port: 1 }], health_check: { passive: { max_fails: 1 } } }],
+      ['invalid_request /rules/0/health_check'],
     ],
     ['a literal target in a pattern list', [{ match: { hostname: '{instance}.dev.example.com' }, targets: [{ instance: '{instance}', port: 1 }, { instance: 'x', port: 1 }] }], ['invalid_request /rules/0/targets/1/instance']],
     ['the same path twice in one ingress', [rule({}, { path: '/api' }), rule({}, { path: '/api/' })], ['invalid_request /rules/1/match/hostname']],
