@@ -17,7 +17,7 @@ const FIELD_RULES: Readonly<Record<string, string>> = {
   instance: 'must name the target Instance (for a pattern hostname, a template such as {instance})',
   tls: 'must be true or false',
   redirect_http: 'must be true or false',
-  path: 'must be an absolute path such as /api: it starts with / and holds no spaces, ?, # or * (a prefix path matches whole segments below it)',
+  path: 'must be an absolute path such as /api that Caddy can match: it starts with /, holds no spaces, ?, #, *, { or } (placeholders) and no %-escapes (write the characters themselves), and no empty (//), . or .. segments (request paths are cleaned first); a prefix path matches whole segments below it',
   health_path: 'must be a path (and query) such as /healthz: it starts with / and holds no spaces or #',
   path_type: 'must be "prefix" (whole segments below the path; the default) or "exact"',
   targets: 'must be a list of at least one target such as {"instance": "api-1", "port": 8080}',

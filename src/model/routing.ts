@@ -7,6 +7,7 @@
  *   Trailing slashes of the prefix are ignored (`/api/` is `/api`), and the prefix `/` is the same
  *   as no path (the whole host).
  * - `exact` matches the path as written, trailing slash included.
+ * Caddy compares paths without regard to case (`/API` matches `/api`): so does the conflict model.
  * On one host and port, exact paths are tried first, then prefixes from the longest to the
  * shortest, then the host's catch-all rule (see `comparePathMatches`).
  */
@@ -28,9 +29,12 @@ export function pathMatchOf(rule: Pick<Rule, 'match'>): PathMatch | undefined {
   return trimmed.length === 0 ? undefined : { type, path: trimmed };
 }
 
-/** The key of a path match inside a claim slot: `` for the whole host. */
+/**
+ * The key of a path match inside a claim slot: `` for the whole host. Lowercased: Caddy's path
+ * matchers compare without regard to case, so `/API` and `/api` are one path and must conflict.
+ */
 export function pathKey(match: PathMatch | undefined): string {
-  return match === undefined ? '' : `${match.type}\u0000${match.path}`;
+  return match === undefined ? '' : `${match.type}\u0000${match.path.toLowerCase()}`;
 }
 
 /** `prefix /api`, `exact /api/v1`, or `every path`: for messages. */

@@ -11,9 +11,24 @@ import { targetsOf } from '../model/routing.js';
 const MATCH_PATH = /^\/[^\s?#*]*$/;
 
 /**
+ * Why Caddy would never match `path` as written (it is valid in form), with the fix; undefined when
+ * it would. Caddy fills `{placeholders}` in path matchers (an unknown one becomes empty), compares
+ * the request's cleaned path (no `.`/`..` segments, no empty ones), and compares escapes as written.
+ */
+function unmatchablePath(path: string): string | undefined {
+  if (/[{}]/.test(path)) return 'holds { or }, which Caddy reads as a placeholder (an unknown one becomes empty); remove them';
+  if (path.includes('%')) return 'holds a %-escape; write the characters themselves (/café, not /caf%C3%A9): paths are compared decoded';
+  const segments = path.slice(1).split('/');
+  if (segments.some((s) => s === '.' || s === '..')) return 'holds a . or .. segment, which never reaches Caddy (request paths are cleaned first); write the path it resolves to';
+  if (segments.slice(0, -1).some((s) => s === '')) return 'holds an empty segment (//), which never reaches Caddy (request paths are cleaned first); write single slashes';
+  return undefined;
+}
+
+/**
  * Issues of rule `i`'s routing fields:
  * - exactly one of `target` and `targets`, and `targets` not empty;
- * - `match.path` an absolute path without `?`, `#`, `*` or spaces; `path_type` only with a path;
+ * - `match.path` an absolute path without `?`, `#`, `*` or spaces, and one Caddy can match (see
+ *   `unmatchablePath`); `path_type` only with a path;
  * - `strip_path_prefix` only with a path;
  * - `weight` only under `weighted_round_robin`;
  * - the same instance and port at most once among the targets;
@@ -32,6 +47,9 @@ export function validateRouting(rule: Rule, i: number): Issue[] {
   const { path, path_type: pathType } = rule.match;
   if (path !== undefined && !MATCH_PATH.test(path)) {
     issues.push(issue('invalid_request', at('match', 'path'), `path ${JSON.stringify(path)} must be an absolute path such as /api: it starts with / and holds no spaces, ?, # or * (a prefix matches whole segments below it)`));
+  } else if (path !== undefined) {
+    const unmatchable = unmatchablePath(path);
+    if (unmatchable !== undefined) issues.push(issue('invalid_request', at('match', 'path'), `path ${JSON.stringify(path)} ${unmatchable}`));
   }
   if (pathType !== undefined && path === undefined) {
     issues.push(issue('invalid_request', at('match', 'path_type'), `path_type "${pathType}" needs a path; add "path": "/api" to match, or remove path_type`));

@@ -8,7 +8,7 @@ import { canonicalize } from '../model/canonical.js';
 import { hashOf } from '../model/ids.js';
 import type { JsonObject } from '../model/json.js';
 import { ID_PREFIX } from '../model/ownership.js';
-import { comparePathMatches, pathKey, type PathMatch } from '../model/routing.js';
+import { comparePathMatches, type PathMatch } from '../model/routing.js';
 import type { RenderSettings } from '../model/settings.js';
 import type { Binding, Owned, ProxySpec } from './model.js';
 import { idToken } from './instances.js';
@@ -56,7 +56,8 @@ export function handlingOf(binding: ProxyBinding, settings: RenderSettings): Han
   if (proxy.stripPathPrefix && proxy.path !== undefined) handle.push({ handler: 'rewrite', strip_path_prefix: proxy.path.path });
   handle.push(proxyHandler(proxy, binding.isPattern, settings));
   const canonical = handle.map((h) => canonicalize(h));
-  const handling = { settings, handle: canonical, key: `${pathKey(proxy.path)}\u0001${JSON.stringify(canonical)}` };
+  // The path as written, not pathKey (which folds case for claims): a group renders one path text.
+  const handling = { settings, handle: canonical, key: `${proxy.path === undefined ? '' : `${proxy.path.type}\u0000${proxy.path.path}`}\u0001${JSON.stringify(canonical)}` };
   handlingCache.set(binding, handling);
   return handling;
 }

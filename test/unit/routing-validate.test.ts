@@ -75,6 +75,10 @@ describe('routing fields: one row per rule', () => {
     ['a health path that is not a path', [rule({ health_check: { active: { path: 'healthz' } } })], ['invalid_request /rules/0/health_check/active/path']],
     ['an active check without a path', [rule({ health_check: { active: { interval: '5s' } } })], ['invalid_request /rules/0/health_check/active/path']],
     ['retries out of range', [rule({ load_balancing: { retries: 99 } })], ['invalid_request /rules/0/load_balancing/retries']],
+    ['a placeholder in a path', [rule({}, { path: '/{id}' })], ['invalid_request /rules/0/match/path']],
+    ['a %-escape in a path', [rule({}, { path: '/caf%C3%A9' })], ['invalid_request /rules/0/match/path']],
+    ['a .. segment in a path', [rule({}, { path: '/a/../b' })], ['invalid_request /rules/0/match/path']],
+    ['an empty segment in a path', [rule({}, { path: '/a//b' })], ['invalid_request /rules/0/match/path']],
     ['strip_path_prefix without a path', [rule({ strip_path_prefix: true })], ['invalid_request /rules/0/strip_path_prefix']],
     ['an unknown field in load_balancing', [rule({ load_balancing: { sticky: true } })], ['invalid_request /rules/0/load_balancing/sticky']],
     [
@@ -156,6 +160,11 @@ describe('path conflicts across files (claims.ts)', () => {
   it('settles it by precedence: the earlier accepted holder keeps the path', () => {
     const since = new Map([['e-again.json', 1000]]);
     expect(summary([api, apiAgain], since)).toEqual(['a-api.json: rejected hostname_in_use /rules/0/match/hostname', 'e-again.json: accepted']);
+  });
+
+  it('compares paths without regard to case, as Caddy matches them', () => {
+    const upper = ingressFile('g-upper.json', [rule({}, { path: '/API' })]);
+    expect(summary([api, upper])).toEqual(['a-api.json: accepted', 'g-upper.json: rejected hostname_in_use /rules/0/match/hostname']);
   });
 
   it('treats the prefix / as the host\'s catch-all', () => {
