@@ -231,11 +231,14 @@ export class IncrementalRenderer {
     const settings = this.#settings;
     const state = this.#ports.get(port);
     const isHttpPort = port === settings.tls.httpPort;
-    const redirects = isHttpPort && this.#redirectBindings.size > 0 ? redirectRoutes(port, [...this.#redirectBindings].sort(compareBindings)) : [];
-    const routes = [...redirects.map((r) => canonicalize(r.json))];
+    const redirects = isHttpPort && this.#redirectBindings.size > 0 ? redirectRoutes(port, [...this.#redirectBindings].sort(compareBindings)) : { paths: [], hosts: [] };
+    const routes = redirects.paths.map((r) => canonicalize(r.json));
     if (state !== undefined) {
       state.ruleRoutes ??= state.rules.routes().map((r) => r.json);
       routes.push(...state.ruleRoutes);
+    }
+    routes.push(...redirects.hosts.map((r) => canonicalize(r.json)));
+    if (state !== undefined) {
       state.exactOrder ??= [...state.exact.values()].sort((a, b) => compareStrings(a.id, b.id));
       for (const group of state.exactOrder) {
         group.route ??= canonicalize(exactRoute(port, group.upstream, sortedHosts(group), settings).json);

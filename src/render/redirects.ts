@@ -15,9 +15,12 @@ import { pathMatcher, pathToken } from './rule-groups.js';
  *   client must reach the port the TLS rule really listens on.
  * - A redirecting rule that itself listens on the HTTP port is left out (it would redirect to itself).
  * - A rule with a path redirects only that path (its claim holds only that path on the HTTP port):
- *   one route each, before the host-wide ones, in path order (exact, then longest prefix first).
+ *   one route each (`paths`), in path order (exact, then longest prefix first).
+ * - Host-wide redirects (`hosts`) hold only the host's catch-all on the HTTP port, so they go after
+ *   the port's literal path rules (a plain-HTTP `/healthz` of the same host beside a redirected
+ *   TLS rule is served, not redirected) and before its exact hosts and patterns.
  */
-export function redirectRoutes(port: number, bindings: readonly Binding[]): Owned[] {
+export function redirectRoutes(port: number, bindings: readonly Binding[]): { readonly paths: Owned[]; readonly hosts: Owned[] } {
   const redirected = bindings.filter((b) => b.redirect && b.port !== port);
   const withPath = redirected.filter((b) => b.proxy?.path !== undefined);
   withPath.sort((a, b) => comparePathMatches(a.proxy?.path, b.proxy?.path) || compareStrings(a.host, b.host) || a.port - b.port);
@@ -35,7 +38,7 @@ export function redirectRoutes(port: number, bindings: readonly Binding[]): Owne
     const id = `${ID_PREFIX}.${port}.redirect.${tlsPort}`;
     return { id, owners: uniqueSorted(group.map((b) => b.ingressId)), json: redirectJson(id, uniqueSorted(group.map((b) => b.host)), tlsPort, undefined) };
   });
-  return [...paths, ...hosts];
+  return { paths, hosts };
 }
 
 function redirectJson(id: string, hosts: readonly string[], tlsPort: number, path: readonly string[] | undefined): JsonObject {

@@ -29,8 +29,9 @@ export interface RenderedServer {
 
 /**
  * One server per port, so rules on different ports never see each other's routes and automatic
- * HTTPS applies per port. Routes: redirects (HTTP port only), literal-host rules with a path or
- * proxy options (rule-routes.ts), exact hosts, patterns (with their path rules), then the 404.
+ * HTTPS applies per port. Routes: path redirects (HTTP port only), literal-host rules with a path or
+ * proxy options (rule-routes.ts), host-wide redirects (HTTP port only), exact hosts, patterns (with
+ * their path rules), then the 404.
  * `automatic_https` is `disable_redirects` when the port has a TLS rule (we write our own
  * redirects), else `disable`. A server that exists only to answer TLS-ALPN-01 challenges (no rule
  * on `settings.httpsPort`) gets an empty TLS connection policy, so it speaks TLS (Caddy adds the
@@ -40,17 +41,18 @@ export interface RenderedServer {
 export function renderServer(port: number, allBindings: readonly Binding[], settings: RenderSettings): RenderedServer {
   const bindings = allBindings.filter((b) => b.port === port);
   const isHttpPort = port === settings.tls.httpPort;
-  const redirects = isHttpPort ? redirectRoutes(port, allBindings) : [];
+  const redirects = isHttpPort ? redirectRoutes(port, allBindings) : { paths: [], hosts: [] };
   const routes = [
-    ...redirects,
+    ...redirects.paths,
     ...literalRuleRoutes(port, bindings, settings),
+    ...redirects.hosts,
     ...exactRoutes(port, bindings, settings),
     ...orderedPatternRoutes(port, bindings, settings),
     notFoundRoute(port),
   ];
   const id = `${ID_PREFIX}.server.${port}`;
   const owners = bindings.map((b) => b.ingressId);
-  for (const redirect of redirects) owners.push(...redirect.owners);
+  for (const redirect of [...redirects.paths, ...redirects.hosts]) owners.push(...redirect.owners);
   const isChallengePort = port === challengePort(allBindings, settings);
   if (isChallengePort) owners.push(...allBindings.filter((b) => b.tls).map((b) => b.ingressId));
   const json = serverJson(port, routes.map((r) => r.json), { hasTls: bindings.some((b) => b.tls), challengeOnly: isChallengePort && !isHttpPort && bindings.length === 0 }, settings);

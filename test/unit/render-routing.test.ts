@@ -40,6 +40,18 @@ function routeIds(config: JsonObject): string[] {
 }
 
 describe('render: routing rules', () => {
+  it('serves a plain-HTTP path rule of a host whose TLS rule redirects (the host-wide redirect comes after path rules)', () => {
+    const input = {
+      ingresses: [
+        ingress('a-tls', [{ ...plain('shop.test', 'a'), match: { hostname: 'shop.test', port: 443 }, tls: true, redirect_http: true }]),
+        ingress('b-health', [plain('shop.test', 'b', {}, '/healthz')]),
+      ],
+      instances,
+    };
+    const ids = routeIds(render(input, SETTINGS).config);
+    expect(ids).toEqual([expect.stringMatching(/^ingressd\.80\.rule\.shop\.test\.prefix\.healthz-/), 'ingressd.80.redirect.443', 'ingressd.80.notfound']);
+  });
+
   it('renders `health_check: {}` as no health check (targets reached as without one)', () => {
     const two = (health: Partial<Rule>): Rule => {
       const { target: _omitted, ...rule } = plain('hc.test', 'a', { targets: [{ instance: 'a', port: 8080 }, { instance: 'b', port: 8080 }], ...health }, '/x');
