@@ -82,6 +82,8 @@ export class LastValid {
   #seen = new WeakMap<Evaluation, boolean>();
   #lastSet: EvaluatedSet | undefined;
   #lastExcluded = '';
+  /** Records read at start were checked against the files present (see `record`). */
+  #pruned = false;
 
   constructor(persistence?: LastValidPersistence) {
     this.#persistence = persistence;
@@ -115,6 +117,12 @@ export class LastValid {
    * files whose current version lost a conflict.
    */
   record(evaluated: EvaluatedSet, excluded: ReadonlyMap<string, ProgramState>, acceptedSince: ReadonlyMap<string, number>, now: number): void {
+    // The first sync sees every file there is: a record whose file was deleted while ingressd was
+    // stopped goes, so a broken file created later at that path cannot bring it back.
+    if (!this.#pruned) {
+      this.#pruned = true;
+      for (const file of [...this.#entries.keys()]) if (!evaluated.byFile.has(file)) this.forget(file);
+    }
     // A sync at rest hands back the same evaluated set: nothing to look at (100,000 lookups saved).
     const excludedKey = [...excluded.keys()].sort().join(',');
     if (evaluated === this.#lastSet && excludedKey === this.#lastExcluded) return;

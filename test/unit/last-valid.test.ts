@@ -99,6 +99,25 @@ describe('LastValid.record', () => {
     }
   });
 
+  test('a record whose file was deleted while ingressd was stopped goes at the first sync', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ingressd-lastvalid-'));
+    try {
+      const first = new LastValid(lastValidFiles(dir));
+      first.record(evaluate([web('web.test')], new Map(), NO_ACME), new Map(), new Map(), T);
+      first.record(evaluate([first.apply(parseManifest('web.json', '{'), NO_ACME)], new Map(), NO_ACME), new Map(), new Map(), T + 1);
+      await first.flush();
+      // Restarted with web.json gone: the first sync's set does not hold it.
+      const restarted = new LastValid(lastValidFiles(dir));
+      expect(restarted.entries.has('web.json')).toBe(true);
+      restarted.record(evaluate([web('other.test', 'other.json', 'other')], new Map(), NO_ACME), new Map(), new Map(), T + 2);
+      expect(restarted.entries.has('web.json')).toBe(false);
+      expect(new LastValid(lastValidFiles(dir)).entries.size).toBe(0);
+      expect(restarted.apply(parseManifest('web.json', '{'), NO_ACME).resource).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a stand-in is never recorded over the version it stands for', () => {
     const store = new LastValid();
     const first = web('web.test');
