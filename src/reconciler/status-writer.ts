@@ -7,9 +7,11 @@
  *
  * A root ingressd may not write (a read-only ConfigMap volume, share or checkout: EROFS, EACCES,
  * EPERM) is reported once, through `unwritable()` and one warning naming STATUS_DIR, and never
- * retried: every later write and removal is skipped (a restart tries again).
+ * retried: every later write and removal is skipped (a restart tries again). A refusal in one
+ * subdirectory while the root takes a probe file (a directory owned by another team) is that
+ * directory's alone: one warning, its status files skipped, every other one written.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../model/logger.js';
 import { stableStringify } from '../model/canonical.js';
@@ -35,6 +37,18 @@ export interface StatusWriter {
 
 /** Errors that mean the root cannot be written at all, not that one write failed. */
 const UNWRITABLE = new Set(['EROFS', 'EACCES', 'EPERM']);
+
+/** Whether a file can be created (and removed) directly under `root`. */
+function rootTakesFiles(root: string): boolean {
+  const probe = join(root, `.ingressd-probe-${process.pid}`);
+  try {
+    writeFileSync(probe, '');
+    rmSync(probe, { force: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** `dir/sub/web.json` → `dir/sub/web.status.json` (relative paths stay relative). */
 export function statusFileOf(file: string): string {
@@ -77,11 +91,19 @@ export function createStatusWriter(root: string, options: { readonly mirrored?: 
   // (the bytes themselves held ~120 MB at 100,000 manifests).
   const written = new Map<string, string>();
   let unwritable: string | undefined;
+  /** Subdirectories that refused a write while the root did not: skipped, warned about once. */
+  const refusedDirs = new Set<string>();
   const pathOf = (file: string): string => join(root, statusFileOf(file));
-  /** True when the error says the root is not writable (then reported once); false: rethrow it. */
-  const refused = (err: unknown): boolean => {
+  /** True when the error says `path` cannot be written (the root, or its directory: reported once); false: rethrow it. */
+  const refused = (err: unknown, path: string): boolean => {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === undefined || !UNWRITABLE.has(code)) return false;
+    const dir = dirname(path);
+    if (code !== 'EROFS' && dir !== root && rootTakesFiles(root)) {
+      refusedDirs.add(dir);
+      options.logger?.warn(`status files cannot be written in ${dir} (${code}); the other status files are written. Give ingressd write access there, or set STATUS_DIR (--status-dir)`, { dir, code });
+      return true;
+    }
     unwritable = `status files cannot be written under ${root} (${code})${options.mirrored === true ? '' : ': the manifest directory is read-only for ingressd (a ConfigMap volume, a read-only share or checkout)'}. Routes are served as usual; set STATUS_DIR (--status-dir) to a writable directory to get status files. Status writes are not retried until ingressd restarts.`;
     options.logger?.warn(unwritable, { statusDir: root, code });
     return true;
@@ -96,7 +118,7 @@ export function createStatusWriter(root: string, options: { readonly mirrored?: 
       return found.status;
     },
     async write(file, status) {
-      if (unwritable !== undefined) return false;
+      if (unwritable !== undefined || refusedDirs.has(dirname(pathOf(file)))) return false;
       const text = stableStringify(status);
       const hash = fastHashOf(text);
       if (written.get(file) === hash) return false;
@@ -104,7 +126,7 @@ export function createStatusWriter(root: string, options: { readonly mirrored?: 
         if (options.mirrored === true) mkdirSync(dirname(pathOf(file)), { recursive: true });
         writeFileAtomicSync(pathOf(file), text);
       } catch (err) {
-        if (refused(err)) return false;
+        if (refused(err, pathOf(file))) return false;
         throw err;
       }
       written.set(file, hash);
@@ -112,15 +134,15 @@ export function createStatusWriter(root: string, options: { readonly mirrored?: 
     },
     async remove(file) {
       written.delete(file);
-      if (unwritable !== undefined) return;
+      if (unwritable !== undefined || refusedDirs.has(dirname(pathOf(file)))) return;
       try {
         rmSync(pathOf(file), { force: true });
       } catch (err) {
-        if (!refused(err)) throw err;
+        if (!refused(err, pathOf(file))) throw err;
       }
     },
     present(file) {
-      if (unwritable !== undefined || existsSync(pathOf(file))) return true;
+      if (unwritable !== undefined || refusedDirs.has(dirname(pathOf(file))) || existsSync(pathOf(file))) return true;
       written.delete(file);
       return false;
     },

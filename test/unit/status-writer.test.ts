@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveOptions } from '../../src/controller/options.js';
@@ -52,6 +53,32 @@ describe('status writer', () => {
     expect(await writer.read('missing.json')).toBeUndefined();
     // An ignored file is rewritten on the next write, whatever its bytes.
     expect(await writer.write('odd.json', { ...status, file: 'odd.json' })).toBe(true);
+  });
+
+  test('a subdirectory that refuses writes is skipped alone; a root that refuses them stops every write, with one warning each', async () => {
+    // chattr +i: EPERM even for root (the tests run as root, for whom EACCES never happens).
+    const locked = join(dir, 'team-b');
+    await mkdir(locked);
+    execFileSync('chattr', ['+i', locked]);
+    const warnings: string[] = [];
+    const logger = { warn: (message: string) => void warnings.push(message), info: () => undefined, error: () => undefined, debug: () => undefined };
+    try {
+      const writer = createStatusWriter(dir, { logger });
+      expect(await writer.write('team-b/x.json', { ...status, file: 'team-b/x.json' })).toBe(false);
+      expect(await writer.write('team-b/y.json', { ...status, file: 'team-b/y.json' })).toBe(false);
+      expect(await writer.write('top.json', { ...status, file: 'top.json' })).toBe(true);
+      expect(writer.unwritable()).toBeUndefined();
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain(locked);
+      execFileSync('chattr', ['+i', dir]);
+      const readOnly = createStatusWriter(dir, { logger });
+      expect(await readOnly.write('top.json', { ...status, file: 'top.json', observedGeneration: 'g2' })).toBe(false);
+      expect(readOnly.unwritable()).toContain('STATUS_DIR');
+      expect(warnings).toHaveLength(2);
+    } finally {
+      execFileSync('chattr', ['-i', dir]);
+      execFileSync('chattr', ['-i', locked]);
+    }
   });
 
   test('remove deletes the status file, and tolerates one that is gone', async () => {
