@@ -21,7 +21,7 @@ const MAX_REASON = 400;
  * skipped. The reason drops what changes on every attempt (the order and CA URLs, the subject
  * prefix), so a status does not change between retries that fail alike.
  */
-export function lastAcmeErrors(logText: string): Map<string, string> {
+export function lastAcmeErrors(logText: string, secret?: string): Map<string, string> {
   const errors = new Map<string, string>();
   for (const line of logText.split('\n')) {
     // Most lines are about other things: parse only those naming a certificate subject.
@@ -36,32 +36,40 @@ export function lastAcmeErrors(logText: string): Map<string, string> {
     const { logger, msg, identifier, error } = entry as Record<string, unknown>;
     if (typeof identifier !== 'string') continue;
     const subject = identifier.toLowerCase();
-    if (logger === 'tls.obtain' && msg === 'could not get certificate from issuer' && typeof error === 'string') errors.set(subject, reasonOf(error, subject));
+    if (logger === 'tls.obtain' && msg === 'could not get certificate from issuer' && typeof error === 'string') errors.set(subject, reasonOf(error, subject, secret));
     else if (msg === 'certificate obtained successfully') errors.delete(subject);
   }
   return errors;
 }
 
-function reasonOf(error: string, subject: string): string {
-  const reason = error
+/**
+ * The reason as a status shows it: without what changes per attempt, and without secrets — the DNS
+ * provider's token or key (Caddy's error text can quote a provider's request), URL credentials and
+ * query strings (where providers put tokens).
+ */
+function reasonOf(error: string, subject: string, secret: string | undefined): string {
+  let reason = error
     .replace(/ \((?:order|ca)=[^)]*\)/g, '')
     .split(`[${subject}] `)
     .join('')
+    .replace(/(\w+:\/\/)[^\s/@"]+@/g, '$1<redacted>@')
+    .replace(/(\w+:\/\/[^\s?"]+)\?[^\s"]*/g, '$1?<redacted>')
     .trim();
+  if (secret !== undefined && secret.length > 0) reason = reason.split(secret).join('<redacted>');
   return reason.length > MAX_REASON ? `${reason.slice(0, MAX_REASON - 1)}…` : reason;
 }
 
 /**
  * Wraps a certificate probe: for every target not served, when Caddy's log holds a failed attempt
  * for the target's subject (a pattern's wildcard form), the message gains "; Caddy's last attempt
- * failed: <reason>". `readLog` returns the log's text (or '' when there is none, e.g. an adopted
+ * failed: <reason>" (`secret`, the DNS provider's, redacted). `readLog` returns the log's text (or '' when there is none, e.g. an adopted
  * Caddy logging elsewhere); it is called only when some target is pending. Never rejects.
  */
-export function withAcmeErrors(probe: CertificateProbe, readLog: () => Promise<string>): CertificateProbe {
+export function withAcmeErrors(probe: CertificateProbe, readLog: () => Promise<string>, secret?: string): CertificateProbe {
   return async (targets) => {
     const results = await probe(targets);
     if ([...results.values()].every((r) => r.served)) return results;
-    const errors = lastAcmeErrors(await readLog().catch(() => ''));
+    const errors = lastAcmeErrors(await readLog().catch(() => ''), secret);
     if (errors.size === 0) return results;
     return new Map(
       [...results].map(([key, status]) => {

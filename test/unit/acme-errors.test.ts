@@ -28,6 +28,14 @@ describe('lastAcmeErrors', () => {
     expect([...lastAcmeErrors(log).keys()]).toEqual(['b.example.test']);
   });
 
+  it('redacts the DNS provider secret, URL credentials and query strings', () => {
+    const error = 'presenting token: POST https://admin:hunter2@dns.example/api/zones?token=abc123 failed: key s3cr3t-key refused';
+    const line = JSON.stringify({ logger: 'tls.obtain', msg: 'could not get certificate from issuer', identifier: 'x.test', error });
+    const reason = lastAcmeErrors(line, 's3cr3t-key').get('x.test') ?? '';
+    for (const secret of ['hunter2', 'abc123', 's3cr3t-key']) expect(reason).not.toContain(secret);
+    expect(reason).toContain('https://<redacted>@dns.example/api/zones?<redacted>');
+  });
+
   it('bounds the reason kept', () => {
     const long = JSON.stringify({ logger: 'tls.obtain', msg: 'could not get certificate from issuer', identifier: 'x.test', error: 'e'.repeat(2000) });
     expect(lastAcmeErrors(long).get('x.test')).toHaveLength(400);

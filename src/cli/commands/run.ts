@@ -8,6 +8,7 @@ import { readTail, withAcmeErrors } from '../../controller/acme-errors.js';
 import { createCertificateProbe } from '../../controller/certificate-probe.js';
 import { Controller } from '../../controller/controller.js';
 import { createMetrics } from '../../controller/metrics.js';
+import { providerSecret } from '../../model/settings.js';
 import { startApiServer, type ApiServer } from '../../api/server.js';
 import { createLogger } from '../../controller/logger.js';
 import { OPTION_SPECS, resolveOptions } from '../../controller/options.js';
@@ -42,7 +43,11 @@ export async function runCommand(io: CommandIo): Promise<number> {
     logger,
     dnsCommand: [process.execPath, cli, 'dns'],
     // A pending certificate's message gains Caddy's last ACME error, from the log of the Caddy ingressd starts.
-    probeCertificates: withAcmeErrors(createCertificateProbe({ listenAddress: options.render.listenAddress }), () => readTail(join(options.dataDir, 'caddy', 'caddy.log'))),
+    probeCertificates: withAcmeErrors(
+      createCertificateProbe({ listenAddress: options.render.listenAddress }),
+      () => readTail(join(options.dataDir, 'caddy', 'caddy.log')),
+      providerSecret(options.render.tls.acme?.dnsProvider),
+    ),
   });
   metrics.observe(controller);
 
