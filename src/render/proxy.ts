@@ -18,7 +18,7 @@ const DEFAULT_FAIL_DURATION = '30s';
  *   one address per name, so the pool keeps the targets' order), refreshed every
  *   `UPSTREAM_REFRESH`: an instance move needs no config write and takes traffic within that time,
  *   as for plain rules. A pattern's `dnsName` holds placeholders, which Caddy fills per request.
- * - DNS mode with health checks: a static `upstreams` list dialling `<dnsName>.<zone>:<port>`,
+ * - DNS mode with health checks or weights: a static `upstreams` list dialling `<dnsName>.<zone>:<port>`,
  *   resolved through the instance DNS (the transport's resolver) whenever Caddy opens a connection.
  *   Caddy runs active checks only on static upstreams, and keeps passive failure counts of dynamic
  *   ones only while a request uses them. A move needs no config write either, but connections kept
@@ -35,7 +35,10 @@ export function proxyHandler(proxy: ProxySpec, isPattern: boolean, settings: Ren
   const handler: JsonObject = { handler: 'reverse_proxy', load_balancing: loadBalancing(proxy, served) };
   // `health_check: {}` checks nothing: it must not change how targets are reached.
   const checked = proxy.healthCheck?.active !== undefined || proxy.healthCheck?.passive !== undefined;
-  if (byDns && !checked) {
+  // Weights go by position, and Caddy's `multi` source leaves out a target whose lookup fails or
+  // is empty: the weights would shift onto the wrong targets. A fixed list keeps every position.
+  const weighted = proxy.loadBalancing?.policy === 'weighted_round_robin';
+  if (byDns && !checked && !weighted) {
     const sources = served.map((u) => dynamicUpstreams(u, settings));
     handler['dynamic_upstreams'] = sources.length === 1 ? sources[0]! : { source: 'multi', sources };
     handler['transport'] = transport(settings);
