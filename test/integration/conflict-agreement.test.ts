@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import {
   CLI,
   condition,
+  freePort,
   get,
   killDaemons,
   readStatus,
@@ -25,11 +26,13 @@ import {
   type IngressdProcess,
 } from '../helpers/processes.js';
 
-const PORTS = { admin: 28019, dns: 28053 };
-const HTTP = 28080;
+// Free ports, taken before the tests (fixed ones collided with the benchmark's range).
+const PORTS = { admin: 0, dns: 0 };
+let HTTP = 0;
 const HOST = 'shop.test';
-const BACKENDS = { alpha: 28101, beta: 28102, gamma: 28103 } as const;
-type Name = keyof typeof BACKENDS;
+const NAMES = ['alpha', 'beta', 'gamma'] as const;
+type Name = (typeof NAMES)[number];
+const BACKENDS: Record<Name, number> = { alpha: 0, beta: 0, gamma: 0 };
 
 function cli(args: readonly string[], env: Readonly<Record<string, string>>): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env } });
@@ -51,7 +54,7 @@ function acceptedStatus(name: Name, since: string): object {
 }
 
 async function writeCase(dir: string, withStatuses: boolean): Promise<void> {
-  for (const name of Object.keys(BACKENDS) as Name[]) {
+  for (const name of [...NAMES]) {
     await writeJson(join(dir, `${name}.json`), { kind: 'Ingress', name, rules: [{ match: { hostname: HOST, port: HTTP }, target: { instance: `${name}-app`, port: BACKENDS[name] } }] });
     await writeJson(join(dir, `${name}-app.json`), { kind: 'Instance', name: `${name}-app`, address: '127.0.0.1' });
   }
@@ -63,7 +66,7 @@ async function writeCase(dir: string, withStatuses: boolean): Promise<void> {
 /** Who holds the hostname, as each of validate, render and run says it. */
 async function verdicts(dir: string, dataDir: string): Promise<{ validate: Name[]; render: Name[]; run: Name[]; served: string }> {
   const env = { CADDY_LISTEN_ADDRESS: '127.0.0.1', CADDY_ADMIN_PORT: String(PORTS.admin), INTERNAL_DNS_PORT: String(PORTS.dns), DATA_DIR: dataDir };
-  const names = Object.keys(BACKENDS) as Name[];
+  const names = [...NAMES];
   const report = JSON.parse(cli(['validate', '--json', dir], env).stdout) as { files: { file: string; valid: boolean }[] };
   const validate = names.filter((n) => report.files.find((f) => f.file.endsWith(`/${n}.json`))?.valid === true);
   const rendered = cli(['render', '--dir', dir], env).stdout;
@@ -90,7 +93,11 @@ describe('validate, render and run agree on a three-way hostname conflict', () =
   const backends: Backend[] = [];
 
   beforeAll(async () => {
-    for (const name of Object.keys(BACKENDS) as Name[]) backends.push(await startBackend(name, '127.0.0.1', BACKENDS[name]));
+    PORTS.admin = await freePort();
+    PORTS.dns = await freePort();
+    HTTP = await freePort();
+    for (const name of NAMES) BACKENDS[name] = await freePort();
+    for (const name of [...NAMES]) backends.push(await startBackend(name, '127.0.0.1', BACKENDS[name]));
   });
 
   afterAll(async () => {
