@@ -108,7 +108,14 @@ export class LastValid {
     this.#entries.delete(file);
     this.#standingIn.delete(file);
     this.#unsaved.delete(file);
-    if (this.#onDisk.delete(file)) this.#persistence?.remove(file);
+    if (!this.#onDisk.has(file)) return;
+    try {
+      this.#persistence?.remove(file);
+      this.#onDisk.delete(file);
+    } catch {
+      // DATA_DIR refused it: the next flush tries again (and reports the failure).
+      this.#unsaved.add(file);
+    }
   }
 
   /**
@@ -176,7 +183,10 @@ export class LastValid {
       if (entry !== undefined && this.#standingIn.has(file)) {
         persistence.save(entry);
         this.#onDisk.add(file);
-      } else if (this.#onDisk.delete(file)) persistence.remove(file);
+      } else if (this.#onDisk.has(file)) {
+        persistence.remove(file);
+        this.#onDisk.delete(file);
+      }
       this.#unsaved.delete(file);
       done++;
     }

@@ -118,6 +118,29 @@ describe('LastValid.record', () => {
     }
   });
 
+  test('a record DATA_DIR refused to remove is removed at the next flush, and forget never throws', async () => {
+    const onDisk = new Map<string, LastValidEntry>();
+    let refuse = true;
+    const persistence = {
+      load: () => new Map(onDisk),
+      save: (entry: LastValidEntry) => void onDisk.set(entry.manifest.file, entry),
+      remove: (file: string) => {
+        if (refuse) throw Object.assign(new Error('read-only'), { code: 'EROFS' });
+        onDisk.delete(file);
+      },
+    };
+    const store = new LastValid(persistence);
+    store.record(evaluate([web('web.test')], new Map(), NO_ACME), new Map(), new Map(), T);
+    store.record(evaluate([store.apply(parseManifest('web.json', '{'), NO_ACME)], new Map(), NO_ACME), new Map(), new Map(), T + 1);
+    await store.flush();
+    expect(onDisk.has('web.json')).toBe(true);
+    expect(() => store.forget('web.json')).not.toThrow();
+    expect(onDisk.has('web.json')).toBe(true);
+    refuse = false;
+    await store.flush();
+    expect(onDisk.has('web.json')).toBe(false);
+  });
+
   test('a stand-in is never recorded over the version it stands for', () => {
     const store = new LastValid();
     const first = web('web.test');
