@@ -3,11 +3,13 @@
  * or the manifests. Bad values that make a run pointless throw `invalid_option` before anything
  * starts; settings that work but will surprise someone are logged as warnings.
  */
+import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { IngressdError } from '../model/errors.js';
 import type { Logger } from '../model/logger.js';
 import type { Manifest } from '../model/manifest.js';
-import type { Options } from './options.js';
+import { insideWatchedTree, type Options } from './options.js';
 
 /**
  * Fails fast, before Caddy or the DNS process start, on files the options name: ACME_CA_ROOT must
@@ -15,6 +17,7 @@ import type { Options } from './options.js';
  * Rejects with `invalid_option`; the message names the variable, the path and the reason.
  */
 export async function checkOptionFiles(options: Options): Promise<void> {
+  checkRealPaths(options);
   await checkKeyFile(options);
   const root = options.render.tls.acme?.caRootPemFile;
   if (root === undefined) return;
@@ -27,6 +30,34 @@ export async function checkOptionFiles(options: Options): Promise<void> {
   }
   if (!text.includes('-----BEGIN CERTIFICATE-----')) {
     throw new IngressdError('invalid_option', `ACME_CA_ROOT "${root}" holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line): point it at the CA's certificate in PEM form`, { file: root });
+  }
+}
+
+/**
+ * `resolveOptions` compares DATA_DIR and STATUS_DIR with MANIFEST_DIR as written; the watcher
+ * follows links, so compare where they really are too (MANIFEST_DIR as git-sync's link, DATA_DIR
+ * given by its real path inside the worktree). A path that does not exist yet counts from its
+ * nearest existing parent.
+ */
+function checkRealPaths(options: Options): void {
+  if (options.manifestDir === '') return;
+  const tree = realPath(options.manifestDir);
+  const dirs: [string, string | undefined][] = [['DATA_DIR', options.dataDir], ['STATUS_DIR', options.statusDirSet ? options.statusDir : undefined]];
+  for (const [name, path] of dirs) {
+    if (path === undefined) continue;
+    const real = realPath(path);
+    if (name === 'STATUS_DIR' && real === tree) continue;
+    const problem = insideWatchedTree(name, real, tree);
+    if (problem !== undefined) throw new IngressdError('invalid_option', `${problem} (${path} and ${options.manifestDir} resolved through their links)`);
+  }
+}
+
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    const parent = dirname(path);
+    return parent === path ? path : join(realPath(parent), basename(path));
   }
 }
 

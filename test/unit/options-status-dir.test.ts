@@ -1,9 +1,10 @@
 /** STATUS_DIR and where ingressd's own directories may sit relative to the watched tree: one row per rule. */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { insideWatchedTree, resolveOptions } from '../../src/controller/options.js';
+import { checkOptionFiles } from '../../src/controller/startup-checks.js';
 import { createStatusWriter } from '../../src/reconciler/status-writer.js';
 import type { ResourceStatus } from '../../src/reconciler/status-types.js';
 
@@ -61,5 +62,26 @@ describe('status writer under STATUS_DIR', () => {
     await writer.remove('a/b/web.json');
     expect(writer.present('a/b/web.json')).toBe(false);
     expect(writer.unwritable()).toBeUndefined();
+  });
+});
+
+describe('DATA_DIR and STATUS_DIR through links (checkOptionFiles)', () => {
+  let root: string;
+  beforeAll(() => {
+    // git-sync's layout: MANIFEST_DIR is a link to the current worktree.
+    root = mkdtempSync(join(tmpdir(), 'ingressd-links-'));
+    mkdirSync(join(root, 'worktree-1'));
+    symlinkSync(join(root, 'worktree-1'), join(root, 'current'));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  test('refuses a DATA_DIR given by its real path inside the linked tree', async () => {
+    const options = resolveOptions({ MANIFEST_DIR: join(root, 'current'), DATA_DIR: join(root, 'worktree-1', 'state') }, {}, ctx);
+    await expect(checkOptionFiles(options)).rejects.toThrow('resolved through their links');
+  });
+
+  test('accepts one outside the tree, and one in a dot-directory of it', async () => {
+    await expect(checkOptionFiles(resolveOptions({ MANIFEST_DIR: join(root, 'current'), DATA_DIR: join(root, 'state') }, {}, ctx))).resolves.toBeUndefined();
+    await expect(checkOptionFiles(resolveOptions({ MANIFEST_DIR: join(root, 'current'), DATA_DIR: join(root, 'worktree-1', '.ingressd') }, {}, ctx))).resolves.toBeUndefined();
   });
 });
