@@ -50,10 +50,10 @@ export function generatePathsLayout(n: number): PathsLayout {
   return { n, files };
 }
 
-/** The request to host i's rule of `kind` (as generated, `apiShift` 0), with the backend(s) that answer it. */
-export function pathsTarget(i: number, kind: PathKind, port = PATHS_LISTEN_PORT, apiShift = 0): Target {
+/** The request to host i's rule of `kind` (as generated), with the backend(s) that answer it. */
+export function pathsTarget(i: number, kind: PathKind, port = PATHS_LISTEN_PORT): Target {
   const host = pathsHost(i);
   const path = REQUEST_PATHS[kind];
-  if (kind === 'api') return { port, host, path, backend: addressOf(at(i, 2 + apiShift)), orBackends: [addressOf(at(i, 3 + apiShift))] };
+  if (kind === 'api') return { port, host, path, backend: addressOf(at(i, 2)), orBackends: [addressOf(at(i, 3))] };
   return { port, host, path, backend: addressOf(at(i, kind === 'static' ? 1 : 0)) };
 }
