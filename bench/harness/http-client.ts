@@ -7,11 +7,15 @@ import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOOPBACK } from './ports.js';
 
-/** A host served on a port, and the backend address that should answer it. */
+/** A host (and path) served on a port, and the backend address that should answer it. */
 export interface Target {
   readonly port: number;
   readonly host: string;
   readonly backend: string;
+  /** The request path; `/` when absent. */
+  readonly path?: string;
+  /** Backends that answer it as well as `backend`: a rule balancing over several targets. */
+  readonly orBackends?: readonly string[];
 }
 
 export interface Answer {
@@ -19,10 +23,10 @@ export interface Answer {
   readonly backend: string | undefined;
 }
 
-/** GET / with the given Host header. Rejects on connection errors and after `timeoutMs`. */
-export function get(port: number, host: string, agent: Agent | false, timeoutMs = 5000): Promise<Answer> {
+/** GET `path` with the given Host header. Rejects on connection errors and after `timeoutMs`. */
+export function get(port: number, host: string, agent: Agent | false, timeoutMs = 5000, path = '/'): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: LOOPBACK, port, path: '/', headers: { host }, agent, timeout: timeoutMs }, (res) => {
+    const req = request({ host: LOOPBACK, port, path, headers: { host }, agent, timeout: timeoutMs }, (res) => {
       res.resume();
       res.on('end', () => {
         const backend = res.headers['x-backend'];
@@ -37,7 +41,8 @@ export function get(port: number, host: string, agent: Agent | false, timeoutMs 
 }
 
 export function isAnsweredBy(answer: Answer, target: Target): boolean {
-  return answer.status === 200 && answer.backend === target.backend;
+  if (answer.status !== 200 || answer.backend === undefined) return false;
+  return answer.backend === target.backend || (target.orBackends?.includes(answer.backend) ?? false);
 }
 
 /** `waitUntilAnswered`, resolving with undefined instead of rejecting when `timeoutMs` passes. */
@@ -56,7 +61,7 @@ export async function waitUntilAnswered(target: Target, timeoutMs = 20_000, ever
   try {
     for (;;) {
       try {
-        const answer = await get(target.port, target.host, agent, 2000);
+        const answer = await get(target.port, target.host, agent, 2000, target.path);
         if (isAnsweredBy(answer, target)) return performance.now();
       } catch {
         // a reload closes keep-alive connections: try again on a new one
@@ -84,7 +89,7 @@ export async function waitUntilAllAnswered(targets: readonly Target[], timeoutMs
       const queue = [...pending];
       const worker = async (): Promise<void> => {
         for (let t = queue.pop(); t !== undefined; t = queue.pop()) {
-          const answer = await get(t.port, t.host, agent, 2000).catch(() => undefined);
+          const answer = await get(t.port, t.host, agent, 2000, t.path).catch(() => undefined);
           if (answer !== undefined && isAnsweredBy(answer, t)) pending.delete(t);
         }
       };
@@ -131,7 +136,7 @@ export async function sequentialLatencies(target: Target, count: number): Promis
   try {
     for (let i = 0; i < count; i++) {
       const started = performance.now();
-      const answer = await get(target.port, target.host, agent);
+      const answer = await get(target.port, target.host, agent, 5000, target.path);
       out.push(performance.now() - started);
       if (!isAnsweredBy(answer, target)) throw new Error(`${target.host}: status ${answer.status} from ${answer.backend ?? '?'}, wanted ${target.backend}`);
     }

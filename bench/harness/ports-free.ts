@@ -18,9 +18,12 @@ import {
   INGRESSD_DNS_PORT,
   LOOPBACK,
   MAIN_PORT,
+  PATHS_ADMIN_PORT,
+  PATHS_DNS_PORT,
+  PATHS_LISTEN_PORT,
 } from './ports.js';
 
-const LISTENER_PORTS = [MAIN_PORT, ...EXTRA_PORTS, HTTP_PORT, HTTPS_PORT];
+const LISTENER_PORTS = [MAIN_PORT, ...EXTRA_PORTS, HTTP_PORT, HTTPS_PORT, PATHS_LISTEN_PORT];
 
 function tcpFree(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -41,7 +44,7 @@ function udpFree(host: string, port: number): Promise<boolean> {
 /** `host:port` of every TCP port in use among the benchmark's own (DNS: also UDP). */
 async function busyPorts(includeBackends: boolean): Promise<string[]> {
   const tcp: [string, number][] = [
-    ...[CADDY_ONLY_ADMIN_PORT, INGRESSD_ADMIN_PORT, INGRESSD_DNS_PORT, ...LISTENER_PORTS, ...LISTENER_PORTS.map((p) => p + CADDY_ONLY_PORT_OFFSET)].map((p): [string, number] => [LOOPBACK, p]),
+    ...[CADDY_ONLY_ADMIN_PORT, INGRESSD_ADMIN_PORT, INGRESSD_DNS_PORT, PATHS_ADMIN_PORT, PATHS_DNS_PORT, ...LISTENER_PORTS, ...LISTENER_PORTS.map((p) => p + CADDY_ONLY_PORT_OFFSET)].map((p): [string, number] => [LOOPBACK, p]),
     ...(includeBackends ? BACKEND_ADDRESSES.map((a): [string, number] => [a, BACKEND_PORT]) : []),
   ];
   const busy: string[] = [];

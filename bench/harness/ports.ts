@@ -28,3 +28,8 @@ export const STREAMS_ADMIN_PORT = 28319;
 export const STREAMS_DNS_PORT = 28353;
 export const STREAMS_LISTEN_PORT = 28380;
 export const STREAMS_BACKEND = { host: '127.0.0.6', port: 28301 } as const;
+
+/** Scenario 11 (hosts × paths): its own ingressd and Caddy; Caddy-only serves the layout on PATHS_LISTEN_PORT + CADDY_ONLY_PORT_OFFSET. */
+export const PATHS_ADMIN_PORT = 28419;
+export const PATHS_DNS_PORT = 28453;
+export const PATHS_LISTEN_PORT = 28480;

@@ -5,6 +5,7 @@ export { floorScenario } from './floor.js';
 export { footprintScenario } from './footprint.js';
 export { instanceMoveScenario } from './instance-move.js';
 export { oneChangeScenario } from './one-change.js';
+export { pathsScenario } from './paths.js';
 export { routingScenario } from './routing.js';
 export { upstreamModesScenario } from './upstream-modes.js';
 export { websocketsScenario } from './websockets.js';

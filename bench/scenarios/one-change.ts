@@ -4,27 +4,16 @@
  * like the floor), then manifest written → first answer from the new backend (polling), each
  * beside Caddy's floor at this N.
  *
- * The floor this scenario compares with is measured paired: next to each timed change, one
- * Caddy-only `POST /load` of the same change after the same idle pause. On a shared VM the cost of
- * a reload drifts by ±20% within seconds (measured); pairing puts both sides in the same moments.
+ * The floor this scenario compares with is measured paired (`pairedChanges`): next to each timed
+ * change, one Caddy-only `POST /load` of the same change after the same idle pause.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { SizeContext, Toggle } from '../harness/context.js';
 import { figuresOf, reference, type FigureInput } from '../harness/figures.js';
 import { answeredWithin } from '../harness/http-client.js';
-import { STAGES, type Reconcile, type Stage } from '../harness/ingressd.js';
+import { STAGES, type Stage } from '../harness/ingressd.js';
 import { writeManifest } from '../harness/manifests.js';
+import { pairedChanges, PAUSE_MS, spentOn, warmUpChanges } from '../harness/paired-changes.js';
 import { summarize } from '../harness/stats.js';
 import type { Scenario } from './types.js';
-
-/**
- * Unrecorded changes before the timed ones, so ingressd's Caddy has reloaded about as often as the
- * Caddy-only instance (10-20 loads by now); even, so the manifest ends as it started. With 4, the
- * paired ratio at N=100 read 1.31-1.32× in two runs of 8 pairs; with 12, 1.10-1.11×.
- */
-const WARMUP_CHANGES = 12;
-/** Idle time before each timed change and each paired floor load: reloads are not back to back. */
-const PAUSE_MS = 300;
 
 export const oneChangeScenario: Scenario = {
   id: 2,
@@ -36,16 +25,9 @@ export const oneChangeScenario: Scenario = {
     // Stage timings first, with no client polling Caddy: a reload under traffic waits for busy
     // connections to go idle (Go's graceful shutdown polls), which the idle Caddy-only floor never
     // pays. Then the end-to-end figure, polling for the answer as a user would.
-    // A Caddy that has made only its first load reloads up to twice as slowly for its next few
-    // (measured: 85-127 ms, then 40-60 ms at N=10,000); the Caddy-only floor instance has made many
-    // loads by now. Warm ingressd's Caddy the same way (WARMUP_CHANGES).
-    for (let r = 0; r < WARMUP_CHANGES; r++) {
-      const mark = ctx.ingressd.mark();
-      await writeManifest(ctx.manifestDir, toggle.manifests[(r + 1) % 2]!);
-      await ctx.ingressd.waitForWrite(mark, 30_000);
-      await ctx.ingressd.waitQuiet(PAUSE_MS);
-    }
-    const timed = await ctx.quietly('one change, paired with floor loads', () => pairedChanges(ctx, toggle));
+    // Before both, unrecorded changes warm ingressd's Caddy as the Caddy-only one is (warmUpChanges).
+    await warmUpChanges(ctx, toggle.manifests);
+    const timed = await ctx.quietly('one change, paired with floor loads', () => pairedChanges(ctx.caddyOnly, ctx, toggle, ctx.plan.pairedChangeReps));
     const floor = summarize(timed.floor);
     const untilReconcile: number[] = [];
     let lost = 0;
@@ -66,7 +48,7 @@ export const oneChangeScenario: Scenario = {
       await ctx.ingressd.waitQuiet(PAUSE_MS);
     }
     const { reconciles, writes } = timed;
-    const spentEach = reconciles.map((r) => r.timings.renderMs + r.timings.readMs + r.timings.diffMs + r.timings.writeMs);
+    const spentEach = reconciles.map(spentOn);
     const spent = summarize(spentEach);
     // Each change over its own paired floor load: the drift both share cancels out.
     const perPair = summarize(spentEach.map((ms, i) => ms / timed.floor[i]!));
@@ -116,36 +98,3 @@ export const oneChangeScenario: Scenario = {
     ]);
   },
 };
-
-interface PairedRun {
-  readonly reconciles: Reconcile[];
-  readonly floor: number[];
-  readonly writes: number[];
-}
-
-/**
- * `pairedChangeReps` changes of h1 (even, so the manifest ends as it started), each paired with a
- * Caddy-only load of the same change: the load first in even pairs and second in odd ones, so
- * whatever the order favours cancels out; each after PAUSE_MS of idle time.
- */
-async function pairedChanges(ctx: SizeContext, toggle: Toggle): Promise<PairedRun> {
-  const run: PairedRun = { reconciles: [], floor: [], writes: [] };
-  await ctx.caddyOnly.load(toggle.bodies[0]);
-  for (let r = 0; r < ctx.plan.pairedChangeReps; r++) {
-    const next = (r + 1) % 2;
-    const floorLoad = async (): Promise<void> => {
-      await sleep(PAUSE_MS);
-      run.floor.push(await ctx.caddyOnly.load(toggle.bodies[next]!));
-    };
-    if (r % 2 === 0) await floorLoad();
-    await sleep(PAUSE_MS);
-    const mark = ctx.ingressd.mark();
-    const before = await ctx.writes();
-    await writeManifest(ctx.manifestDir, toggle.manifests[next]!);
-    run.reconciles.push(await ctx.ingressd.waitForWrite(mark, 30_000));
-    await ctx.ingressd.waitQuiet(PAUSE_MS);
-    run.writes.push((await ctx.writes()) - before);
-    if (r % 2 === 1) await floorLoad();
-  }
-  return run;
-}

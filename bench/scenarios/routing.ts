@@ -2,40 +2,23 @@
  * 6. Routing: sequential keep-alive requests through ingressd's Caddy to the first host, the last
  * exact host and the host of the last route (a pattern), p50 and p99, beside the same hosts on
  * the Caddy-only instance loaded with the same routes as flat host routes. Hosts are measured in
- * interleaved rounds.
+ * interleaved rounds (`interleavedLatencies`).
  */
 import { getConfig } from '../harness/admin-client.js';
 import type { SizeContext } from '../harness/context.js';
 import { hostsOf, routesOnPort } from '../harness/configs.js';
 import { figuresOf, reference, targetAt, type FigureInput } from '../harness/figures.js';
-import { sequentialLatencies, type Target } from '../harness/http-client.js';
+import type { Target } from '../harness/http-client.js';
+import { interleavedLatencies, type Latency } from '../harness/latency.js';
 import { addressOf, INSTANCE_COUNT, instanceName } from '../harness/manifests.js';
 import { CADDY_ONLY_PORT_OFFSET, INGRESSD_ADMIN_PORT, MAIN_PORT } from '../harness/ports.js';
-import { percentile } from '../harness/stats.js';
 import type { Scenario } from './types.js';
-
-interface Latency {
-  readonly p50: number;
-  readonly p99: number;
-}
 
 type ByHost = Readonly<Record<'first' | 'lastExact' | 'lastRoute', Latency>>;
 
-const ROUNDS = 8;
-
-/**
- * `requests` sequential keep-alive requests per host, in ROUNDS interleaved rounds (first,
- * lastExact, lastRoute, first, ...) so drift over time (GC, a cold cache) hits every host alike.
- */
 async function interleaved(targets: readonly [Target, Target, Target], requests: number): Promise<ByHost> {
-  const samples: [number[], number[], number[]] = [[], [], []];
-  for (const t of targets) await sequentialLatencies(t, 100); // warm-up
-  const perRound = Math.ceil(requests / ROUNDS);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let i = 0; i < targets.length; i++) samples[i]!.push(...(await sequentialLatencies(targets[i]!, perRound)));
-  }
-  const latency = (xs: number[]): Latency => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) });
-  return { first: latency(samples[0]), lastExact: latency(samples[1]), lastRoute: latency(samples[2]) };
+  const [first, lastExact, lastRoute] = await interleavedLatencies(targets, requests);
+  return { first: first!, lastExact: lastExact!, lastRoute: lastRoute! };
 }
 
 export const routingScenario: Scenario = {
