@@ -3,7 +3,9 @@ import { isPattern } from '../model/hostname.js';
 import type { Ingress, Instance, Rule, RuleTarget } from '../model/resource.js';
 import { isPlainRule, pathMatchOf, targetsOf } from '../model/routing.js';
 import type { RenderSettings } from '../model/settings.js';
+import { joinHostPort } from '../model/host-port.js';
 import type { RouteStatus, TargetStatus } from './status-types.js';
+import { isHealthChecked, NO_HEALTH, type UpstreamHealth } from './upstream-health.js';
 
 export type InstanceIndex = ReadonlyMap<string, Instance>;
 
@@ -19,11 +21,12 @@ export function indexInstances(instances: readonly Instance[]): InstanceIndex {
 
 /**
  * One entry per rule. Rules in the original shape show exactly the fields they always had; the
- * others add `path`/`pathType` (when they have a path) and `targets`.
+ * others add `path`/`pathType` (when they have a path) and `targets`; the targets of a literal
+ * host's rule with health checks carry `health`, looked up in `health` by the address Caddy dials.
  */
-export function routesOf(ingress: Ingress, instances: InstanceIndex, settings: RenderSettings): RouteStatus[] {
+export function routesOf(ingress: Ingress, instances: InstanceIndex, settings: RenderSettings, health: UpstreamHealth = NO_HEALTH): RouteStatus[] {
   return ingress.rules.map((rule) => {
-    const targets = targetsOf(rule).map((target) => targetStatus(rule, target, instances, settings));
+    const targets = targetsOf(rule).map((target) => targetStatus(rule, target, instances, settings, health));
     const first = targets[0] ?? { upstream: '(no target)', upstreamPort: 0 };
     const route: RouteStatus = {
       hostname: rule.match.hostname,
@@ -39,8 +42,10 @@ export function routesOf(ingress: Ingress, instances: InstanceIndex, settings: R
   });
 }
 
-function targetStatus(rule: Rule, target: RuleTarget, instances: InstanceIndex, settings: RenderSettings): TargetStatus {
+function targetStatus(rule: Rule, target: RuleTarget, instances: InstanceIndex, settings: RenderSettings, health: UpstreamHealth): TargetStatus {
   let upstream: string;
+  // The address Caddy dials for this target (as render/proxy.ts writes it); undefined when it dials none known here.
+  let dial: string | undefined;
   if (isPattern(rule.match.hostname)) {
     // Shown as the template (`{instance}.ingressd.internal`): the name is only known per request.
     upstream = `${target.instance}.${settings.dnsZone}`;
@@ -48,7 +53,12 @@ function targetStatus(rule: Rule, target: RuleTarget, instances: InstanceIndex, 
     const instance = instances.get(target.instance.toLowerCase());
     if (settings.upstreamMode === 'static') upstream = instance?.address ?? `(instance "${target.instance}" not declared)`;
     else upstream = `${(instance?.name ?? target.instance).toLowerCase()}.${settings.dnsZone}`;
+    // Static mode leaves an undeclared target out of the config: Caddy has no verdict on it.
+    if (settings.upstreamMode === 'dns' || instance !== undefined) dial = joinHostPort(upstream, target.port);
   }
   const weighted = rule.load_balancing?.policy === 'weighted_round_robin';
-  return { upstream, upstreamPort: target.port, ...(weighted ? { weight: target.weight ?? 1 } : {}) };
+  const out: TargetStatus = { upstream, upstreamPort: target.port, ...(weighted ? { weight: target.weight ?? 1 } : {}) };
+  if (dial === undefined || !isHealthChecked(rule)) return out;
+  const verdict = health.get(dial);
+  return { ...out, health: verdict === undefined ? 'unknown' : verdict ? 'healthy' : 'unhealthy' };
 }

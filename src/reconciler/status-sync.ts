@@ -13,6 +13,7 @@ import { indexInstances, routesOf } from './routes-status.js';
 import { acceptedSinceOf, buildStatus } from './status.js';
 import type { CertificateStatus, ProgramState, ResourceStatus } from './status-types.js';
 import type { StatusWriter } from './status-writer.js';
+import { isHealthChecked, NO_HEALTH, type UpstreamHealth } from './upstream-health.js';
 
 export const NOT_ACCEPTED: ProgramState = { status: 'False', reason: 'NotAccepted', message: 'Not applied: the manifest is not accepted (see the Accepted condition).' };
 const YIELD_EVERY = 100;
@@ -98,7 +99,8 @@ export class StatusSync {
   /**
    * Rebuilds and writes what changed. Every `YIELD_EVERY` files it lets other work run and asks
    * `pause`: when that says yes, it stops there (`complete: false`); a later call picks up where it
-   * stopped, since what was written is remembered.
+   * stopped, since what was written is remembered. `health` is Caddy's verdict per dialled
+   * upstream: only ingresses with health-checked rules read it (and skip the identity shortcut).
    */
   async write(
     evaluated: EvaluatedSet,
@@ -106,6 +108,7 @@ export class StatusSync {
     certificates: ReadonlyMap<string, CertificateStatus>,
     nowMs: number,
     pause: () => boolean = () => false,
+    health: UpstreamHealth = NO_HEALTH,
   ): Promise<StatusPass> {
     const instances = indexInstances(evaluated.instances);
     const instancesKey = fastHashOf(stableStringify(evaluated.instances));
@@ -119,11 +122,14 @@ export class StatusSync {
       const ingress = resource?.kind === 'Ingress' && evaluation.accepted ? resource : undefined;
       const certs = ingress === undefined ? undefined : this.#certificatesOf(ingress, certificates);
       const inputs: StatusInputs = { evaluation, state, instancesKey: ingress === undefined ? '' : instancesKey };
+      const checked = ingress !== undefined && ingress.rules.some(isHealthChecked);
+      const routes = ingress === undefined ? undefined : checked ? routesOf(ingress, instances, this.#settings, health) : undefined;
       // The evaluator hands back the same Evaluation object for a manifest whose judgement did not
       // change: with the same program state, its status is what was last written. No key to build.
-      if (certs === undefined && sameInputs(this.#inputs.get(file), inputs)) continue;
+      if (certs === undefined && !checked && sameInputs(this.#inputs.get(file), inputs)) continue;
+      const healthKey = routes === undefined ? '' : stableStringify(routes.map((r) => r.targets?.map((t) => t.health ?? '') ?? []));
       // Hashed: at 100,000 manifests the keys themselves (ropes of a dozen parts each) held ~60 MB.
-      const key = fastHashOf(`${evaluation.manifest.generation}|${evaluation.accepted}|${stableStringify(evaluation.issues)}|${state.status}|${state.reason}|${state.message}|${ingress === undefined ? '' : instancesKey}|${certs === undefined ? '' : stableStringify(certs)}`);
+      const key = fastHashOf(`${evaluation.manifest.generation}|${evaluation.accepted}|${stableStringify(evaluation.issues)}|${state.status}|${state.reason}|${state.message}|${ingress === undefined ? '' : instancesKey}|${certs === undefined ? '' : stableStringify(certs)}|${healthKey}`);
       if (this.#keys.get(file) !== key) {
         // Writes are synchronous (see status-writer.ts): let other work run between batches.
         if (built > 0 && built % YIELD_EVERY === 0) {
@@ -135,7 +141,7 @@ export class StatusSync {
         const status = buildStatus({
           evaluation,
           program: state,
-          routes: ingress === undefined ? undefined : routesOf(ingress, instances, this.#settings),
+          routes: ingress === undefined ? undefined : (routes ?? routesOf(ingress, instances, this.#settings)),
           certificates: certs,
           previous: this.#statuses.get(file),
           now,
@@ -145,7 +151,7 @@ export class StatusSync {
         // Remembered only once on disk: a failed write is tried again by the next pass.
         this.#keys.set(file, key);
       }
-      if (certs === undefined) this.#inputs.set(file, inputs);
+      if (certs === undefined && !checked) this.#inputs.set(file, inputs);
       else this.#inputs.delete(file);
       // The manifest may have been deleted while this status was being written: do not leave it behind.
       if (!this.#isKnown(file)) await this.forget(file);
