@@ -1,4 +1,4 @@
-import { IngressdError } from '../model/errors.js';
+import { IngressdError, isIngressdError } from '../model/errors.js';
 import { isJsonObject } from '../model/json.js';
 import type { ProgramState } from './status-types.js';
 
@@ -103,4 +103,9 @@ function describeCause(cause: unknown): string {
 export function scrubStates(states: ReadonlyMap<string, ProgramState>, secret: string | undefined): ReadonlyMap<string, ProgramState> {
   if (secret === undefined || secret.length === 0) return states;
   return new Map([...states].map(([id, state]) => [id, { ...state, message: state.message.split(secret).join('<redacted>') }]));
+}
+
+/** Whether an error (from `CaddySync.sync`, or any client call) means Caddy's admin API could not be reached. */
+export function isCaddyUnavailable(err: unknown): boolean {
+  return isIngressdError(err, 'caddy_unavailable');
 }

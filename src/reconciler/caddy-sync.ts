@@ -11,7 +11,6 @@
  *    with upstream health read from Caddy (one request, only while a rule has health checks).
  * Callers guarantee `sync` never overlaps itself (the work queue's per-key rule).
  */
-import { isIngressdError } from '../model/errors.js';
 import type { JsonObject } from '../model/json.js';
 import type { Logger } from '../model/logger.js';
 import type { Ingress, Instance } from '../model/resource.js';
@@ -142,6 +141,7 @@ export class CaddySync {
       excluded: excluded.size,
       statusPending: this.#options.statuses.isPending,
       certificatesPending,
+      healthChecked: this.#health.isChecking,
       warnings: outcome.warnings,
       ...(crossCheck === undefined ? {} : { crossCheck }),
       timings: {
@@ -291,9 +291,4 @@ export class CaddySync {
     if (!this.#options.statuses.record(evaluated, this.#evaluations, excluded, this.#certificates, now, health)) return;
     this.#knownGood = { evaluated, excluded };
   }
-}
-
-/** Whether an error from `sync` means Caddy's admin API could not be reached. */
-export function isCaddyUnavailable(err: unknown): boolean {
-  return isIngressdError(err, 'caddy_unavailable');
 }

@@ -21,6 +21,11 @@ export class UpstreamHealthReader {
     this.#logger = logger;
   }
 
+  /** True when the last `read` found an accepted rule with health checks (and so asked Caddy). */
+  get isChecking(): boolean {
+    return this.#checked;
+  }
+
   /**
    * Caddy's verdict per dialled upstream. Never rejects: when `/metrics` cannot be read, every
    * target's health is unknown (`NO_HEALTH`) and one warning is logged until a read succeeds.

@@ -6,7 +6,7 @@
  * `/reverse_proxy/upstreams`, which lists only `address`, `num_requests` and `fails` (no health
  * flag, and a passive failure count is not the verdict). Caddy refreshes the gauge from its own
  * health state every 10 s (measured on 2.6.2, 2.10.2 and 2.11.9), so a status follows a target's
- * health within 10 s plus one resync. The gauge is keyed by the dial address, which Caddy's health
+ * health within 10 s plus one Caddy sync (repeated every 10 s while a rule has health checks). The gauge is keyed by the dial address, which Caddy's health
  * state is keyed by too: two rules dialling the same `<instance>.<zone>:<port>` share one verdict.
  * Only rules with health checks dial a fixed upstream list that the gauge covers (see
  * render/proxy.ts); pattern rules dial per request and report no health.
