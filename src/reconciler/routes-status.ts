@@ -42,10 +42,26 @@ export function routesOf(ingress: Ingress, instances: InstanceIndex, settings: R
   });
 }
 
+/**
+ * The addresses Caddy dials for the targets of the ingress's health-checked rules, in rule and
+ * target order ('' for a target it dials none known here). What the status's `health` fields are
+ * looked up by: equal dials and equal health give equal statuses.
+ */
+export function healthDialsOf(ingress: Ingress, instances: InstanceIndex, settings: RenderSettings): string[] {
+  return ingress.rules.filter(isHealthChecked).flatMap((rule) => targetsOf(rule).map((target) => dialOf(rule, target, instances, settings) ?? ''));
+}
+
+/** The address Caddy dials for a target (as render/proxy.ts writes it); undefined for pattern rules and targets left out of the config. */
+function dialOf(rule: Rule, target: RuleTarget, instances: InstanceIndex, settings: RenderSettings): string | undefined {
+  if (isPattern(rule.match.hostname)) return undefined;
+  const instance = instances.get(target.instance.toLowerCase());
+  // Static mode leaves an undeclared target out of the config: Caddy has no verdict on it.
+  if (settings.upstreamMode === 'static') return instance === undefined ? undefined : joinHostPort(instance.address, target.port);
+  return joinHostPort(`${(instance?.name ?? target.instance).toLowerCase()}.${settings.dnsZone}`, target.port);
+}
+
 function targetStatus(rule: Rule, target: RuleTarget, instances: InstanceIndex, settings: RenderSettings, health: UpstreamHealth): TargetStatus {
   let upstream: string;
-  // The address Caddy dials for this target (as render/proxy.ts writes it); undefined when it dials none known here.
-  let dial: string | undefined;
   if (isPattern(rule.match.hostname)) {
     // Shown as the template (`{instance}.ingressd.internal`): the name is only known per request.
     upstream = `${target.instance}.${settings.dnsZone}`;
@@ -53,12 +69,11 @@ function targetStatus(rule: Rule, target: RuleTarget, instances: InstanceIndex, 
     const instance = instances.get(target.instance.toLowerCase());
     if (settings.upstreamMode === 'static') upstream = instance?.address ?? `(instance "${target.instance}" not declared)`;
     else upstream = `${(instance?.name ?? target.instance).toLowerCase()}.${settings.dnsZone}`;
-    // Static mode leaves an undeclared target out of the config: Caddy has no verdict on it.
-    if (settings.upstreamMode === 'dns' || instance !== undefined) dial = joinHostPort(upstream, target.port);
   }
   const weighted = rule.load_balancing?.policy === 'weighted_round_robin';
   const out: TargetStatus = { upstream, upstreamPort: target.port, ...(weighted ? { weight: target.weight ?? 1 } : {}) };
-  if (dial === undefined || !isHealthChecked(rule)) return out;
+  const dial = isHealthChecked(rule) ? dialOf(rule, target, instances, settings) : undefined;
+  if (dial === undefined) return out;
   const verdict = health.get(dial);
   return { ...out, health: verdict === undefined ? 'unknown' : verdict ? 'healthy' : 'unhealthy' };
 }
