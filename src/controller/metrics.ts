@@ -6,6 +6,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { atLeast, etagScheme, formatCaddyVersion, SINCE, type CaddyInfo } from '../model/caddy-version.js';
 import type { Emitter } from '../platform/emitter.js';
+import { joinHostPort } from '../model/host-port.js';
 import type { CaddySyncResult, Reconciler, ReconcilerEvents } from '../reconciler/reconciler.js';
 import type { ResourceStatus } from '../reconciler/status-types.js';
 
@@ -42,6 +43,8 @@ const DURATION_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
  * (successful reconciles; a failure carries no duration), `ingressd_caddy_writes_total`,
  * `ingressd_queue_depth`, `ingressd_resources{kind,ready}`,
  * `ingressd_last_successful_sync_timestamp_seconds` (0 before the first), `ingressd_caddy_reachable`,
+ * `ingressd_upstream_healthy{ingress,hostname,port,path,upstream}` (from the status files' target
+ * health: `path` is `prefix /api`, `exact /x` or empty; `upstream` is `host:port` as Caddy dials it),
  * `ingressd_status_files_writable` (0 once status writes were refused), `ingressd_cross_checks_total{result}` (the incremental state compared with a full evaluation:
  * `match`, or `mismatch`, then repaired), `ingressd_caddy_info{version,plugins,etag,streams}` (always
  * 1: which Caddy ingressd renders for; `streams` is `kept` where upgraded connections outlive a
@@ -126,6 +129,16 @@ export function createMetrics(): Metrics {
       if (caddy !== undefined) this.set(caddyLabels(caddy), 1);
     },
   });
+  new Gauge({
+    name: 'ingressd_upstream_healthy',
+    help: 'Caddy\'s health-check verdict per target of a rule with health checks (1 healthy, 0 unhealthy; absent while unknown).',
+    labelNames: ['ingress', 'hostname', 'port', 'path', 'upstream'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, healthy] of upstreamHealth(source)) this.set(labels, healthy ? 1 : 0);
+    },
+  });
   collectDefaultMetrics({ register: registry });
 
   const onCaddySync = (result: CaddySyncResult | Error): void => {
@@ -168,6 +181,32 @@ function countResources(source: MetricsSource | undefined): Map<string, number> 
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;
+}
+
+type UpstreamLabels = Record<'ingress' | 'hostname' | 'port' | 'path' | 'upstream', string>;
+
+/** Every target whose health Caddy reported, from each ingress's last status (one pass over the statuses, no Caddy request). */
+function upstreamHealth(source: MetricsSource | undefined): [UpstreamLabels, boolean][] {
+  const out: [UpstreamLabels, boolean][] = [];
+  let reconciler: MetricsSource['reconciler'];
+  try {
+    if (source === undefined) return out;
+    reconciler = source.reconciler;
+  } catch {
+    return out; // not started yet
+  }
+  for (const file of reconciler.files()) {
+    const status = reconciler.status(file);
+    for (const route of status?.routes ?? []) {
+      const path = route.path === undefined ? '' : `${route.pathType ?? 'prefix'} ${route.path}`;
+      for (const target of route.targets ?? []) {
+        if (target.health === undefined || target.health === 'unknown') continue;
+        const labels = { ingress: status!.name, hostname: route.hostname, port: String(route.port), path, upstream: joinHostPort(target.upstream, target.upstreamPort) };
+        out.push([labels, target.health === 'healthy']);
+      }
+    }
+  }
+  return out;
 }
 
 function readyLabel(status: ResourceStatus | undefined): (typeof READY)[number] {

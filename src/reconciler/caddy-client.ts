@@ -31,6 +31,8 @@ export interface CaddyClient {
   write(method: WriteMethod, path: string, body: JsonValue | undefined, ifMatch: string | undefined, signal?: AbortSignal): Promise<void>;
   /** POST /load (no If-Match: Caddy ignores it there). */
   load(config: JsonObject, signal?: AbortSignal): Promise<void>;
+  /** GET /metrics: Caddy's Prometheus text exposition (read for upstream health: upstream-health.ts). */
+  metrics(signal?: AbortSignal): Promise<string>;
   /** Cheap liveness probe: true when the admin API answers at all. Never rejects. @default timeoutMs 1_000 */
   ping(timeoutMs?: number): Promise<boolean>;
 }
@@ -90,6 +92,9 @@ export function createCaddyClient(options: CaddyClientOptions): CaddyClient {
     },
     async load(config, signal) {
       await expectOk({ method: 'POST', path: '/load', body: Buffer.from(JSON.stringify(config)), signal, timeoutMs });
+    },
+    async metrics(signal) {
+      return (await expectOk({ method: 'GET', path: '/metrics', signal, timeoutMs })).body;
     },
     async ping(pingTimeoutMs = 1_000) {
       try {

@@ -1,5 +1,6 @@
-import { IngressdError } from '../model/errors.js';
+import { IngressdError, isIngressdError } from '../model/errors.js';
 import { isJsonObject } from '../model/json.js';
+import type { ProgramState } from './status-types.js';
 
 /**
  * The one place where Caddy admin API failures become typed errors (STYLE §5).
@@ -96,4 +97,15 @@ function describeCause(cause: unknown): string {
     return code === undefined || cause.message.includes(code) ? cause.message : `${code}: ${cause.message}`;
   }
   return String(cause);
+}
+
+/** The states with every occurrence of `secret` in their messages replaced (Caddy's error text can quote config values). */
+export function scrubStates(states: ReadonlyMap<string, ProgramState>, secret: string | undefined): ReadonlyMap<string, ProgramState> {
+  if (secret === undefined || secret.length === 0) return states;
+  return new Map([...states].map(([id, state]) => [id, { ...state, message: state.message.split(secret).join('<redacted>') }]));
+}
+
+/** Whether an error (from `CaddySync.sync`, or any client call) means Caddy's admin API could not be reached. */
+export function isCaddyUnavailable(err: unknown): boolean {
+  return isIngressdError(err, 'caddy_unavailable');
 }

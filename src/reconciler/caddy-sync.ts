@@ -7,10 +7,10 @@
  *    an ingress Caddy rejects), leaving out ingresses already isolated;
  * 3. `save`: keep the config Caddy holds on disk, so a restarted Caddy serves it at once;
  * 4. `probeCertificates`: what the TLS listeners serve;
- * 5. `recordStatuses`: what the status files will be rebuilt from (written by a pass of their own).
+ * 5. `recordStatuses`: what the status files will be rebuilt from (written by a pass of their own),
+ *    with upstream health read from Caddy (one request, only while a rule has health checks).
  * Callers guarantee `sync` never overlaps itself (the work queue's per-key rule).
  */
-import { isIngressdError } from '../model/errors.js';
 import type { JsonObject } from '../model/json.js';
 import type { Logger } from '../model/logger.js';
 import type { Ingress, Instance } from '../model/resource.js';
@@ -18,6 +18,7 @@ import type { CaddyInfo } from '../model/caddy-version.js';
 import { providerSecret, type RenderSettings } from '../model/settings.js';
 import { stableStringify } from '../model/canonical.js';
 import { applyDesired, type ApplyOutcome } from './apply.js';
+import { scrubStates } from './caddy-errors.js';
 import type { CaddyClient } from './caddy-client.js';
 import type { ClaimsFn } from './claims.js';
 import type { EvaluatedSet } from './evaluate.js';
@@ -25,12 +26,14 @@ import { IncrementalDesiredState, type CrossCheckReport } from './incremental-de
 import { portsOf } from './ingress-ports.js';
 import { Isolations } from './isolations.js';
 import { UnsupportedRules } from './unsupported-rules.js';
+import type { UpstreamHealth } from './upstream-health.js';
 import { LiveConfigCache } from './live-config.js';
 import type { ManifestStore } from './manifest-store.js';
 import { isListenFree } from './port-probe.js';
 import type { StatusPasses } from './status-passes.js';
 import type { CertificateStatus, ProgramState } from './status-types.js';
 import { logSync, roundMs, type CaddySyncResult } from './sync-log.js';
+import { UpstreamHealthReader } from './upstream-health-reader.js';
 
 export type { CaddySyncResult } from './sync-log.js';
 
@@ -65,7 +68,6 @@ export class CaddySync {
   readonly #pipeline: IncrementalDesiredState;
   readonly #live: LiveConfigCache;
   readonly #isolations: Isolations;
-  /** Ingress id → generation of the ingresses Caddy serves as they are now. */
   /**
    * What Caddy served when the status inputs last changed (ingresses not `excluded`, at the generations
    * `evaluated` holds). Read only to bisect a failed write: kept as is, not indexed per sync (≥100 ms at 100k).
@@ -80,6 +82,7 @@ export class CaddySync {
   #certificates: ReadonlyMap<string, CertificateStatus> = new Map();
   #crossCheckRequested = false;
   readonly #unsupported: UnsupportedRules;
+  readonly #health: UpstreamHealthReader;
 
   constructor(options: CaddySyncOptions) {
     this.#options = options;
@@ -87,6 +90,7 @@ export class CaddySync {
     this.#live = new LiveConfigCache(options.caddy, options.logger);
     this.#isolations = new Isolations(options.isolationRetryMs);
     this.#unsupported = new UnsupportedRules(options.logger);
+    this.#health = new UpstreamHealthReader(options.caddy, options.logger);
   }
 
   /** The last evaluation (undefined before the first sync). */
@@ -128,7 +132,7 @@ export class CaddySync {
     await this.#save(outcome.applied, outcome.writes);
     const certificatesPending = await this.#probeCertificates(evaluated.ingresses, outcome.excluded);
     const excluded = this.#unsupported.withExcluded(evaluated, this.#pipeline.settings, outcome.excluded);
-    this.#recordStatuses(evaluated, excluded, now);
+    this.#recordStatuses(evaluated, excluded, now, await this.#health.read(evaluated, signal));
     const result: CaddySyncResult = {
       writes: outcome.writes,
       reads: outcome.reads,
@@ -137,6 +141,7 @@ export class CaddySync {
       excluded: excluded.size,
       statusPending: this.#options.statuses.isPending,
       certificatesPending,
+      healthChecked: this.#health.isChecking,
       warnings: outcome.warnings,
       ...(crossCheck === undefined ? {} : { crossCheck }),
       timings: {
@@ -282,18 +287,8 @@ export class CaddySync {
   }
 
   /** Step 5. When the status inputs changed, Caddy now serves exactly the accepted, not excluded ingresses. */
-  #recordStatuses(evaluated: EvaluatedSet, excluded: ReadonlyMap<string, ProgramState>, now: number): void {
-    if (!this.#options.statuses.record(evaluated, this.#evaluations, excluded, this.#certificates, now)) return;
+  #recordStatuses(evaluated: EvaluatedSet, excluded: ReadonlyMap<string, ProgramState>, now: number, health: UpstreamHealth): void {
+    if (!this.#options.statuses.record(evaluated, this.#evaluations, excluded, this.#certificates, now, health)) return;
     this.#knownGood = { evaluated, excluded };
   }
-}
-
-/** Whether an error from `sync` means Caddy's admin API could not be reached. */
-export function isCaddyUnavailable(err: unknown): boolean {
-  return isIngressdError(err, 'caddy_unavailable');
-}
-
-function scrubStates(states: ReadonlyMap<string, ProgramState>, secret: string | undefined): ReadonlyMap<string, ProgramState> {
-  if (secret === undefined || secret.length === 0) return states;
-  return new Map([...states].map(([id, state]) => [id, { ...state, message: state.message.split(secret).join('<redacted>') }]));
 }

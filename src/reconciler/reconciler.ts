@@ -6,7 +6,7 @@
  * | key          | does                                                          | result |
  * |--------------|---------------------------------------------------------------|--------|
  * | `file`       | re-reads one manifest (parse + schema); a change asks for the Caddy key | done; retry when the file cannot be read |
- * | `caddy`      | while manifests are still arriving, waits for them (at most 1 s); then evaluates, applies in at most one write, publishes instances (`CaddySync`) and asks for the statuses key | done; requeue after 2 s while a certificate is pending; retry when Caddy is unreachable (statuses then say `Programmed=Unknown`) |
+ * | `caddy`      | while manifests are still arriving, waits for them (at most 1 s); then evaluates, applies in at most one write, publishes instances (`CaddySync`) and asks for the statuses key | done; requeue after 2 s while a certificate is pending, else after 10 s while a rule has health checks (to follow Caddy's health verdicts: its gauge's period); retry when Caddy is unreachable (statuses then say `Programmed=Unknown`) |
  * | `statuses`   | writes the status files the last Caddy sync changed, stepping aside (at most 2 s in all) while other work waits | done; requeue after 50 ms when it stepped aside |
  * | `crossCheck` | when incremental changes were made and have been quiet for a while (and the last check is old enough), has the next Caddy sync compare the incremental state with the full pipeline and repair it | done (the controller adds this key on a timer) |
  *
@@ -22,7 +22,8 @@ import type { RenderSettings } from '../model/settings.js';
 import type { Clock } from '../platform/clock.js';
 import { Emitter } from '../platform/emitter.js';
 import type { CaddyClient } from './caddy-client.js';
-import { CaddySync, isCaddyUnavailable, type CaddySyncResult, type CertificateTarget } from './caddy-sync.js';
+import { isCaddyUnavailable } from './caddy-errors.js';
+import { CaddySync, type CaddySyncResult, type CertificateTarget } from './caddy-sync.js';
 import type { ClaimsFn } from './claims.js';
 import type { LastValid } from './last-valid.js';
 import type { EvaluatedSet } from './evaluate.js';
@@ -84,6 +85,8 @@ export interface ReconcilerEvents {
 const CADDY_DEFER_MAX_MS = 1_000;
 const CADDY_DEFER_STEP_MS = 10;
 const CERTIFICATE_POLL_MS = 2_000;
+/** Caddy refreshes `caddy_reverse_proxy_upstreams_healthy` every 10 s (upstream-health.ts): reading more often sees nothing new. */
+const HEALTH_POLL_MS = 10_000;
 const STATUS_RETRY_MS = 50;
 const STATUS_MAX_WAIT_MS = 2_000;
 
@@ -224,7 +227,8 @@ export class Reconciler {
     if (evaluated !== undefined) this.events.emit('caddySynced', { result, evaluated });
     if (result.statusPending) this.#options.enqueue(STATUSES_KEY);
     if (this.#caddy.hasUncheckedChanges) this.#lastIncrementalSyncAt = now;
-    return result.certificatesPending ? requeueAfter(CERTIFICATE_POLL_MS) : DONE;
+    if (result.certificatesPending) return requeueAfter(CERTIFICATE_POLL_MS);
+    return result.healthChecked ? requeueAfter(HEALTH_POLL_MS) : DONE;
   }
 
   async #syncStatuses(): Promise<Result> {

@@ -11,12 +11,15 @@ import type { RenderSettings } from '../model/settings.js';
 import type { EvaluatedSet } from './evaluate.js';
 import { NOT_ACCEPTED, programmedState, type StatusPass, type StatusSync } from './status-sync.js';
 import type { CertificateStatus, ProgramState } from './status-types.js';
+import { NO_HEALTH, type UpstreamHealth } from './upstream-health.js';
 
 interface Basis {
   readonly evaluated: EvaluatedSet;
   /** Ingresses Caddy does not serve, with why. */
   readonly excluded: ReadonlyMap<string, ProgramState>;
   readonly certificates: ReadonlyMap<string, CertificateStatus>;
+  /** Caddy's verdict per dialled upstream (rules with health checks). */
+  readonly health: UpstreamHealth;
   /** Identifies the inputs: when it equals the last completed pass's, every status file is current. */
   readonly epoch: string;
   readonly now: number;
@@ -57,16 +60,25 @@ export class StatusPasses {
 
   /**
    * Records the inputs of a Caddy sync; true when they differ from what the status files (or the
-   * pending pass) hold. `evaluations` counts evaluations so far: a new evaluation is new input.
+   * pending pass) hold. `evaluations` counts evaluations so far: a new evaluation is new input, and
+   * so is a change in `health`.
    */
-  record(evaluated: EvaluatedSet, evaluations: number, excluded: ReadonlyMap<string, ProgramState>, certificates: ReadonlyMap<string, CertificateStatus>, now: number): boolean {
+  record(
+    evaluated: EvaluatedSet,
+    evaluations: number,
+    excluded: ReadonlyMap<string, ProgramState>,
+    certificates: ReadonlyMap<string, CertificateStatus>,
+    now: number,
+    health: UpstreamHealth = NO_HEALTH,
+  ): boolean {
     this.#lastEvaluated = evaluated;
     this.#lastCertificates = certificates;
     this.#onRecord?.(evaluated, excluded, now);
     const left = [...excluded].map(([id, st]) => `${id}:${st.reason}:${st.message}`).sort().join(',');
-    const epoch = `${evaluations}|${left}|${stableStringify([...certificates])}`;
+    const healthKey = [...health].map(([dial, up]) => `${dial}=${up ? 1 : 0}`).sort().join(',');
+    const epoch = `${evaluations}|${left}|${stableStringify([...certificates])}|${healthKey}`;
     if (epoch === this.#completedEpoch || epoch === this.#basis?.epoch) return false;
-    this.#basis = { evaluated, excluded, certificates, epoch, now };
+    this.#basis = { evaluated, excluded, certificates, health, epoch, now };
     return true;
   }
 
@@ -91,7 +103,7 @@ export class StatusPasses {
       }
       let pass: StatusPass;
       try {
-        pass = await this.#sync.write(basis.evaluated, this.#program, basis.certificates, basis.now, pause);
+        pass = await this.#sync.write(basis.evaluated, this.#program, basis.certificates, basis.now, pause, basis.health);
       } catch (err) {
         this.#basis ??= basis; // tried again on the retry, unless a newer sync replaced it
         throw err;

@@ -9,10 +9,11 @@ import type { Manifest } from '../model/manifest.js';
 import type { Ingress } from '../model/resource.js';
 import type { RenderSettings } from '../model/settings.js';
 import type { EvaluatedSet, Evaluation } from './evaluate.js';
-import { indexInstances, routesOf } from './routes-status.js';
+import { healthDialsOf, indexInstances, routesOf, type InstanceIndex } from './routes-status.js';
 import { acceptedSinceOf, buildStatus } from './status.js';
 import type { CertificateStatus, ProgramState, ResourceStatus } from './status-types.js';
 import type { StatusWriter } from './status-writer.js';
+import { isHealthChecked, NO_HEALTH, type UpstreamHealth } from './upstream-health.js';
 
 export const NOT_ACCEPTED: ProgramState = { status: 'False', reason: 'NotAccepted', message: 'Not applied: the manifest is not accepted (see the Accepted condition).' };
 const YIELD_EVERY = 100;
@@ -31,6 +32,8 @@ interface StatusInputs {
   readonly evaluation: Evaluation;
   readonly state: ProgramState;
   readonly instancesKey: string;
+  /** Caddy's verdicts on the targets of its health-checked rules, one character each ('' without such rules). */
+  readonly health: string;
 }
 
 function sameInputs(a: StatusInputs | undefined, b: StatusInputs): boolean {
@@ -38,6 +41,7 @@ function sameInputs(a: StatusInputs | undefined, b: StatusInputs): boolean {
     a !== undefined &&
     a.evaluation === b.evaluation &&
     a.instancesKey === b.instancesKey &&
+    a.health === b.health &&
     a.state.status === b.state.status &&
     a.state.reason === b.state.reason &&
     a.state.message === b.state.message
@@ -52,6 +56,8 @@ export class StatusSync {
   readonly #keys = new Map<string, string>();
   /** What each status in `#keys` was built from, for the identity check that skips building the key. */
   readonly #inputs = new Map<string, StatusInputs>();
+  /** The dials of each ingress's health-checked targets, for the evaluation and instances they were derived from. */
+  readonly #dials = new Map<string, { readonly evaluation: Evaluation; readonly instancesKey: string; readonly dials: readonly string[] }>();
 
   /** `isKnown` tells whether a manifest still exists: a status is never written for one that is gone. */
   constructor(writer: StatusWriter, settings: RenderSettings, isKnown: (file: string) => boolean) {
@@ -85,6 +91,7 @@ export class StatusSync {
     if (!this.#keys.has(file) || this.#writer.present(file)) return false;
     this.#keys.delete(file);
     this.#inputs.delete(file);
+    this.#dials.delete(file);
     return true;
   }
 
@@ -92,13 +99,15 @@ export class StatusSync {
     this.#statuses.delete(file);
     this.#keys.delete(file);
     this.#inputs.delete(file);
+    this.#dials.delete(file);
     await this.#writer.remove(file);
   }
 
   /**
    * Rebuilds and writes what changed. Every `YIELD_EVERY` files it lets other work run and asks
    * `pause`: when that says yes, it stops there (`complete: false`); a later call picks up where it
-   * stopped, since what was written is remembered.
+   * stopped, since what was written is remembered. `health` is Caddy's verdict per dialled
+   * upstream: only ingresses with health-checked rules read it, by their targets' dials (cached).
    */
   async write(
     evaluated: EvaluatedSet,
@@ -106,6 +115,7 @@ export class StatusSync {
     certificates: ReadonlyMap<string, CertificateStatus>,
     nowMs: number,
     pause: () => boolean = () => false,
+    health: UpstreamHealth = NO_HEALTH,
   ): Promise<StatusPass> {
     const instances = indexInstances(evaluated.instances);
     const instancesKey = fastHashOf(stableStringify(evaluated.instances));
@@ -118,12 +128,13 @@ export class StatusSync {
       const state = program.get(file) ?? (evaluation.accepted ? PENDING : NOT_ACCEPTED);
       const ingress = resource?.kind === 'Ingress' && evaluation.accepted ? resource : undefined;
       const certs = ingress === undefined ? undefined : this.#certificatesOf(ingress, certificates);
-      const inputs: StatusInputs = { evaluation, state, instancesKey: ingress === undefined ? '' : instancesKey };
+      const signature = ingress === undefined ? '' : this.#healthOf(file, ingress, evaluation, instances, instancesKey, health);
+      const inputs: StatusInputs = { evaluation, state, instancesKey: ingress === undefined ? '' : instancesKey, health: signature };
       // The evaluator hands back the same Evaluation object for a manifest whose judgement did not
       // change: with the same program state, its status is what was last written. No key to build.
       if (certs === undefined && sameInputs(this.#inputs.get(file), inputs)) continue;
       // Hashed: at 100,000 manifests the keys themselves (ropes of a dozen parts each) held ~60 MB.
-      const key = fastHashOf(`${evaluation.manifest.generation}|${evaluation.accepted}|${stableStringify(evaluation.issues)}|${state.status}|${state.reason}|${state.message}|${ingress === undefined ? '' : instancesKey}|${certs === undefined ? '' : stableStringify(certs)}`);
+      const key = fastHashOf(`${evaluation.manifest.generation}|${evaluation.accepted}|${stableStringify(evaluation.issues)}|${state.status}|${state.reason}|${state.message}|${ingress === undefined ? '' : instancesKey}|${certs === undefined ? '' : stableStringify(certs)}|${signature}`);
       if (this.#keys.get(file) !== key) {
         // Writes are synchronous (see status-writer.ts): let other work run between batches.
         if (built > 0 && built % YIELD_EVERY === 0) {
@@ -135,7 +146,7 @@ export class StatusSync {
         const status = buildStatus({
           evaluation,
           program: state,
-          routes: ingress === undefined ? undefined : routesOf(ingress, instances, this.#settings),
+          routes: ingress === undefined ? undefined : routesOf(ingress, instances, this.#settings, health),
           certificates: certs,
           previous: this.#statuses.get(file),
           now,
@@ -151,6 +162,23 @@ export class StatusSync {
       if (!this.#isKnown(file)) await this.forget(file);
     }
     return { written, complete: true };
+  }
+
+  /** One character per health-checked target: `1` healthy, `0` unhealthy, `u` unknown ('' without such rules). */
+  #healthOf(file: string, ingress: Ingress, evaluation: Evaluation, instances: InstanceIndex, instancesKey: string, health: UpstreamHealth): string {
+    // Most ingresses have no health checks: nothing cached for them (100,000 of them would hold ~10 MB).
+    if (!ingress.rules.some(isHealthChecked)) return '';
+    let cached = this.#dials.get(file);
+    if (cached === undefined || cached.evaluation !== evaluation || cached.instancesKey !== instancesKey) {
+      cached = { evaluation, instancesKey, dials: healthDialsOf(ingress, instances, this.#settings) };
+      this.#dials.set(file, cached);
+    }
+    let out = '';
+    for (const dial of cached.dials) {
+      const verdict = health.get(dial);
+      out += verdict === undefined ? 'u' : verdict ? '1' : '0';
+    }
+    return out;
   }
 
   #certificatesOf(ingress: Ingress, probed: ReadonlyMap<string, CertificateStatus>): CertificateStatus[] | undefined {

@@ -37,7 +37,14 @@ export interface TargetStatus {
   readonly upstreamPort: number;
   /** Under weighted_round_robin: the share weight (1 when the manifest leaves it out). */
   readonly weight?: number;
+  /**
+   * Rules with health checks (not pattern rules): Caddy's verdict on this target, `unknown` until
+   * Caddy has reported it (up to 10 s after the rule is served). Absent on rules without checks.
+   */
+  readonly health?: TargetHealth;
 }
+
+export type TargetHealth = 'healthy' | 'unhealthy' | 'unknown';
 
 export interface CertificateStatus {
   readonly hostname: string;

@@ -15,6 +15,7 @@ import type {
   ResourceStatus,
   RouteStatus,
 } from './status-types.js';
+import { noHealthyTargetsMessage } from './upstream-health.js';
 
 export interface StatusInput {
   readonly evaluation: Evaluation;
@@ -64,11 +65,15 @@ export function buildStatus(input: StatusInput): ResourceStatus {
   ];
   if (input.certificates !== undefined) drafts.push(['CertificateReady', certificateCondition(input.certificates, evaluation.accepted)]);
   const firstNotTrue = drafts.find(([, d]) => d.status !== 'True');
+  // Served as asked, yet a rule whose every target fails Caddy's health checks answers only 503.
+  const noHealthy = firstNotTrue === undefined ? noHealthyTargetsMessage(input.routes) : undefined;
   drafts.push([
     'Ready',
-    firstNotTrue === undefined
-      ? { status: 'True', reason: 'Ready', message: readyMessage(resource?.kind) }
-      : { status: firstNotTrue[1].status === 'Unknown' ? 'Unknown' : 'False', reason: firstNotTrue[1].reason, message: `${firstNotTrue[0]}: ${firstNotTrue[1].message}` },
+    firstNotTrue !== undefined
+      ? { status: firstNotTrue[1].status === 'Unknown' ? 'Unknown' : 'False', reason: firstNotTrue[1].reason, message: `${firstNotTrue[0]}: ${firstNotTrue[1].message}` }
+      : noHealthy !== undefined
+        ? { status: 'False', reason: 'NoHealthyTargets', message: noHealthy }
+        : { status: 'True', reason: 'Ready', message: readyMessage(resource?.kind) },
   ]);
 
   const status: ResourceStatus = {

@@ -20,6 +20,8 @@ export interface CaddySyncResult {
   readonly statusPending: boolean;
   /** True while some TLS hostname has no certificate yet (the sync is repeated soon). */
   readonly certificatesPending: boolean;
+  /** True while some accepted rule has health checks (the sync is repeated to follow Caddy's verdicts). */
+  readonly healthChecked: boolean;
   /** Render warnings for the config applied (rules rendered other than they asked). */
   readonly warnings: number;
   /** Present when this sync cross-checked the incremental state against a full evaluation. */

@@ -54,6 +54,12 @@ export class MemoryCaddy implements CaddyClient {
 
   async load(): Promise<void> {}
 
+  /** An in-memory Caddy proxies nothing: its exposition has no upstream samples. */
+  async metrics(): Promise<string> {
+    this.#check();
+    return '';
+  }
+
   async ping(): Promise<boolean> {
     return !this.unreachable;
   }

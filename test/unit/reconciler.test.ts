@@ -164,6 +164,17 @@ describe('Reconciler: the caddy key', () => {
     expect(t.caddy.writes).toBe(1);
   });
 
+  it('requeues after 10 s while a rule has health checks (Caddy refreshes its health gauge that often), done once none has', async () => {
+    const t = setup();
+    const checked = { match: { hostname: 'h.test', path: '/api' }, targets: [{ instance: 'web', port: 8080 }], health_check: { passive: { max_fails: 1 } } };
+    await t.put('h.json', JSON.stringify({ kind: 'Ingress', name: 'h', rules: [checked] }));
+    expect(await t.reconciler.reconcile(CADDY_KEY)).toEqual({ kind: 'requeue', afterMs: 10_000 });
+    expect(await t.reconciler.reconcile(CADDY_KEY)).toEqual({ kind: 'requeue', afterMs: 10_000 });
+    expect(t.caddy.writes).toBe(1);
+    await t.put('h.json', ingress('h', 'h.test'));
+    expect(await t.reconciler.reconcile(CADDY_KEY)).toEqual({ kind: 'done' });
+  });
+
   it('retries when Caddy is unreachable, and marks the served ingresses Programmed=Unknown', async () => {
     const t = setup();
     await t.put('a.json', ingress('a', 'a.test'));
