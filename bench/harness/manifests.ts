@@ -100,6 +100,14 @@ export async function writeManifest(dir: string, manifest: ManifestFile): Promis
   await rename(tmp, join(dir, manifest.file));
 }
 
+/**
+ * Writes one manifest in place, as an editor or a plain `>` redirect does: the file is truncated
+ * and written, so a reader may see it half-written (ingressd lets such files settle first).
+ */
+export async function writeManifestInPlace(dir: string, manifest: ManifestFile): Promise<void> {
+  await writeFile(join(dir, manifest.file), manifest.text);
+}
+
 /** Writes many manifests, `concurrency` at a time. */
 export async function writeManifests(dir: string, manifests: readonly ManifestFile[], concurrency = 64): Promise<void> {
   await mkdir(dir, { recursive: true });

@@ -1,8 +1,8 @@
 /**
  * 2. One change: h1's manifest is rewritten to point at another instance. Measures the time
  * ingressd's reconcile spends in render + read + diff + write (from its log line, with no traffic,
- * like the floor), then manifest written → first answer from the new backend (polling), each
- * beside Caddy's floor at this N.
+ * like the floor), then manifest written → first answer from the new backend (polling), for a
+ * file renamed into place and one written in place by turns, each beside Caddy's floor at this N.
  *
  * The floor this scenario compares with is measured paired (`pairedChanges`): next to each timed
  * change, one Caddy-only `POST /load` of the same change after the same idle pause.
@@ -10,7 +10,7 @@
 import { figuresOf, reference, type FigureInput } from '../harness/figures.js';
 import { answeredWithin } from '../harness/http-client.js';
 import { STAGES, type Stage } from '../harness/ingressd.js';
-import { writeManifest } from '../harness/manifests.js';
+import { writeManifest, writeManifestInPlace } from '../harness/manifests.js';
 import { pairedChanges, PAUSE_MS, spentOn, warmUpChanges } from '../harness/paired-changes.js';
 import { summarize } from '../harness/stats.js';
 import type { Scenario } from './types.js';
@@ -31,20 +31,24 @@ export const oneChangeScenario: Scenario = {
     const floor = summarize(timed.floor);
     const untilReconcile: number[] = [];
     let lost = 0;
+    // Renamed into place (Ansible, Salt, rsync, git, the API) and written in place (an editor, `>`),
+    // by turns: ingressd reads a renamed file at once and lets one written in place settle.
     const endToEnd: number[] = [];
-    for (let r = 0; r < ctx.plan.changeReps; r++) {
+    const inPlace: number[] = [];
+    for (let r = 0; r < 2 * ctx.plan.changeReps; r++) {
       const next = (r + 1) % 2;
+      const renamed = r % 2 === 0;
       const mark = ctx.ingressd.mark();
       const started = performance.now();
-      await writeManifest(ctx.manifestDir, toggle.manifests[next]!);
+      await (renamed ? writeManifest : writeManifestInPlace)(ctx.manifestDir, toggle.manifests[next]!);
       const answered = await answeredWithin(toggle.targets[next]!, 30_000);
       if (answered === undefined) {
         lost++;
         continue;
       }
-      endToEnd.push(answered - started);
+      (renamed ? endToEnd : inPlace).push(answered - started);
       const reconcile = await ctx.ingressd.waitForWrite(mark);
-      untilReconcile.push(reconcile.at - reconcile.durationMs - started);
+      if (renamed) untilReconcile.push(reconcile.at - reconcile.durationMs - started);
       await ctx.ingressd.waitQuiet(PAUSE_MS);
     }
     const { reconciles, writes } = timed;
@@ -90,9 +94,18 @@ export const oneChangeScenario: Scenario = {
         unit: 'ms',
         value: summarize(endToEnd),
         reference: floorRef,
-        target: { text: `p50 ≤ floor + 150 ms (${(floor.median + 150).toFixed(0)} ms)`, pass: summarize(endToEnd).median <= floor.median + 150 },
+        target: { text: `p50 ≤ floor + 30 ms (${(floor.median + 30).toFixed(0)} ms)`, pass: summarize(endToEnd).median <= floor.median + 30 },
+        note: 'renamed into place, as tools and the API write',
       },
-      { name: '  written → reconcile starts', unit: 'ms', value: summarize(untilReconcile), note: 'watcher settle + debounce' },
+      { name: '  written → reconcile starts', unit: 'ms', value: summarize(untilReconcile), note: 'renamed: debounce only' },
+      {
+        name: '  written in place → new backend answers',
+        unit: 'ms',
+        value: summarize(inPlace),
+        reference: floorRef,
+        target: { text: `p50 ≤ floor + 150 ms (${(floor.median + 150).toFixed(0)} ms)`, pass: summarize(inPlace).median <= floor.median + 150 },
+        note: 'an editor or `>`: the file settles first',
+      },
       { name: 'Caddy writes per change', unit: 'count', value: summarize(writes) },
       { name: '  changes never answering (30 s)', unit: 'count', value: lost, target: { text: '0', pass: lost === 0 }, note: 'file events ingressd never acted on' },
     ]);
