@@ -4,10 +4,12 @@
  * The source is Caddy's admin `/metrics`, gauge `caddy_reverse_proxy_upstreams_healthy{upstream="<dial>"}`
  * (1 healthy, 0 unhealthy), present on every Caddy ingressd supports (2.6.2 to 2.11.9). Rejected:
  * `/reverse_proxy/upstreams`, which lists only `address`, `num_requests` and `fails` (no health
- * flag, and a passive failure count is not the verdict). Caddy refreshes the gauge from its own
- * health state every 10 s (measured on 2.6.2, 2.10.2 and 2.11.9), so a status follows a target's
- * health within 10 s plus one Caddy sync (repeated every 10 s while a rule has health checks). The gauge is keyed by the dial address, which Caddy's health
- * state is keyed by too: two rules dialling the same `<instance>.<zone>:<port>` share one verdict.
+ * flag, and a passive failure count is not the verdict). Caddy sets the gauge from
+ * `Upstream.Healthy()` (active and passive checks alike) when a config is loaded and then every
+ * 10 s (measured on 2.6.2, 2.10.2 and 2.11.9), so a status follows a target's health within 10 s
+ * plus one Caddy sync (repeated every 10 s while a rule has health checks). The gauge is keyed by
+ * the dial address, which Caddy's health state is keyed by too: two rules dialling the same
+ * `<instance>.<zone>:<port>` share one verdict.
  * Only rules with health checks dial a fixed upstream list that the gauge covers (see
  * render/proxy.ts); pattern rules dial per request and report no health.
  */

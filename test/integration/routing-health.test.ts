@@ -6,7 +6,7 @@
  * the other healthy, Ready=True, requests served by the live one; both killed →
  * Ready=False NoHealthyTargets (Caddy answers 503); both back → healthy and Ready=True again.
  * A rule without health checks shows its targets without `health`. At rest, the status file is
- * not rewritten.
+ * not rewritten. Passive checks alone report a target that refuses connections.
  * Caddy refreshes its health gauge every 10 s (upstream-health.ts) and ingressd reads it every 10 s
  * while a rule has health checks; RESYNC_INTERVAL is 60 s here, so the resync is not what carries
  * the change. Each wait allows 30 s.
@@ -160,5 +160,30 @@ describe('upstream health in status and metrics (Caddy under test)', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 6; i++) seen.add((await get(http, 'health.test', '/api/x')).body);
     expect(seen).toEqual(new Set(['b1', 'b2']));
+  }, 90_000);
+
+  test('passive checks alone: a target refusing connections is unhealthy after max_fails, retries keep requests whole', async () => {
+    // 127.0.0.5: nothing listens there, every connection is refused.
+    await writeJson(join(dir, 'dead.instance.json'), { kind: 'Instance', name: 'dead', address: '127.0.0.5' });
+    await writeJson(join(dir, 'passive.json'), {
+      kind: 'Ingress',
+      name: 'passive',
+      rules: [
+        {
+          match: { hostname: 'passive.test', port: http },
+          targets: [{ instance: 'b1', port }, { instance: 'dead', port }],
+          load_balancing: { retries: 1 },
+          health_check: { passive: { max_fails: 1, fail_duration: '1m' } },
+        },
+      ],
+    });
+    await waitFor('passive.test served', async () => ((await get(http, 'passive.test', '/').catch(() => undefined))?.status === 200 ? true : undefined), 15_000);
+    for (let i = 0; i < 6; i++) expect(await get(http, 'passive.test', '/')).toMatchObject({ status: 200, body: 'b1' });
+    const status = await waitFor('dead unhealthy by passive checks', async () => {
+      const s = await readStatus(dir, 'passive');
+      return s !== undefined && healthOf(s).join() === 'healthy,unhealthy' ? s : undefined;
+    }, HEALTH_WAIT_MS, 200);
+    expect(statusSchema(status)).toBe(true);
+    expect(condition(status, 'Ready')).toMatchObject({ status: 'True', reason: 'Ready' });
   }, 90_000);
 });
