@@ -123,7 +123,8 @@ export class CaddySync {
     this.#crossCheckRequested = true;
   }
 
-  async sync(signal?: AbortSignal): Promise<CaddySyncResult> {
+  /** `routine`: a poll, not a change (see `logSync`). */
+  async sync(signal?: AbortSignal, routine = false): Promise<CaddySyncResult> {
     const started = performance.now();
     const now = this.#options.now();
     const { evaluated, crossCheck } = await this.#evaluate(now);
@@ -152,7 +153,7 @@ export class CaddySync {
         writeMs: roundMs(outcome.timings.writeMs),
       },
     };
-    logSync(this.#options.logger, result, evaluated, outcome.excluded, outcome.preExcluded);
+    logSync(this.#options.logger, result, evaluated, outcome.excluded, outcome.preExcluded, routine);
     return result;
   }
 

@@ -98,6 +98,8 @@ export class Reconciler {
   readonly #statuses: StatusPasses;
   readonly #caddy: CaddySync;
   #caddyDeferredSince: number | undefined;
+  /** The next Caddy sync is a poll (see `logSync`): the last one asked to be run again to watch health or a certificate. */
+  #polling = false;
   #statusWaitingSince: number | undefined;
   #lastIncrementalSyncAt = 0;
   #lastCrossCheckAt = 0;
@@ -216,7 +218,9 @@ export class Reconciler {
     this.#caddyDeferredSince = undefined;
     let result: CaddySyncResult;
     try {
-      result = await this.#caddy.sync(signal);
+      const routine = this.#polling;
+      this.#polling = false;
+      result = await this.#caddy.sync(signal, routine);
     } catch (err) {
       const error = asError(err);
       if (isCaddyUnavailable(error)) await this.markCaddyUnavailable(error.message);
@@ -227,6 +231,7 @@ export class Reconciler {
     if (evaluated !== undefined) this.events.emit('caddySynced', { result, evaluated });
     if (result.statusPending) this.#options.enqueue(STATUSES_KEY);
     if (this.#caddy.hasUncheckedChanges) this.#lastIncrementalSyncAt = now;
+    this.#polling = result.certificatesPending || result.healthChecked;
     if (result.certificatesPending) return requeueAfter(CERTIFICATE_POLL_MS);
     return result.healthChecked ? requeueAfter(HEALTH_POLL_MS) : DONE;
   }

@@ -34,9 +34,14 @@ export function roundMs(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
-export function logSync(logger: Logger, result: CaddySyncResult, evaluated: EvaluatedSet, excluded: ReadonlyMap<string, ProgramState>, preExcluded: ReadonlyMap<string, ProgramState>): void {
+/**
+ * `routine`: the sync was a poll (health verdicts every 10 s, a pending certificate every 2 s); one
+ * that found nothing to change is logged at debug, so a terminal is not filled with no-op lines.
+ */
+export function logSync(logger: Logger, result: CaddySyncResult, evaluated: EvaluatedSet, excluded: ReadonlyMap<string, ProgramState>, preExcluded: ReadonlyMap<string, ProgramState>, routine = false): void {
   const { crossCheck, ...shown } = result;
-  logger.info(result.writes > 0 ? 'reconciled: Caddy updated' : 'reconciled: Caddy already up to date', {
+  const quiet = routine && result.writes === 0 && result.changed.length === 0;
+  (quiet ? logger.debug : logger.info).call(logger, result.writes > 0 ? 'reconciled: Caddy updated' : 'reconciled: Caddy already up to date', {
     ...shown,
     ...(crossCheck === undefined ? {} : { crossChecked: true }),
     durationMs: roundMs(result.durationMs),

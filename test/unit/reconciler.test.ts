@@ -175,6 +175,17 @@ describe('Reconciler: the caddy key', () => {
     expect(await t.reconciler.reconcile(CADDY_KEY)).toEqual({ kind: 'done' });
   });
 
+  it('logs a poll that changed nothing at debug, and a change at info', async () => {
+    const lines: string[] = [];
+    const logger = { ...silentLogger, info: (m: string) => void lines.push(`info ${m}`), debug: (m: string) => void lines.push(`debug ${m}`) };
+    const t = setup({ logger });
+    const checked = { match: { hostname: 'h.test', path: '/api' }, targets: [{ instance: 'web', port: 8080 }], health_check: { passive: { max_fails: 1 } } };
+    await t.put('h.json', JSON.stringify({ kind: 'Ingress', name: 'h', rules: [checked] }));
+    await t.reconciler.reconcile(CADDY_KEY); // the change
+    await t.reconciler.reconcile(CADDY_KEY); // the health poll
+    expect(lines.filter((l) => l.includes('reconciled:'))).toEqual(['info reconciled: Caddy updated', 'debug reconciled: Caddy already up to date']);
+  });
+
   it('retries when Caddy is unreachable, and marks the served ingresses Programmed=Unknown', async () => {
     const t = setup();
     await t.put('a.json', ingress('a', 'a.test'));
