@@ -5,7 +5,7 @@
  * unreadable or not of this shape is ignored (and logged): the worst case is that a broken
  * manifest serves nothing after a restart, as without the rule.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { stableStringify } from '../model/canonical.js';
 import { fastHashOf } from '../model/ids.js';
@@ -24,6 +24,17 @@ export function lastValidDir(dataDir: string): string {
 /** The records `run` left under DATA_DIR, for the commands that must agree with it; none with FALLBACK=none. */
 export function readLastValid(dataDir: string, fallback: 'last-valid' | 'none'): ReadonlyMap<string, LastValidEntry> | undefined {
   return fallback === 'none' ? undefined : lastValidFiles(lastValidDir(dataDir)).load();
+}
+
+/**
+ * With FALLBACK=none nothing stands in, and records kept from an earlier run would be stale by the
+ * time the rule is turned back on (they could bring an old version back): `run` removes them.
+ */
+export function discardLastValid(dataDir: string, logger: Logger): void {
+  const dir = lastValidDir(dataDir);
+  if (!existsSync(dir)) return;
+  rmSync(dir, { recursive: true, force: true });
+  logger.info('FALLBACK=none: removed the last valid versions an earlier run kept', { dir });
 }
 
 /** Records under `dir` (created when needed). */

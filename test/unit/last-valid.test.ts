@@ -13,7 +13,9 @@ import { parseManifest } from '../../src/manifest/parse.js';
 import { desiredState } from '../../src/reconciler/desired-state.js';
 import { evaluate } from '../../src/reconciler/evaluate.js';
 import { LastValid, reportedIssues, withLastValid, type LastValidEntry } from '../../src/reconciler/last-valid.js';
-import { lastValidFiles } from '../../src/reconciler/last-valid-file.js';
+import { discardLastValid, lastValidDir, lastValidFiles } from '../../src/reconciler/last-valid-file.js';
+import { existsSync } from 'node:fs';
+import { silentLogger } from '../../src/model/logger.js';
 import { buildStatus } from '../../src/reconciler/status.js';
 import { NO_ACME } from '../helpers/tls-settings.js';
 
@@ -139,6 +141,22 @@ describe('LastValid.record', () => {
     refuse = false;
     await store.flush();
     expect(onDisk.has('web.json')).toBe(false);
+  });
+
+  test('FALLBACK=none: run discards the records an earlier run kept', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ingressd-lastvalid-'));
+    try {
+      const store = new LastValid(lastValidFiles(lastValidDir(dataDir)));
+      store.record(evaluate([web('web.test')], new Map(), NO_ACME), new Map(), new Map(), T);
+      store.record(evaluate([store.apply(parseManifest('web.json', '{'), NO_ACME)], new Map(), NO_ACME), new Map(), new Map(), T + 1);
+      await store.flush();
+      expect(existsSync(lastValidDir(dataDir))).toBe(true);
+      discardLastValid(dataDir, silentLogger);
+      expect(existsSync(lastValidDir(dataDir))).toBe(false);
+      expect(() => discardLastValid(dataDir, silentLogger)).not.toThrow();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   test('a stand-in is never recorded over the version it stands for', () => {

@@ -9,6 +9,7 @@ import { createCertificateProbe } from '../../controller/certificate-probe.js';
 import { Controller } from '../../controller/controller.js';
 import { createMetrics } from '../../controller/metrics.js';
 import { providerSecret } from '../../model/settings.js';
+import { discardLastValid } from '../../reconciler/last-valid-file.js';
 import { startApiServer, type ApiServer } from '../../api/server.js';
 import { createLogger } from '../../controller/logger.js';
 import { OPTION_SPECS, resolveOptions } from '../../controller/options.js';
@@ -36,6 +37,7 @@ export async function runCommand(io: CommandIo): Promise<number> {
   await checkOptionFiles(options);
   const secrets = OPTION_SPECS.filter((s) => s.secret).map((s) => io.env[s.env] ?? '').filter((s) => s.length > 0);
   const logger = createLogger({ level: options.log.level, format: options.log.format, secrets });
+  if (options.fallback === 'none') discardLastValid(options.dataDir, logger);
   const cli = fileURLToPath(new URL('../main.js', import.meta.url));
   const metrics = createMetrics();
   let api: ApiServer | undefined;
