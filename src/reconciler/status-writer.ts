@@ -11,7 +11,7 @@
  * subdirectory while the root takes a probe file (a directory owned by another team) is that
  * directory's alone: one warning, its status files skipped, every other one written.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../model/logger.js';
 import { stableStringify } from '../model/canonical.js';
@@ -47,6 +47,17 @@ function rootTakesFiles(root: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** STATUS_DIR mirrors the manifest tree: a directory emptied of status files goes too, up to `root`. */
+function removeEmptyParents(dir: string, root: string): void {
+  for (let d = dir; d !== root && d.startsWith(`${root}/`); d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return; // not empty (or not ours to remove): stop there
+    }
   }
 }
 
@@ -139,7 +150,9 @@ export function createStatusWriter(root: string, options: { readonly mirrored?: 
         rmSync(pathOf(file), { force: true });
       } catch (err) {
         if (!refused(err, pathOf(file))) throw err;
+        return;
       }
+      if (options.mirrored === true) removeEmptyParents(dirname(pathOf(file)), root);
     },
     present(file) {
       if (unwritable !== undefined || refusedDirs.has(dirname(pathOf(file))) || existsSync(pathOf(file))) return true;

@@ -81,6 +81,18 @@ describe('status writer', () => {
     }
   });
 
+  test('under STATUS_DIR, a directory emptied of status files goes too, up to the root', async () => {
+    const root = join(dir, 'status-dir');
+    await mkdir(root);
+    const writer = createStatusWriter(root, { mirrored: true });
+    await writer.write('team/a/x.json', { ...status, file: 'team/a/x.json' });
+    await writer.write('team/y.json', { ...status, file: 'team/y.json' });
+    await writer.remove('team/a/x.json');
+    expect(await readdir(join(root, 'team'))).toEqual(['y.status.json']);
+    await writer.remove('team/y.json');
+    expect(await readdir(root)).toEqual([]);
+  });
+
   test('remove deletes the status file, and tolerates one that is gone', async () => {
     const writer = createStatusWriter(dir);
     await writer.remove('web.json');
