@@ -14,6 +14,7 @@ import { CADDY as CADDY_BINARY, isCaddyAtLeast } from '../helpers/caddy-under-te
 import {
   adminRequest,
   caddyWrites,
+  get,
   killDaemons,
   removeDir,
   startIngressd,
@@ -93,6 +94,9 @@ describe(`a WebSocket across ${CHANGES} unrelated Caddy writes (${CADDY_BINARY},
       env: { CADDY_BINARY, ...(keepsStreams ? { STREAM_CLOSE_DELAY: '5m' } : {}) },
     });
     await waitReady(ingressd);
+    // Caddy finds the instance through the instance DNS, which picks up the registry just after the
+    // first sync: a request in between gets 503. The backend answers plain HTTP with 426.
+    await waitFor('a.ws.test reaching its backend', async () => (await get(INGRESS_PORT, 'a.ws.test')).status === 426 || undefined, 15_000);
   }, 40_000);
 
   afterAll(async () => {
