@@ -7,8 +7,6 @@ import { describe, expect, test } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_CADDY } from '../../src/model/caddy-version.js';
-import type { RenderSettings } from '../../src/model/settings.js';
 import { parseManifest } from '../../src/manifest/parse.js';
 import { desiredState } from '../../src/reconciler/desired-state.js';
 import { evaluate } from '../../src/reconciler/evaluate.js';
@@ -17,22 +15,9 @@ import { discardLastValid, lastValidDir, lastValidFiles } from '../../src/reconc
 import { existsSync } from 'node:fs';
 import { silentLogger } from '../../src/model/logger.js';
 import { buildStatus } from '../../src/reconciler/status.js';
-import { NO_ACME } from '../helpers/tls-settings.js';
+import { NO_ACME, RENDER_SETTINGS } from '../helpers/tls-settings.js';
 
-const SETTINGS: RenderSettings = {
-  listenAddress: '127.0.0.1',
-  dnsZone: 'ingressd.internal',
-  dnsResolver: 'udp/127.0.0.1:5353',
-  upstreamMode: 'dns',
-  upstreamRefresh: '1s',
-  upstreamIdleTimeout: '5s',
-  caddy: DEFAULT_CADDY,
-  streamCloseDelay: undefined,
-  gracePeriod: '10s',
-  tls: NO_ACME,
-  httpPort: 80,
-  httpsPort: 443,
-};
+const SETTINGS = RENDER_SETTINGS;
 const web = (host: string, file = 'web.json', name = 'web') => parseManifest(file, JSON.stringify({ name, rules: [{ match: { hostname: host }, target: { instance: 'app', port: 80 } }] }));
 const T = Date.parse('2026-12-01T10:00:00.000Z');
 const entryOf = (manifest = web('web.test'), acceptedAt = T, since = T - 1000): LastValidEntry => ({ manifest, acceptedAt, since });
