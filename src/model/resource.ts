@@ -80,6 +80,8 @@ export interface Rule {
   readonly strip_path_prefix?: boolean;
   readonly load_balancing?: LoadBalancing;
   readonly health_check?: HealthCheck;
+  /** Policy: the largest request body accepted, such as `10MB` (see policies.ts); larger → 413. */
+  readonly max_request_body?: string;
 }
 
 export interface Ingress {

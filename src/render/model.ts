@@ -31,6 +31,8 @@ export interface ProxySpec {
   readonly stripPathPrefix: boolean;
   readonly loadBalancing: LoadBalancing | undefined;
   readonly healthCheck: HealthCheck | undefined;
+  /** Policy: `max_request_body` as written (validated); see policies.ts. */
+  readonly maxRequestBody: string | undefined;
 }
 
 /** One ingress rule, flattened and resolved: the unit every builder works from. */

@@ -1,0 +1,42 @@
+/**
+ * What a rule's policy fields mean, shared by validation, render and status: one definition of
+ * each policy's value. Pure.
+ *
+ * Policies apply on one rule in a fixed order (README "Policies"):
+ * IP filter → basic auth → rate limit → body limit → headers → proxy.
+ * This subset has the body limit (`max_request_body`).
+ */
+import type { Rule } from './resource.js';
+
+/**
+ * Byte-size units, as Caddy's Caddyfile reads them (go-humanize): decimal `KB`/`MB`/`GB`, binary
+ * `KiB`/`MiB`/`GiB`, `B` or no unit for bytes.
+ */
+const UNITS: Readonly<Record<string, number>> = { '': 1, B: 1, KB: 1e3, MB: 1e6, GB: 1e9, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+
+/** The written form the schema allows: a whole number and an optional unit, such as 10MB or 512KiB. */
+export const BYTE_SIZE = /^([0-9]+)(B|KB|MB|GB|KiB|MiB|GiB)?$/;
+
+/** The largest body limit accepted: 1 TiB is far beyond any request a proxy should buffer-check, and exact in a double. */
+export const MAX_BODY_BYTES = 1024 ** 4;
+
+/** Bytes of a size such as `10MB` (10,000,000); undefined when it is not in that form. */
+export function parseByteSize(text: string): number | undefined {
+  const m = BYTE_SIZE.exec(text);
+  if (m === null) return undefined;
+  return Number(m[1]) * UNITS[m[2] ?? '']!;
+}
+
+/** True when the rule has any policy field: it then renders through a route of its own kind (not a host list). */
+export function hasPolicies(rule: Rule): boolean {
+  return rule.max_request_body !== undefined;
+}
+
+/** A rule's policies in the order they apply, as `[field, effect for people]`: what status shows. */
+export function describePolicies(rule: Rule): [string, string][] {
+  const out: [string, string][] = [];
+  if (rule.max_request_body !== undefined) {
+    out.push(['max_request_body', `bodies above ${rule.max_request_body} (${parseByteSize(rule.max_request_body) ?? '?'} bytes) get 413`]);
+  }
+  return out;
+}
