@@ -180,6 +180,7 @@ function normaliseRule(rule: RuleDoc): Rule {
     ...(rule.load_balancing === undefined ? {} : { load_balancing: rule.load_balancing }),
     ...(rule.health_check === undefined ? {} : { health_check: rule.health_check }),
     ...(rule.max_request_body === undefined ? {} : { max_request_body: rule.max_request_body }),
+    ...(rule.headers === undefined ? {} : { headers: rule.headers }),
   };
 }
 

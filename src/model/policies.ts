@@ -4,9 +4,9 @@
  *
  * Policies apply on one rule in a fixed order (README "Policies"):
  * IP filter → basic auth → rate limit → body limit → headers → proxy.
- * This subset has the body limit (`max_request_body`).
+ * This subset has the body limit (`max_request_body`) and `headers`.
  */
-import type { Rule } from './resource.js';
+import type { HeaderOps, Rule } from './resource.js';
 
 /**
  * Byte-size units, as Caddy's Caddyfile reads them (go-humanize): decimal `KB`/`MB`/`GB`, binary
@@ -29,7 +29,7 @@ export function parseByteSize(text: string): number | undefined {
 
 /** True when the rule has any policy field: it then renders through a route of its own kind (not a host list). */
 export function hasPolicies(rule: Rule): boolean {
-  return rule.max_request_body !== undefined;
+  return rule.max_request_body !== undefined || rule.headers !== undefined;
 }
 
 /** A rule's policies in the order they apply, as `[field, effect for people]`: what status shows. */
@@ -38,5 +38,29 @@ export function describePolicies(rule: Rule): [string, string][] {
   if (rule.max_request_body !== undefined) {
     out.push(['max_request_body', `bodies above ${rule.max_request_body} (${parseByteSize(rule.max_request_body) ?? '?'} bytes) get 413`]);
   }
+  if (rule.headers !== undefined) {
+    const sides = (['request', 'response'] as const).flatMap((side) => {
+      const ops = describeOps(rule.headers?.[side]);
+      return ops === '' ? [] : [`${side}: ${ops}`];
+    });
+    out.push(['headers', sides.length === 0 ? 'no header changes' : sides.join('; ')]);
+  }
   return out;
 }
+
+function describeOps(ops: HeaderOps | undefined): string {
+  if (ops === undefined) return '';
+  const parts: string[] = [];
+  for (const op of ['set', 'add'] as const) {
+    const names = Object.keys(ops[op] ?? {}).sort();
+    if (names.length > 0) parts.push(`${op} ${names.join(', ')}`);
+  }
+  if (ops.delete !== undefined && ops.delete.length > 0) parts.push(`delete ${[...ops.delete].sort().join(', ')}`);
+  return parts.join(', ');
+}
+
+/** An HTTP field name (RFC 9110 token): letters, digits and ``!#$%&'*+-.^_`|~``; no spaces or colons. */
+export const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** A field value Caddy can send: no control characters but tab (CR or LF would split the header). */
+export const HEADER_VALUE = /^[^\u0000-\u0008\u000a-\u001f\u007f]*$/;

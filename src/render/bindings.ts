@@ -81,6 +81,7 @@ function proxySpec(rule: Rule, upstreams: readonly Upstream[]): ProxySpec | unde
     loadBalancing: rule.load_balancing,
     healthCheck: rule.health_check,
     maxRequestBody: rule.max_request_body,
+    headers: rule.headers,
   };
 }
 

@@ -4,6 +4,8 @@
  * files and a real HTTP client.
  * - max_request_body: a body at the limit reaches the backend; one byte above gets 413 from Caddy
  *   (with and without a Content-Length), and a rule without the policy on the same port takes it.
+ * - headers: set, add and delete on the request (as the backend sees it) and on the response
+ *   (over and instead of headers the backend sent), on every Caddy.
  * - Status routes[] lists the policy; a body limit of "ten" is refused with its pointer.
  * - On a Caddy before 2.7 (Debian's 2.6.2, which answers an oversized body with 502), the limited
  *   rule is Programmed=False CaddyTooOld and the other rule of the ingress serves.
@@ -52,7 +54,22 @@ function post(port: number, host: string, size: number, chunked = false): Promis
   });
 }
 
-/** Answers `<name> <bytes received>`. */
+/** GET /headers with extra request headers; the answer's status, body and headers. */
+function getWith(port: number, host: string, headers: Record<string, string>): Promise<Answer & { headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/headers', headers: { host, ...headers }, agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
+/** Answers `<name> <bytes received>`; on /headers, the request headers it got as JSON, with `x-powered-by` and `x-upstream` set. */
 function countingBackend(name: string, host: string, port: number): { start(): Promise<void>; stop(): Promise<void> } {
   let server: Server | undefined;
   return {
@@ -60,7 +77,13 @@ function countingBackend(name: string, host: string, port: number): { start(): P
       const s = createServer((req, res) => {
         let bytes = 0;
         req.on('data', (c: Buffer) => (bytes += c.length));
-        req.on('end', () => res.end(`${name} ${bytes}`));
+        req.on('end', () => {
+          if (req.url !== '/headers') return res.end(`${name} ${bytes}`);
+          res.setHeader('x-powered-by', 'node');
+          res.setHeader('x-upstream', name);
+          res.setHeader('content-type', 'application/json');
+          return res.end(JSON.stringify(req.headers));
+        });
       });
       await new Promise<void>((resolve, reject) => s.once('error', reject).listen(port, host, () => resolve()));
       server = s;
@@ -95,6 +118,20 @@ describe('policies through the Caddy under test', () => {
       rules: [
         { match: { hostname: 'limited.localhost', port: http }, target: { instance: 'app', port: backendPort }, max_request_body: '1KB' },
         { match: { hostname: 'open.localhost', port: http }, target: { instance: 'app', port: backendPort } },
+      ],
+    });
+    await writeJson(join(dir, 'headers.ingress.json'), {
+      kind: 'Ingress',
+      name: 'headers',
+      rules: [
+        {
+          match: { hostname: 'headers.localhost', port: http },
+          target: { instance: 'app', port: backendPort },
+          headers: {
+            request: { set: { 'X-Tenant': 'blue' }, add: { 'X-Extra': 'one' }, delete: ['X-Secret'] },
+            response: { set: { 'X-Upstream': 'hidden', 'X-Frame-Options': 'DENY' }, delete: ['X-Powered-By'] },
+          },
+        },
       ],
     });
     await writeJson(join(dir, 'bad.ingress.json'), {
@@ -135,6 +172,25 @@ describe('policies through the Caddy under test', () => {
     expect((await post(http, 'limited.localhost', 200_000, true)).status).toBe(413);
     // The other rule of the same ingress and port has no limit.
     expect(await post(http, 'open.localhost', 200_000)).toEqual({ status: 200, body: 'app 200000' });
+  });
+
+  test('headers: set, add and delete on both sides', async () => {
+    const answer = await waitFor('headers.localhost served', async () => {
+      const a = await getWith(http, 'headers.localhost', { 'x-secret': 'token', 'x-tenant': 'red', 'x-extra': 'zero', 'x-forwarded-for': '203.0.113.9' }).catch(() => undefined);
+      return a?.status === 200 ? a : undefined;
+    }, 15_000);
+    const seen = JSON.parse(answer.body) as Record<string, string>;
+    expect(seen['x-tenant']).toBe('blue');
+    expect(seen['x-extra']).toBe('zero, one');
+    expect(seen['x-secret']).toBeUndefined();
+    // The client's X-Forwarded-For is replaced by the TCP peer (no trusted proxies).
+    expect(seen['x-forwarded-for']).toBe('127.0.0.1');
+    expect(answer.headers['x-upstream']).toBe('hidden');
+    expect(answer.headers['x-frame-options']).toBe('DENY');
+    expect(answer.headers['x-powered-by']).toBeUndefined();
+    const status = await waitFor('headers status', async () => readStatus(dir, 'headers.ingress'), 10_000);
+    const routes = (status.routes ?? []) as { policies?: unknown }[];
+    expect(routes[0]?.policies).toEqual([{ policy: 'headers', effect: 'request: set X-Tenant, add X-Extra, delete X-Secret; response: set X-Frame-Options, X-Upstream, delete X-Powered-By' }]);
   });
 
   (bodyLimits ? test : test.skip)('status lists the policy; a body limit of "ten" is refused with its pointer', async () => {

@@ -1,5 +1,5 @@
 /**
- * Per-rule policies (this subset: max_request_body): the schema's and validation's rules through
+ * Per-rule policies (this subset: max_request_body, headers): the schema's and validation's rules through
  * the real parser, the size units, the handler chain (policies before the path rewrite and the
  * proxy), plain rules untouched, status, and CaddyTooOld on Caddy 2.6.2.
  */
@@ -111,5 +111,42 @@ describe('max_request_body', () => {
     expect(shop?.reason).toBe('CaddyTooOld');
     expect(shop?.message).toContain('max_request_body');
     expect(shop?.message).toContain('/rules/0');
+  });
+});
+
+describe('headers', () => {
+  const paths = (fields: Json): string[] => problems(fields).map((i) => `${i.code} ${i.path}`);
+
+  it('accepts set, add and delete on both sides, with placeholders in values', () => {
+    expect(paths({ headers: { request: { set: { 'X-Real-IP': '{http.request.remote.host}' }, add: { 'X-A': 'a' }, delete: ['Cookie'] }, response: { delete: ['Server'] } } })).toEqual([]);
+  });
+
+  it.each([
+    [{ request: { set: { 'X Tenant': 'a' } } }, 'invalid_request /rules/0/headers/request/set/X Tenant', 'not an HTTP token'],
+    [{ response: { add: { 'X-A:': 'a' } } }, 'invalid_request /rules/0/headers/response/add/X-A:', 'not an HTTP token'],
+    [{ request: { delete: ['ok', 'bad name'] } }, 'invalid_request /rules/0/headers/request/delete/1', 'not an HTTP token'],
+    [{ request: { set: { 'X-A': 'one\r\nX-B: two' } } }, 'invalid_request /rules/0/headers/request/set/X-A', 'line break'],
+    [{ response: { set: { 'X-A': 'a' }, delete: ['x-a'] } }, 'invalid_request /rules/0/headers/response/delete/0', 'already in "set"'],
+    [{ request: { body: {} } }, 'invalid_request /rules/0/headers/request/body', ''],
+    [{ request: { set: { 'X-A': 1 } } }, 'invalid_request /rules/0/headers/request/set/X-A', ''],
+  ])('refuses %j with a pointer and a fix', (headers, expected, words) => {
+    const issues = problems({ headers });
+    expect(issues.map((i) => `${i.code} ${i.path}`)).toEqual([expected]);
+    expect(issues[0]!.message).toContain(words);
+  });
+
+  it('renders after the body limit and before the proxy; the response side deferred, so it changes what the target sent', () => {
+    const r = rule({ max_request_body: '1KB', headers: { request: { set: { 'X-T': 'b' }, delete: ['X-S'] }, response: { add: { 'X-R': 'r' } } } });
+    const own = routesOfConfig(render({ ingresses: [ingressOf([r])], instances: [] }, SETTINGS).config).find((x) => x['@id'].includes('.rule.'))!;
+    expect(own.handle.map((h) => h['handler'])).toEqual(['request_body', 'headers', 'reverse_proxy']);
+    expect(own.handle[1]).toEqual({ handler: 'headers', request: { set: { 'X-T': ['b'] }, delete: ['X-S'] }, response: { add: { 'X-R': ['r'] }, deferred: true } });
+  });
+
+  it('renders no handler for empty operations, and shows them in status', () => {
+    const r = rule({ headers: { request: {}, response: { delete: [] } } });
+    const own = routesOfConfig(render({ ingresses: [ingressOf([r])], instances: [] }, SETTINGS).config).find((x) => x['@id'].includes('.rule.'))!;
+    expect(own.handle.map((h) => h['handler'])).toEqual(['reverse_proxy']);
+    const [route] = routesOf(ingressOf([r]), indexInstances([]), SETTINGS);
+    expect(route!.policies).toEqual([{ policy: 'headers', effect: 'no header changes' }]);
   });
 });
