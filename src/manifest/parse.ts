@@ -181,6 +181,8 @@ function normaliseRule(rule: RuleDoc): Rule {
     ...(rule.health_check === undefined ? {} : { health_check: rule.health_check }),
     ...(rule.max_request_body === undefined ? {} : { max_request_body: rule.max_request_body }),
     ...(rule.headers === undefined ? {} : { headers: rule.headers }),
+    ...(rule.allow_ips === undefined ? {} : { allow_ips: rule.allow_ips }),
+    ...(rule.deny_ips === undefined ? {} : { deny_ips: rule.deny_ips }),
   };
 }
 

@@ -4,8 +4,10 @@
  *
  * Policies apply on one rule in a fixed order (README "Policies"):
  * IP filter → basic auth → rate limit → body limit → headers → proxy.
- * This subset has the body limit (`max_request_body`) and `headers`.
+ * This subset has the IP filter (`allow_ips`, `deny_ips`), the body limit (`max_request_body`)
+ * and `headers`.
  */
+import { isIP } from 'node:net';
 import type { HeaderOps, Rule } from './resource.js';
 
 /**
@@ -29,12 +31,14 @@ export function parseByteSize(text: string): number | undefined {
 
 /** True when the rule has any policy field: it then renders through a route of its own kind (not a host list). */
 export function hasPolicies(rule: Rule): boolean {
-  return rule.max_request_body !== undefined || rule.headers !== undefined;
+  return rule.max_request_body !== undefined || rule.headers !== undefined || rule.allow_ips !== undefined || rule.deny_ips !== undefined;
 }
 
 /** A rule's policies in the order they apply, as `[field, effect for people]`: what status shows. */
 export function describePolicies(rule: Rule): [string, string][] {
   const out: [string, string][] = [];
+  if (rule.deny_ips !== undefined) out.push(['deny_ips', `clients in ${rule.deny_ips.join(', ')} get 403`]);
+  if (rule.allow_ips !== undefined) out.push(['allow_ips', `clients outside ${rule.allow_ips.join(', ')} get 403`]);
   if (rule.max_request_body !== undefined) {
     out.push(['max_request_body', `bodies above ${rule.max_request_body} (${parseByteSize(rule.max_request_body) ?? '?'} bytes) get 413`]);
   }
@@ -64,3 +68,18 @@ export const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** A field value Caddy can send: no control characters but tab (CR or LF would split the header). */
 export const HEADER_VALUE = /^[^\u0000-\u0008\u000a-\u001f\u007f]*$/;
+
+/**
+ * Why `text` is not an address or CIDR Caddy's `remote_ip` matcher takes (IPv4 or IPv6, with an
+ * optional prefix length up to 32 or 128), with the fix; undefined when it is one.
+ */
+export function cidrProblem(text: string): string | undefined {
+  const [address = '', length, ...rest] = text.split('/');
+  const family = isIP(address);
+  if (family === 0 || address.includes('%')) return 'is not an IPv4 or IPv6 address (without a zone); write one such as 10.0.0.0/8, 192.0.2.7 or fd00::/8';
+  if (rest.length > 0) return 'holds more than one /; write an address and one prefix length, such as 10.0.0.0/8';
+  if (length === undefined) return undefined;
+  const max = family === 4 ? 32 : 128;
+  if (!/^[0-9]{1,3}$/.test(length) || Number(length) > max) return `has prefix length /${length}, but an IPv${family} prefix is 0 to ${max}; such as ${family === 4 ? '10.0.0.0/8' : 'fd00::/8'}`;
+  return undefined;
+}

@@ -4,11 +4,12 @@
  * already refused unknown fields and sizes not written as a number with a unit (`"ten"`).
  */
 import { issue, pointer, type Issue } from '../model/issues.js';
-import { HEADER_NAME, HEADER_VALUE, MAX_BODY_BYTES, parseByteSize } from '../model/policies.js';
+import { cidrProblem, HEADER_NAME, HEADER_VALUE, MAX_BODY_BYTES, parseByteSize } from '../model/policies.js';
 import type { HeaderOps, Rule } from '../model/resource.js';
 
 /**
  * Issues of rule `i`'s policies:
+ * - IP filter entries that are IPv4/IPv6 addresses or CIDRs (`10.0.0.0/33` is refused);
  * - a body limit above 0 and at most 1 TiB;
  * - header names that are HTTP tokens, values without control characters, and each name in one
  *   operation of a side at most (Caddy applies add, set, delete in that order, so a name both set
@@ -26,6 +27,12 @@ export function validatePolicies(rule: Rule, i: number): Issue[] {
     } else if (bytes > MAX_BODY_BYTES) {
       issues.push(issue('invalid_request', at('max_request_body'), `max_request_body ${rule.max_request_body} is above the largest limit, 1TiB; give a smaller size, or remove the field for no limit`));
     }
+  }
+  for (const field of ['allow_ips', 'deny_ips'] as const) {
+    (rule[field] ?? []).forEach((text, j) => {
+      const problem = cidrProblem(text);
+      if (problem !== undefined) issues.push(issue('invalid_request', at(field, j), `${field}[${j}] ${JSON.stringify(text)} ${problem}`));
+    });
   }
   for (const side of ['request', 'response'] as const) {
     const ops = rule.headers?.[side];

@@ -82,6 +82,8 @@ function proxySpec(rule: Rule, upstreams: readonly Upstream[]): ProxySpec | unde
     healthCheck: rule.health_check,
     maxRequestBody: rule.max_request_body,
     headers: rule.headers,
+    allowIps: rule.allow_ips,
+    denyIps: rule.deny_ips,
   };
 }
 

@@ -35,6 +35,9 @@ export interface ProxySpec {
   readonly maxRequestBody: string | undefined;
   /** Policy: `headers` as written (validated); see policies.ts. */
   readonly headers: HeadersPolicy | undefined;
+  /** Policy: the IP filter as written (validated); see policies.ts. */
+  readonly allowIps: readonly string[] | undefined;
+  readonly denyIps: readonly string[] | undefined;
 }
 
 /** One ingress rule, flattened and resolved: the unit every builder works from. */

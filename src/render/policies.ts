@@ -1,7 +1,7 @@
 /**
  * The handlers a rule's policies add before its proxy, in the documented fixed order (README
  * "Policies"): IP filter → basic auth → rate limit → body limit → headers → proxy. Pure.
- * This subset renders the body limit and headers.
+ * This subset renders the IP filter, the body limit and headers.
  */
 import type { JsonObject } from '../model/json.js';
 import { parseByteSize } from '../model/policies.js';
@@ -10,11 +10,16 @@ import type { ProxySpec } from './model.js';
 
 /**
  * The policy handlers of one rule, in order; empty without policies.
+ * - IP filter: a `subroute` answering 403 to a TCP peer in `deny_ips`, then to one outside
+ *   `allow_ips`; its `static_response` ends the chain, so a refused request reaches nothing after.
+ *   The peer is the TCP peer: the servers trust no proxies, so `X-Forwarded-For` is not read.
  * - body limit: Caddy's `request_body` with `max_size` in bytes. Caddy answers 413 when the body
  *   read by the proxy grows past it (a Content-Length above it is refused the same way).
  */
 export function policyHandlers(proxy: ProxySpec): JsonObject[] {
   const out: JsonObject[] = [];
+  const filter = ipFilter(proxy.denyIps, proxy.allowIps);
+  if (filter !== undefined) out.push(filter);
   const maxBytes = proxy.maxRequestBody === undefined ? undefined : parseByteSize(proxy.maxRequestBody);
   if (maxBytes !== undefined) out.push({ handler: 'request_body', max_size: maxBytes });
   const headers = proxy.headers === undefined ? undefined : headersHandler(proxy.headers.request, proxy.headers.response);
@@ -50,4 +55,12 @@ function headerOps(ops: HeaderOps | undefined): JsonObject | undefined {
   if (add !== undefined) out['add'] = add;
   if (ops.delete !== undefined && ops.delete.length > 0) out['delete'] = [...ops.delete];
   return Object.keys(out).length === 0 ? undefined : out;
+}
+
+function ipFilter(deny: readonly string[] | undefined, allow: readonly string[] | undefined): JsonObject | undefined {
+  const forbidden = { handler: 'static_response', status_code: 403, body: 'Forbidden' };
+  const routes: JsonObject[] = [];
+  if (deny !== undefined) routes.push({ match: [{ remote_ip: { ranges: [...deny] } }], handle: [forbidden] });
+  if (allow !== undefined) routes.push({ match: [{ not: [{ remote_ip: { ranges: [...allow] } }] }], handle: [forbidden] });
+  return routes.length === 0 ? undefined : { handler: 'subroute', routes };
 }

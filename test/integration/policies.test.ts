@@ -4,6 +4,8 @@
  * files and a real HTTP client.
  * - max_request_body: a body at the limit reaches the backend; one byte above gets 413 from Caddy
  *   (with and without a Content-Length), and a rule without the policy on the same port takes it.
+ * - allow_ips / deny_ips: requests from a second loopback source address (127.0.0.3) get 403
+ *   where they are denied or not allowed, while 127.0.0.1 is served (and the reverse), on every Caddy.
  * - headers: set, add and delete on the request (as the backend sees it) and on the response
  *   (over and instead of headers the backend sent), on every Caddy.
  * - Status routes[] lists the policy; a body limit of "ten" is refused with its pointer.
@@ -69,6 +71,21 @@ function getWith(port: number, host: string, headers: Record<string, string>): P
   });
 }
 
+/** GET / from `localAddress` (another loopback source address), with extra headers. */
+function getFrom(port: number, host: string, localAddress: string, headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/', localAddress, headers: { host, ...headers }, agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
 /** Answers `<name> <bytes received>`; on /headers, the request headers it got as JSON, with `x-powered-by` and `x-upstream` set. */
 function countingBackend(name: string, host: string, port: number): { start(): Promise<void>; stop(): Promise<void> } {
   let server: Server | undefined;
@@ -118,6 +135,16 @@ describe('policies through the Caddy under test', () => {
       rules: [
         { match: { hostname: 'limited.localhost', port: http }, target: { instance: 'app', port: backendPort }, max_request_body: '1KB' },
         { match: { hostname: 'open.localhost', port: http }, target: { instance: 'app', port: backendPort } },
+      ],
+    });
+    await writeJson(join(dir, 'ips.ingress.json'), {
+      kind: 'Ingress',
+      name: 'ips',
+      rules: [
+        { match: { hostname: 'allow.localhost', port: http }, target: { instance: 'app', port: backendPort }, allow_ips: ['127.0.0.1/32', '::1'] },
+        { match: { hostname: 'deny.localhost', port: http }, target: { instance: 'app', port: backendPort }, deny_ips: ['127.0.0.3', '10.0.0.0/8'] },
+        // deny_ips is checked before allow_ips: 127.0.0.3 is inside the allowed /8 but denied.
+        { match: { hostname: 'both.localhost', port: http }, target: { instance: 'app', port: backendPort }, allow_ips: ['127.0.0.0/8'], deny_ips: ['127.0.0.3/32'] },
       ],
     });
     await writeJson(join(dir, 'headers.ingress.json'), {
@@ -172,6 +199,19 @@ describe('policies through the Caddy under test', () => {
     expect((await post(http, 'limited.localhost', 200_000, true)).status).toBe(413);
     // The other rule of the same ingress and port has no limit.
     expect(await post(http, 'open.localhost', 200_000)).toEqual({ status: 200, body: 'app 200000' });
+  });
+
+  test('allow_ips and deny_ips: 403 by the TCP peer address, the rest served', async () => {
+    const from = async (host: string, source: string): Promise<number> => (await getFrom(http, host, source)).status;
+    await waitFor('ips served', async () => ((await getFrom(http, 'deny.localhost', '127.0.0.1').catch(() => undefined))?.status === 200 ? true : undefined), 15_000);
+    expect(await from('allow.localhost', '127.0.0.1')).toBe(200);
+    expect(await from('allow.localhost', '127.0.0.3')).toBe(403);
+    expect(await from('deny.localhost', '127.0.0.3')).toBe(403);
+    expect(await from('deny.localhost', '127.0.0.1')).toBe(200);
+    expect(await from('both.localhost', '127.0.0.3')).toBe(403);
+    expect(await from('both.localhost', '127.0.0.4')).toBe(200);
+    // A forged X-Forwarded-For does not get a denied peer in.
+    expect((await getFrom(http, 'allow.localhost', '127.0.0.3', { 'x-forwarded-for': '127.0.0.1' })).status).toBe(403);
   });
 
   test('headers: set, add and delete on both sides', async () => {

@@ -1,5 +1,5 @@
 /**
- * Per-rule policies (this subset: max_request_body, headers): the schema's and validation's rules through
+ * Per-rule policies (this subset: allow_ips/deny_ips, max_request_body, headers): the schema's and validation's rules through
  * the real parser, the size units, the handler chain (policies before the path rewrite and the
  * proxy), plain rules untouched, status, and CaddyTooOld on Caddy 2.6.2.
  */
@@ -148,5 +148,42 @@ describe('headers', () => {
     expect(own.handle.map((h) => h['handler'])).toEqual(['reverse_proxy']);
     const [route] = routesOf(ingressOf([r]), indexInstances([]), SETTINGS);
     expect(route!.policies).toEqual([{ policy: 'headers', effect: 'no header changes' }]);
+  });
+});
+
+describe('allow_ips and deny_ips', () => {
+  it('accepts IPv4 and IPv6 addresses and CIDRs', () => {
+    expect(problems({ allow_ips: ['10.0.0.0/8', '192.0.2.7', '::1', 'fd00::/8', '0.0.0.0/0'], deny_ips: ['10.1.0.0/16', '::/0'] })).toEqual([]);
+  });
+
+  it.each([
+    [{ allow_ips: ['10.0.0.0/33'] }, '/rules/0/allow_ips/0', '0 to 32'],
+    [{ deny_ips: ['::1', 'fd00::/129'] }, '/rules/0/deny_ips/1', '0 to 128'],
+    [{ allow_ips: ['10.0.0.256'] }, '/rules/0/allow_ips/0', 'not an IPv4 or IPv6 address'],
+    [{ allow_ips: ['example.com'] }, '/rules/0/allow_ips/0', 'not an IPv4 or IPv6 address'],
+    [{ allow_ips: ['10.0.0.0/8/9'] }, '/rules/0/allow_ips/0', 'more than one /'],
+    [{ allow_ips: ['10.0.0.0/x'] }, '/rules/0/allow_ips/0', 'prefix length'],
+    [{ allow_ips: ['fe80::1%eth0'] }, '/rules/0/allow_ips/0', 'zone'],
+    [{ allow_ips: [] }, '/rules/0/allow_ips', 'at least one'],
+  ])('refuses %j with a pointer and a fix', (fields, path, words) => {
+    const issues = problems(fields);
+    expect(issues.map((i) => i.path)).toEqual([path]);
+    expect(issues[0]!.message).toContain(words);
+  });
+
+  it('renders a 403 subroute first (deny, then not-allow), before the body limit, headers and proxy', () => {
+    const r = rule({ allow_ips: ['10.0.0.0/8'], deny_ips: ['10.0.0.1'], max_request_body: '1KB', headers: { request: { set: { 'X-A': 'a' } } } });
+    const own = routesOfConfig(render({ ingresses: [ingressOf([r])], instances: [] }, SETTINGS).config).find((x) => x['@id'].includes('.rule.'))!;
+    expect(own.handle.map((h) => h['handler'])).toEqual(['subroute', 'request_body', 'headers', 'reverse_proxy']);
+    const forbidden = { handler: 'static_response', status_code: 403, body: 'Forbidden' };
+    expect(own.handle[0]).toEqual({
+      handler: 'subroute',
+      routes: [
+        { match: [{ remote_ip: { ranges: ['10.0.0.1'] } }], handle: [forbidden] },
+        { match: [{ not: [{ remote_ip: { ranges: ['10.0.0.0/8'] } }] }], handle: [forbidden] },
+      ],
+    });
+    const [route] = routesOf(ingressOf([r]), indexInstances([]), SETTINGS);
+    expect(route!.policies!.map((p) => p.policy)).toEqual(['deny_ips', 'allow_ips', 'max_request_body', 'headers']);
   });
 });
