@@ -13,11 +13,21 @@
  *   rule is Programmed=False CaddyTooOld and the other rule of the ingress serves.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { SINCE } from '../../src/model/caddy-version.js';
 import { CADDY, isCaddyAtLeast } from '../helpers/caddy-under-test.js';
-import { condition, freePort, get, killDaemons, readStatus, removeDir, startIngressd, tempDir, waitFor, waitReady, writeJson, type IngressdProcess } from '../helpers/processes.js';
+import { condition, freePort, ROOT, get, killDaemons, readStatus, removeDir, startIngressd, tempDir, waitFor, waitReady, writeJson, type IngressdProcess } from '../helpers/processes.js';
+
+/** The published status schema: the status files written here must match it. */
+const statusSchema = (() => {
+  const ajv = new Ajv2020({ allErrors: true });
+  addFormats.default(ajv);
+  return ajv.compile(JSON.parse(readFileSync(join(ROOT, 'schemas', 'status.schema.json'), 'utf8')) as object);
+})();
 
 interface Answer {
   readonly status: number;
@@ -230,11 +240,13 @@ describe('policies through the Caddy under test', () => {
     expect(answer.headers['x-powered-by']).toBeUndefined();
     const status = await waitFor('headers status', async () => readStatus(dir, 'headers.ingress'), 10_000);
     const routes = (status.routes ?? []) as { policies?: unknown }[];
+    expect(statusSchema(status)).toBe(true);
     expect(routes[0]?.policies).toEqual([{ policy: 'headers', effect: 'request: set X-Tenant, add X-Extra, delete X-Secret; response: set X-Frame-Options, X-Upstream, delete X-Powered-By' }]);
   });
 
   (bodyLimits ? test : test.skip)('status lists the policy; a body limit of "ten" is refused with its pointer', async () => {
     const status = await readStatus(dir, 'limited.ingress');
+    expect(statusSchema(status)).toBe(true);
     const routes = (status?.routes ?? []) as { hostname: string; policies?: unknown }[];
     expect(routes.find((r) => r.hostname === 'limited.localhost')?.policies).toEqual([{ policy: 'max_request_body', effect: 'bodies above 1KB (1000 bytes) get 413' }]);
     expect(routes.find((r) => r.hostname === 'open.localhost')?.policies).toBeUndefined();
