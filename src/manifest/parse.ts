@@ -179,6 +179,10 @@ function normaliseRule(rule: RuleDoc): Rule {
     ...(rule.strip_path_prefix === true ? { strip_path_prefix: true } : {}),
     ...(rule.load_balancing === undefined ? {} : { load_balancing: rule.load_balancing }),
     ...(rule.health_check === undefined ? {} : { health_check: rule.health_check }),
+    ...(rule.max_request_body === undefined ? {} : { max_request_body: rule.max_request_body }),
+    ...(rule.headers === undefined ? {} : { headers: rule.headers }),
+    ...(rule.allow_ips === undefined ? {} : { allow_ips: rule.allow_ips }),
+    ...(rule.deny_ips === undefined ? {} : { deny_ips: rule.deny_ips }),
   };
 }
 

@@ -32,6 +32,10 @@ const FIELD_RULES: Readonly<Record<string, string>> = {
   expect_status: 'must be an HTTP status code between 100 and 599',
   unhealthy_status: 'must be a list of HTTP status codes between 100 and 599, such as [502, 503]',
   max_fails: 'must be an integer between 1 and 1000',
+  allow_ips: 'must be a list of at least one IPv4 or IPv6 address or CIDR, such as ["10.0.0.0/8", "fd00::/8"]',
+  deny_ips: 'must be a list of at least one IPv4 or IPv6 address or CIDR, such as ["192.0.2.0/24"]',
+  delete: 'must be a list of header names such as ["X-Powered-By"]',
+  max_request_body: 'must be a size such as 10MB: a whole number with an optional unit B, KB, MB, GB (powers of 1000) or KiB, MiB, GiB (powers of 1024)',
   rules: 'must be a list of at least one rule such as {"match": {"hostname": "api.example.com"}, "target": {"instance": "my-api", "port": 8080}}',
   $schema: 'must be a string (a schema URL, ignored by ingressd)',
 };

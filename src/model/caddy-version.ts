@@ -68,6 +68,8 @@ const v = (major: number, minor: number, patch: number): CaddyVersion => Object.
 export const SINCE = Object.freeze({
   streamCloseDelay: v(2, 7, 0),
   weightedRoundRobin: v(2, 7, 0),
+  /** Before 2.7 the proxy answers a body over `request_body`'s limit with 502, not 413 (caddy#5652). */
+  requestBody413: v(2, 7, 0),
   etagHeader: v(2, 8, 0),
 });
 

@@ -65,6 +65,23 @@ export interface HealthCheck {
   readonly passive?: PassiveHealthCheck;
 }
 
+/** Header operations on one side (request or response): names as written, values as Caddy fills them. */
+export interface HeaderOps {
+  /** Replace the header with this value (added when absent). */
+  readonly set?: Readonly<Record<string, string>>;
+  /** Add this value beside any the header already has. */
+  readonly add?: Readonly<Record<string, string>>;
+  /** Remove the header. */
+  readonly delete?: readonly string[];
+}
+
+export interface HeadersPolicy {
+  /** Applied to the request before it is proxied. */
+  readonly request?: HeaderOps;
+  /** Applied to the response the client gets (also to headers the target set). */
+  readonly response?: HeaderOps;
+}
+
 /**
  * One routing rule. Exactly one of `target` and `targets` is present in a valid rule (validation
  * reports the others); `targetsOf` (routing.ts) reads either. Optional fields are present only when
@@ -80,6 +97,14 @@ export interface Rule {
   readonly strip_path_prefix?: boolean;
   readonly load_balancing?: LoadBalancing;
   readonly health_check?: HealthCheck;
+  /** Policy: the largest request body accepted, such as `10MB` (see policies.ts); larger → 413. */
+  readonly max_request_body?: string;
+  /** Policy: request and response header operations (see policies.ts). */
+  readonly headers?: HeadersPolicy;
+  /** Policy: only clients (the TCP peer) in these CIDRs or addresses are served; the rest get 403. */
+  readonly allow_ips?: readonly string[];
+  /** Policy: clients (the TCP peer) in these CIDRs or addresses get 403; checked before allow_ips. */
+  readonly deny_ips?: readonly string[];
 }
 
 export interface Ingress {

@@ -11,6 +11,7 @@
  * On one host and port, exact paths are tried first, then prefixes from the longest to the
  * shortest, then the host's catch-all rule (see `comparePathMatches`).
  */
+import { hasPolicies } from './policies.js';
 import type { PathType, Rule, RuleTarget } from './resource.js';
 
 /** A rule's path match, normalised; undefined for a rule that serves the whole host. */
@@ -65,7 +66,8 @@ export function targetTokens(rule: Pick<Rule, 'targets'>, index: number): (strin
 }
 
 /**
- * True when a rule uses only the original shape (one target, whole host, no proxy options): it
+ * True when a rule uses only the original shape (one target, whole host, no proxy options, no
+ * policies): it
  * renders exactly as before routing existed, grouped with other hosts of the same upstream.
  */
 export function isPlainRule(rule: Rule): boolean {
@@ -76,6 +78,7 @@ export function isPlainRule(rule: Rule): boolean {
     targets[0]!.weight === undefined &&
     rule.load_balancing === undefined &&
     rule.health_check === undefined &&
-    rule.strip_path_prefix !== true
+    rule.strip_path_prefix !== true &&
+    !hasPolicies(rule)
   );
 }

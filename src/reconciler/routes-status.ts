@@ -1,6 +1,7 @@
 /** Pure: the routes an accepted ingress is served with, as shown in its status file. */
 import { isPattern } from '../model/hostname.js';
 import type { Ingress, Instance, Rule, RuleTarget } from '../model/resource.js';
+import { describePolicies } from '../model/policies.js';
 import { isPlainRule, pathMatchOf, targetsOf } from '../model/routing.js';
 import type { RenderSettings } from '../model/settings.js';
 import { joinHostPort } from '../model/host-port.js';
@@ -38,7 +39,8 @@ export function routesOf(ingress: Ingress, instances: InstanceIndex, settings: R
     };
     if (isPlainRule(rule)) return route;
     const path = pathMatchOf(rule);
-    return { ...route, ...(path === undefined ? {} : { path: path.path, pathType: path.type }), targets };
+    const policies = describePolicies(rule).map(([policy, effect]) => ({ policy, effect }));
+    return { ...route, ...(path === undefined ? {} : { path: path.path, pathType: path.type }), targets, ...(policies.length === 0 ? {} : { policies }) };
   });
 }
 

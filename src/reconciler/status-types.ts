@@ -30,6 +30,16 @@ export interface RouteStatus {
   readonly pathType?: 'prefix' | 'exact';
   /** Rules that do more than the original shape (several targets, a path, proxy options): every target as served, in manifest order. `upstream` is the first. */
   readonly targets?: readonly TargetStatus[];
+  /** Rules with policies: each policy in the order it applies (README "Policies"). Absent without. */
+  readonly policies?: readonly PolicyStatus[];
+}
+
+/** One policy of a rule as served. */
+export interface PolicyStatus {
+  /** The manifest field, such as `max_request_body`. */
+  readonly policy: string;
+  /** What it does, for people, such as `bodies above 10MB (10000000 bytes) get 413`. */
+  readonly effect: string;
 }
 
 export interface TargetStatus {

@@ -80,6 +80,10 @@ function proxySpec(rule: Rule, upstreams: readonly Upstream[]): ProxySpec | unde
     stripPathPrefix: rule.strip_path_prefix === true,
     loadBalancing: rule.load_balancing,
     healthCheck: rule.health_check,
+    maxRequestBody: rule.max_request_body,
+    headers: rule.headers,
+    allowIps: rule.allow_ips,
+    denyIps: rule.deny_ips,
   };
 }
 

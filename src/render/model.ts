@@ -1,5 +1,5 @@
 import type { JsonObject } from '../model/json.js';
-import type { HealthCheck, Instance, LoadBalancing } from '../model/resource.js';
+import type { HeadersPolicy, HealthCheck, Instance, LoadBalancing } from '../model/resource.js';
 import type { PathMatch } from '../model/routing.js';
 
 /** Where a rule sends traffic, resolved against the declared instances. */
@@ -31,6 +31,13 @@ export interface ProxySpec {
   readonly stripPathPrefix: boolean;
   readonly loadBalancing: LoadBalancing | undefined;
   readonly healthCheck: HealthCheck | undefined;
+  /** Policy: `max_request_body` as written (validated); see policies.ts. */
+  readonly maxRequestBody: string | undefined;
+  /** Policy: `headers` as written (validated); see policies.ts. */
+  readonly headers: HeadersPolicy | undefined;
+  /** Policy: the IP filter as written (validated); see policies.ts. */
+  readonly allowIps: readonly string[] | undefined;
+  readonly denyIps: readonly string[] | undefined;
 }
 
 /** One ingress rule, flattened and resolved: the unit every builder works from. */

@@ -17,6 +17,9 @@ export function ruleRequirements(rule: Rule, settings: RenderSettings): CaddyReq
   if (rule.load_balancing?.policy === 'weighted_round_robin') {
     out.push({ kind: 'version', min: SINCE.weightedRoundRobin, feature: 'load_balancing.policy weighted_round_robin' });
   }
+  if (rule.max_request_body !== undefined) {
+    out.push({ kind: 'version', min: SINCE.requestBody413, feature: 'max_request_body (older Caddy answers an oversized body with 502, not 413)' });
+  }
   const acme = settings.tls.acme;
   if (rule.tls && acme?.dnsProvider !== undefined && (acme.challenge === 'dns-01' || isPattern(rule.match.hostname))) {
     const name = acme.dnsProvider.name;

@@ -13,6 +13,7 @@ import type { RenderSettings } from '../model/settings.js';
 import type { Binding, Owned, ProxySpec } from './model.js';
 import { idToken } from './instances.js';
 import { compareStrings, uniqueSorted } from './order.js';
+import { policyHandlers } from './policies.js';
 import { proxyHandler } from './proxy.js';
 
 export type ProxyBinding = Binding & { readonly proxy: ProxySpec };
@@ -51,7 +52,8 @@ export function handlingOf(binding: ProxyBinding, settings: RenderSettings): Han
   const cached = handlingCache.get(binding);
   if (cached !== undefined && cached.settings === settings) return cached;
   const { proxy } = binding;
-  const handle: JsonObject[] = [];
+  // Policies first (their fixed order is policies.ts's), then the path rewrite and the proxy.
+  const handle: JsonObject[] = policyHandlers(proxy);
   // Caddy makes an emptied path `/`, so `/api` itself reaches the target as `/`.
   if (proxy.stripPathPrefix && proxy.path !== undefined) handle.push({ handler: 'rewrite', strip_path_prefix: proxy.path.path });
   handle.push(proxyHandler(proxy, binding.isPattern, settings));

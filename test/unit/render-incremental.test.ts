@@ -69,6 +69,10 @@ function routedRule(random: () => number, base: Rule): Rule {
     ...(weighted ? { load_balancing: { policy: 'weighted_round_robin' as const, retries: 1 } } : random() < 0.3 ? { load_balancing: { policy: 'least_conn' as const } } : {}),
     ...(random() < 0.3 ? { health_check: { passive: { max_fails: 2 } } } : {}),
     ...('path' in path && random() < 0.4 ? { strip_path_prefix: true } : {}),
+    // Policies: a rule with only a policy is no longer plain either.
+    ...(random() < 0.3 ? { max_request_body: pick(['1KB', '10MB']) } : {}),
+    ...(random() < 0.2 ? { allow_ips: pick([['10.0.0.0/8'], ['::1', '127.0.0.1']]) } : {}),
+    ...(random() < 0.2 ? { headers: pick([{ request: { set: { 'X-A': 'a' } } }, { response: { delete: ['Server'] } }]) } : {}),
   };
 }
 
