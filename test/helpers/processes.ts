@@ -283,3 +283,15 @@ export function condition(status: StatusView | undefined, type: string): { statu
 export async function removeDir(path: string): Promise<void> {
   await rm(path, { recursive: true, force: true });
 }
+
+/** Runs the built `ingressd` CLI with `env` (and PATH) and resolves with its exit code and output. */
+export function runCliAsync(args: readonly string[], env: Readonly<Record<string, string>>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -5,12 +5,12 @@
  * from Caddy's own log.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
+
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   caddyWrites,
-  CLI,
+  runCliAsync,
   condition,
   freePort,
   get,
@@ -28,16 +28,6 @@ import {
   type StatusView,
 } from '../helpers/processes.js';
 
-function cli(args: readonly string[], env: Readonly<Record<string, string>>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('the last valid version keeps serving', () => {
   let dir: string;
@@ -105,12 +95,12 @@ describe('the last valid version keeps serving', () => {
 
   test('validate reports the file, render and diff agree with run (diff: in sync)', async () => {
     const env = { CADDY_ADMIN_PORT: String(ports.admin), INTERNAL_DNS_PORT: String(ports.dns), CADDY_LISTEN_ADDRESS: '127.0.0.1', DATA_DIR: dataDir, MANIFEST_DIR: dir };
-    const validate = await cli(['validate', dir], env);
+    const validate = await runCliAsync(['validate', dir], env);
     expect(validate.code).toBe(1);
     expect(validate.stdout).toContain('invalid JSON');
-    const diff = await cli(['diff', '--dir', dir], env);
+    const diff = await runCliAsync(['diff', '--dir', dir], env);
     expect(diff.code).toBe(0);
-    const none = await cli(['diff', '--dir', dir], { ...env, FALLBACK: 'none' });
+    const none = await runCliAsync(['diff', '--dir', dir], { ...env, FALLBACK: 'none' });
     expect(none.code).toBe(1); // without the rule, the route would go
   });
 

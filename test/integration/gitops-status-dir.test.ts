@@ -10,12 +10,12 @@
  * instead; where neither is, the read-only cases are skipped with a message.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import {
-  CLI,
+  runCliAsync,
   condition,
   freePort,
   get,
@@ -47,16 +47,6 @@ function apiGet(port: number, path: string): Promise<{ status: number; body: str
   });
 }
 
-function runCli(args: readonly string[], env: Readonly<Record<string, string>>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /**
  * Makes `target` a read-only view of `source`: a read-only bind mount (EROFS, for root too), else,
@@ -149,7 +139,7 @@ describe('a read-only manifest tree', () => {
       await waitFor(`${stem} Ready in STATUS_DIR`, async () => condition(await readStatus(dir, stem), 'Ready')?.status === 'True' || undefined);
     }
     expect(readdirSync(tree).filter((n) => n.endsWith('.status.json'))).toEqual([]);
-    const got = await runCli(['get', 'ingresses', '--dir', tree, '-o', 'json'], { STATUS_DIR: statusDir });
+    const got = await runCliAsync(['get', 'ingresses', '--dir', tree, '-o', 'json'], { STATUS_DIR: statusDir });
     expect(got.code).toBe(0);
     const listed = JSON.parse(got.stdout) as { name: string; conditions: { type: string; status: string }[] }[];
     expect(listed.map((s) => [s.name, s.conditions.find((c) => c.type === 'Ready')?.status])).toEqual([['api', 'True'], ['web', 'True']]);
@@ -191,14 +181,14 @@ describe('DATA_DIR inside the manifest tree', () => {
   afterAll(async () => removeDir(dir));
 
   test('is refused at start with a message saying why and what to do', async () => {
-    const result = await runCli(['run', '--dir', dir], { DATA_DIR: join(dir, 'state'), API_LISTEN: 'off' });
+    const result = await runCliAsync(['run', '--dir', dir], { DATA_DIR: join(dir, 'state'), API_LISTEN: 'off' });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain(`DATA_DIR ${join(dir, 'state')} is inside MANIFEST_DIR ${dir}`);
     expect(result.stderr).toContain(join(dir, '.ingressd'));
   });
 
   test('inside a dot-directory it is accepted: its files are never read as manifests', async () => {
-    const result = await runCli(['validate', dir], { MANIFEST_DIR: dir, DATA_DIR: join(dir, '.ingressd') });
+    const result = await runCliAsync(['validate', dir], { MANIFEST_DIR: dir, DATA_DIR: join(dir, '.ingressd') });
     expect(result.stderr).not.toContain('is inside MANIFEST_DIR');
   });
 });
