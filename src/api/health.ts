@@ -31,15 +31,16 @@ export class Readiness {
   }
 
   /**
-   * `GET /readyz`: 200 `{ready: true}` once the controller's first full sync succeeded and Caddy
-   * is reachable; otherwise 503 `{ready: false, reason}`. Either has `warnings: [message]` when
-   * there is something to warn about.
+   * `GET /readyz`: 200 `{ready: true, node}` once the controller's first full sync succeeded and
+   * Caddy is reachable; otherwise 503 `{ready: false, node, reason}`. Either has `warnings:
+   * [message]` when there is something to warn about. `node` is NODE_NAME.
    */
   readyz(): Reply {
     const reply = this.#readiness();
+    if (!('json' in reply)) return reply;
     const warning = this.#controller.statusWarning;
-    if (warning === undefined || !('json' in reply)) return reply;
-    return { ...reply, json: { ...(reply.json as Record<string, unknown>), warnings: [warning] } };
+    const json = { ...(reply.json as Record<string, unknown>), node: this.#controller.options.node };
+    return { ...reply, json: warning === undefined ? json : { ...json, warnings: [warning] } };
   }
 
   #readiness(): Reply {

@@ -11,6 +11,7 @@ import { deleteResource, getResource, listResources, nowSeconds, type View } fro
 import { applyManifest, firstBlocking, judge, type ApiContext } from './settle.js';
 import { entriesOf, fileExists, newManifestPath, parseJsonObject } from './store.js';
 import { ApiError, issueError, type ApiRequest, type Reply } from './types.js';
+import { refuseUnlessWritable } from './writable-source.js';
 
 /** `{id, name, rules, created_at, status}`; `created_at` only when the manifest has one. */
 export const ingressView: View = (manifest, status) => {
@@ -48,6 +49,7 @@ export async function createIngress(ctx: ApiContext, req: ApiRequest): Promise<R
   }
   return ctx.lock.run(async () => {
     const at = newManifestPath(ctx.controller.options.manifestDir, 'Ingress', name);
+    await refuseUnlessWritable(ctx.controller.options.api.writes, at.path, 'POST /ingresses');
     const taken = entriesOf(ctx.controller.reconciler, 'Ingress').find((e) => e.name === name);
     if (taken !== undefined) throw new ApiError('already_exists', `ingress with name "${name}" already exists (${taken.value.file})`);
     if (await fileExists(at.path)) throw new ApiError('already_exists', `${at.file} already exists in the watched directory`);

@@ -11,6 +11,7 @@ import { deleteResource, getResource, listResources, type View } from './resourc
 import { applyManifest, firstBlocking, judge, type ApiContext } from './settle.js';
 import { entriesOf, existingManifestPath, fileExists, newManifestPath, parseJsonObject, type Located } from './store.js';
 import { ApiError, issueError, type ApiRequest, type Reply } from './types.js';
+import { refuseUnlessWritable } from './writable-source.js';
 
 /** `{id, name, address, status}`. */
 export const instanceView: View = (manifest, status) => {
@@ -42,6 +43,7 @@ export async function putInstance(ctx: ApiContext, req: ApiRequest): Promise<Rep
   }
   return ctx.lock.run(async () => {
     const { at, previousText } = await locate(ctx, name);
+    await refuseUnlessWritable(ctx.controller.options.api.writes, at.path, `PUT /instances/${name}`);
     const text = stableStringify({ ...doc, kind: 'Instance', name });
     const manifest = parseManifest(at.file, text);
     const blocking = firstBlocking(judge(ctx.controller, manifest).issues);

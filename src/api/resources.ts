@@ -8,6 +8,7 @@ import type { ResourceStatus } from '../reconciler/status-types.js';
 import { deleteManifest, type ApiContext } from './settle.js';
 import { entriesOf, existingManifestPath, findManifest } from './store.js';
 import type { ApiRequest, Reply } from './types.js';
+import { refuseUnlessWritable } from './writable-source.js';
 
 /** How one kind is shown: the resource's fields plus its status (null before the first reconcile). */
 export type View = (manifest: Manifest, status: ResourceStatus | undefined) => Readonly<Record<string, unknown>>;
@@ -36,6 +37,7 @@ export async function deleteResource(ctx: ApiContext, kind: Kind, view: View, re
     const manifest = findManifest(reconciler, kind, req.param);
     const shown = view(manifest, reconciler.status(manifest.file));
     const at = existingManifestPath(ctx.controller.options.manifestDir, manifest.file);
+    await refuseUnlessWritable(ctx.controller.options.api.writes, at.path, `DELETE /${kind.toLowerCase()}s/${req.param}`);
     if (await deleteManifest(ctx, at)) return { status: 204 };
     return { status: 202, json: { ...shown, status: null, message: 'the file is removed; the reconcile that takes it out of Caddy has not finished yet' } };
   });

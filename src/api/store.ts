@@ -16,6 +16,7 @@ import { isManifestPath } from '../manifest/manifest-files.js';
 import { parseManifest } from '../manifest/parse.js';
 import { lookup, type Entry } from './lookup.js';
 import { ApiError, type ReconcilerView } from './types.js';
+import { asReadOnly } from './writable-source.js';
 
 /** File name suffix per kind for files the API creates. Ingress names hold no dots, so they never collide. */
 export const FILE_SUFFIX: Readonly<Record<Kind, string>> = { Ingress: '.json', Instance: '.instance.json' };
@@ -59,12 +60,17 @@ export async function fileExists(path: string): Promise<boolean> {
   );
 }
 
+/** Writes the manifest; a tree that refuses it (checked before, but mounts change) is `read_only_source`. */
 export async function writeManifest(at: Located, text: string): Promise<void> {
-  await writeFileAtomic(at.path, text);
+  await writeFileAtomic(at.path, text).catch((err: unknown) => {
+    throw asReadOnly(err, 'the API', at.path);
+  });
 }
 
 export async function removeManifest(at: Located): Promise<void> {
-  await rm(at.path, { force: true });
+  await rm(at.path, { force: true }).catch((err: unknown) => {
+    throw asReadOnly(err, 'the API', at.path);
+  });
 }
 
 /** Every manifest of `kind` the reconciler knows, keyed for lookup (unparsable ones get the derived id). */

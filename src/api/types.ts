@@ -30,6 +30,8 @@ export const API_ERRORS = {
   ambiguous: 409,
   /** API_TOKEN is set and the request lacks the right bearer token. */
   unauthorized: 401,
+  /** The manifest tree cannot take the API's writes (read-only, swapped by a link, API_WRITES=off): change the desired state at its source. */
+  read_only_source: 409,
   /** The request body exceeds the limit. */
   payload_too_large: 413,
   /** The path exists but not with this method. */

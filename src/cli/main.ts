@@ -8,6 +8,7 @@ import { isIngressdError } from '../model/errors.js';
 import { UsageError, type CommandIo } from './commands/args.js';
 import { diffCommand } from './commands/diff.js';
 import { dnsCommand } from './commands/dns.js';
+import { fleetCommand } from './commands/fleet.js';
 import { getCommand } from './commands/get.js';
 import { renderCommand } from './commands/render.js';
 import { runCommand } from './commands/run.js';
@@ -21,6 +22,7 @@ const COMMANDS: Readonly<Record<string, { readonly run: Command; readonly summar
   render: { run: renderCommand, summary: 'print the Caddy JSON for a directory of manifests' },
   diff: { run: diffCommand, summary: "show what run would change in Caddy's live config (changes nothing)" },
   get: { run: getCommand, summary: 'list ingresses and instances with their Ready status' },
+  fleet: { run: fleetCommand, summary: "ask every node's API whether a fleet has converged (exit 1 until it has)" },
   dns: { run: dnsCommand, summary: 'run the instance DNS process (started by run)' },
 };
 

@@ -249,6 +249,7 @@ export class Controller {
       ...(this.#deps.probeCertificates === undefined ? {} : { probeCertificates: this.#deps.probeCertificates }),
       clock: this.#clock,
       logger,
+      node: this.#options.node,
       enqueue: (key) => (key.kind === 'caddy' ? this.#debounce.schedule() : this.#queue.add(key)),
       filesPending: () => this.#filesPending(),
       othersWaiting: () => this.#queue.len() > 0 || this.#filesPending() || this.#debounce.isPending || this.#queue.isWaiting(CADDY_KEY),

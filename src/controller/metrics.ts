@@ -48,10 +48,12 @@ const DURATION_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
  * `ingressd_status_files_writable` (0 once status writes were refused), `ingressd_cross_checks_total{result}` (the incremental state compared with a full evaluation:
  * `match`, or `mismatch`, then repaired), `ingressd_caddy_info{version,plugins,etag,streams}` (always
  * 1: which Caddy ingressd renders for; `streams` is `kept` where upgraded connections outlive a
- * reload, `cut_on_reload` before Caddy 2.7), plus prom-client's default process metrics.
+ * reload, `cut_on_reload` before Caddy 2.7), `ingressd_node_info{node}` (always 1: this node's
+ * NODE_NAME, to join a fleet's series on), plus prom-client's default process metrics.
  */
-export function createMetrics(): Metrics {
+export function createMetrics(node: string): Metrics {
   const registry = new Registry();
+  new Gauge({ name: 'ingressd_node_info', help: 'Always 1: the name of this node in a fleet (NODE_NAME).', labelNames: ['node'], registers: [registry] }).set({ node }, 1);
   let source: MetricsSource | undefined;
   const reconciles = new Counter({ name: 'ingressd_reconciles_total', help: 'Caddy reconciles, by result.', labelNames: ['result'], registers: [registry] });
   const duration = new Histogram({

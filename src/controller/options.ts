@@ -4,6 +4,7 @@
  * object; nothing downstream reads `process.env` or sees `undefined` for a setting with a default.
  */
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { isAbsolute, join, relative as relativePath, resolve as resolvePath, sep } from 'node:path';
 import { DEFAULT_CADDY } from '../model/caddy-version.js';
 import { IngressdError } from '../model/errors.js';
@@ -15,6 +16,11 @@ import { resolveTls } from './tls-options.js';
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFormat = 'json' | 'text';
+export const API_WRITES = ['auto', 'off'] as const;
+export type ApiWrites = (typeof API_WRITES)[number];
+
+/** A node name: what a host name may hold (letters, digits, `.`, `-`, `_`), 1 to 253 characters. */
+const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 
 export interface Options {
   /** Watched manifest directory (absolute). Empty when the command does not need one. */
@@ -38,7 +44,13 @@ export interface Options {
   readonly resyncIntervalMs: number;
   /** `last-valid`: a served resource whose file turns invalid keeps serving its last valid version (reconciler/last-valid.ts). */
   readonly fallback: FallbackMode;
-  readonly api: { readonly host: string; readonly port: number; readonly enabled: boolean; readonly token: string | undefined };
+  /** This node's name in a fleet (NODE_NAME, default the host name): in status files, metrics and `/readyz`. */
+  readonly node: string;
+  /**
+   * `writes`: `auto` lets the API write manifest files unless the tree cannot take them (api/writable-source.ts);
+   * `off` refuses every write (the desired state lives elsewhere: a repository, a ConfigMap).
+   */
+  readonly api: { readonly host: string; readonly port: number; readonly enabled: boolean; readonly token: string | undefined; readonly writes: ApiWrites };
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
 }
 
@@ -72,6 +84,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { env: 'RESYNC_INTERVAL', flag: 'resync-interval', defaultText: '30s', description: 'Full rescan and drift check period' },
   { env: 'FALLBACK', flag: 'fallback', defaultText: 'last-valid', description: 'last-valid: a served resource whose file turns invalid keeps serving its last valid version (Accepted=False, Programmed=True LastValidVersion); none: it stops serving' },
   { env: 'API_LISTEN', flag: 'api-listen', defaultText: '127.0.0.1:8089', description: 'HTTP API address (host:port, or "off")' },
+  { env: 'API_WRITES', flag: undefined, defaultText: 'auto', description: 'auto: the API writes manifest files unless the tree is read-only, a ConfigMap volume or a git-sync checkout; off: every write is refused (the desired state lives in a repository or a ConfigMap)' },
+  { env: 'NODE_NAME', flag: 'node-name', defaultText: '(the host name)', description: 'Name of this node in a fleet: written into status files (node), metrics (ingressd_node_info) and /readyz' },
   { env: 'API_TOKEN', flag: undefined, defaultText: '(none)', description: 'Bearer token required by the HTTP API; required for a non-loopback API_LISTEN', secret: true },
   { env: 'ACME_EMAIL', flag: undefined, defaultText: '(none)', description: 'ACME account email (required for TLS)' },
   { env: 'ACME_DNS_PROVIDER', flag: undefined, defaultText: '(none)', description: 'DNS provider for dns-01: cloudflare | rfc2136' },
@@ -148,7 +162,9 @@ export function resolveOptions(env: Env, flags: Flags, context: { readonly cwd: 
   const httpPort = port('CADDY_HTTP_PORT', 80);
   const httpsPort = port('CADDY_HTTPS_PORT', 443);
   const tls = resolveTls(read, duration, httpPort, problems);
-  const api = resolveApi(read('API_LISTEN') ?? '127.0.0.1:8089', read('API_TOKEN'), problems);
+  const api = resolveApi(read('API_LISTEN') ?? '127.0.0.1:8089', read('API_TOKEN'), oneOf('API_WRITES', API_WRITES, 'auto'), problems);
+  const node = read('NODE_NAME') ?? hostname();
+  if (!NODE_NAME.test(node)) problems.push(`NODE_NAME must be 1-253 letters, digits, dots, dashes or underscores, starting with a letter or digit (such as ingress-2), got "${node}"`);
   const upstreamMode: UpstreamMode = oneOf('UPSTREAM_MODE', UPSTREAM_MODES, 'dns');
   const format = read('LOG_FORMAT');
   const streamCloseDelay = duration('STREAM_CLOSE_DELAY', '5m');
@@ -194,6 +210,7 @@ export function resolveOptions(env: Env, flags: Flags, context: { readonly cwd: 
     },
     resyncIntervalMs: duration('RESYNC_INTERVAL', '30s').ms,
     fallback: oneOf('FALLBACK', FALLBACK_MODES, 'last-valid'),
+    node,
     api,
     log: {
       level: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
@@ -216,19 +233,19 @@ export function withDnsPort(options: Options, port: number): Options {
   });
 }
 
-function resolveApi(listen: string, token: string | undefined, problems: string[]): Options['api'] {
-  if (listen.toLowerCase() === 'off') return { host: '', port: 0, enabled: false, token };
+function resolveApi(listen: string, token: string | undefined, writes: ApiWrites, problems: string[]): Options['api'] {
+  if (listen.toLowerCase() === 'off') return { host: '', port: 0, enabled: false, token, writes };
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(listen);
   const host = m?.[1] ?? m?.[2];
   const port = Number(m?.[3]);
   if (!m || host === undefined || !Number.isInteger(port) || port < 0 || port > 65535) {
     problems.push(`API_LISTEN must be host:port (e.g. 127.0.0.1:8089) or "off", got "${listen}"`);
-    return { host: '127.0.0.1', port: 8089, enabled: false, token };
+    return { host: '127.0.0.1', port: 8089, enabled: false, token, writes };
   }
   if (!isLoopback(host) && token === undefined) {
     problems.push(`API_LISTEN ${listen} is not a loopback address: set API_TOKEN so the API is not open to the network`);
   }
-  return { host, port, enabled: true, token };
+  return { host, port, enabled: true, token, writes };
 }
 
 /**

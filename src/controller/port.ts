@@ -4,6 +4,7 @@
  * polling. The real `Controller` satisfies it.
  */
 import type { RenderSettings } from '../model/settings.js';
+import type { ApiWrites } from './options.js';
 import type { Clock } from '../platform/clock.js';
 import type { Emitter } from '../platform/emitter.js';
 import type { Reconciler, ReconcilerEvents } from '../reconciler/reconciler.js';
@@ -12,7 +13,13 @@ import type { Reconciler, ReconcilerEvents } from '../reconciler/reconciler.js';
 export type ReconcilerView = Pick<Reconciler, 'files' | 'manifest' | 'status' | 'evaluated' | 'acceptedSince'>;
 
 export interface ControllerPort {
-  readonly options: { readonly manifestDir: string; readonly render: RenderSettings };
+  readonly options: {
+    readonly manifestDir: string;
+    readonly render: RenderSettings;
+    /** NODE_NAME: named in `/readyz`, so `ingressd fleet` knows whom it asked. */
+    readonly node: string;
+    readonly api: { readonly writes: ApiWrites };
+  };
   /** Throws until `start()` has built it. */
   readonly reconciler: ReconcilerView;
   readonly ready: boolean;

@@ -69,6 +69,8 @@ export interface ReconcilerOptions {
   readonly isListenFree?: (listen: string) => Promise<boolean>;
   /** The last valid versions (FALLBACK=last-valid). @default none: an invalid file serves nothing */
   readonly lastValid?: LastValid;
+  /** This node's name (NODE_NAME), written into every status file. @default none */
+  readonly node?: string;
 }
 
 /** What happened, for waiters. */
@@ -106,7 +108,7 @@ export class Reconciler {
 
   constructor(options: ReconcilerOptions) {
     this.#options = options;
-    this.#statusSync = new StatusSync(options.statuses, options.settings, (file) => this.#store.has(file));
+    this.#statusSync = new StatusSync(options.statuses, options.settings, (file) => this.#store.has(file), options.node);
     this.#statuses = new StatusPasses(this.#statusSync, options.settings, options.logger, (evaluated, excluded, now) =>
       options.lastValid?.record(evaluated, excluded, this.#store.acceptedSince, now),
     );

@@ -52,6 +52,7 @@ export class StatusSync {
   readonly #writer: StatusWriter;
   readonly #settings: RenderSettings;
   readonly #isKnown: (file: string) => boolean;
+  readonly #node: string | undefined;
   readonly #statuses = new Map<string, ResourceStatus>();
   readonly #keys = new Map<string, string>();
   /** What each status in `#keys` was built from, for the identity check that skips building the key. */
@@ -59,11 +60,15 @@ export class StatusSync {
   /** The dials of each ingress's health-checked targets, for the evaluation and instances they were derived from. */
   readonly #dials = new Map<string, { readonly evaluation: Evaluation; readonly instancesKey: string; readonly dials: readonly string[] }>();
 
-  /** `isKnown` tells whether a manifest still exists: a status is never written for one that is gone. */
-  constructor(writer: StatusWriter, settings: RenderSettings, isKnown: (file: string) => boolean) {
+  /**
+   * `isKnown` tells whether a manifest still exists: a status is never written for one that is gone.
+   * `node` (NODE_NAME) is written into every status when given.
+   */
+  constructor(writer: StatusWriter, settings: RenderSettings, isKnown: (file: string) => boolean, node?: string) {
     this.#writer = writer;
     this.#settings = settings;
     this.#isKnown = isKnown;
+    this.#node = node;
   }
 
   get(file: string): ResourceStatus | undefined {
@@ -149,6 +154,7 @@ export class StatusSync {
           routes: ingress === undefined ? undefined : routesOf(ingress, instances, this.#settings, health),
           certificates: certs,
           previous: this.#statuses.get(file),
+          ...(this.#node === undefined ? {} : { node: this.#node }),
           now,
         });
         this.#statuses.set(file, status);

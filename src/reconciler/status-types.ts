@@ -73,6 +73,8 @@ export interface ResourceStatus {
   readonly file: string;
   /** Hash of the spec this status describes. */
   readonly observedGeneration: string;
+  /** The node that wrote this status (NODE_NAME): in a fleet, each node writes its own STATUS_DIR. Absent from `ingressd get` offline. */
+  readonly node?: string;
   readonly conditions: readonly Condition[];
   readonly errors: readonly Issue[];
   readonly routes?: readonly RouteStatus[];

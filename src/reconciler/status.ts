@@ -25,6 +25,8 @@ export interface StatusInput {
   /** Ingresses with TLS rules: what the local listener serves for each TLS hostname. */
   readonly certificates: readonly CertificateStatus[] | undefined;
   readonly previous: ResourceStatus | undefined;
+  /** The node writing the status (NODE_NAME); undefined outside `run`. */
+  readonly node?: string;
   /** RFC 3339 timestamp used for conditions that flip now. */
   readonly now: string;
 }
@@ -82,6 +84,7 @@ export function buildStatus(input: StatusInput): ResourceStatus {
     id: resource?.id ?? '',
     file: manifest.file,
     observedGeneration: manifest.generation,
+    ...(input.node === undefined ? {} : { node: input.node }),
     conditions: drafts.map(([type, draft]) => condition(type, draft, input.previous, input.now)),
     errors: [...reported].sort(compareIssues),
     ...(input.routes === undefined ? {} : { routes: input.routes }),

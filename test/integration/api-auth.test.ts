@@ -62,8 +62,8 @@ describe('HTTP API with API_TOKEN, without ACME, with a Caddy that takes 2 s to 
     expect(statuses.at(-1)).toBe(200);
     expect(statuses.indexOf(200)).toBe(statuses.length - 1);
     expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(5);
-    expect(readyAnswers[0]?.json).toEqual({ ready: false, reason: expect.stringMatching(/^waiting for the first sync/) });
-    expect(readyAnswers.at(-1)?.json).toEqual({ ready: true });
+    expect(readyAnswers[0]?.json).toEqual({ ready: false, node: expect.any(String), reason: expect.stringMatching(/^waiting for the first sync/) });
+    expect(readyAnswers.at(-1)?.json).toEqual({ ready: true, node: expect.any(String) });
   });
 
   test('every endpoint but /healthz needs the bearer token', async () => {

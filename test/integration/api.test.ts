@@ -286,6 +286,7 @@ describe('HTTP API (ACME dns-01 without the Caddy module, TLS_ALLOWED_DOMAINS=al
       ingressd_cross_checks_total: 'counter',
       ingressd_status_files_writable: 'gauge',
       ingressd_upstream_healthy: 'gauge',
+      ingressd_node_info: 'gauge',
     });
     const value = (name: string, labels: Record<string, string> = {}): number | undefined =>
       [...families.values()].flatMap((f) => f.samples).find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;

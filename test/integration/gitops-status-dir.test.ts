@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import {
@@ -35,15 +35,20 @@ const ingressTo = (name: string, host: string, port: number, listen: number): st
   JSON.stringify({ name, rules: [{ match: { hostname: host, port: listen }, target: { instance: 'app', port } }] });
 
 function apiGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return apiCall(port, 'GET', path);
+}
+
+function apiCall(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+    const headers = body === undefined ? {} : { 'content-type': 'application/json' };
+    const req = request({ host: '127.0.0.1', port, path, method, headers, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
 
@@ -119,7 +124,7 @@ describe('a read-only manifest tree', () => {
   async function start(env: Readonly<Record<string, string>>): Promise<{ ingressd: IngressdProcess; api: number; dataDir: string }> {
     const dataDir = await tempDir('readonly-data');
     const [admin, dns, api] = [await freePort(), await freePort(), await freePort()];
-    const ingressd = startIngressd({ dir: tree, dataDir, ports: { admin, dns, api }, env });
+    const ingressd = startIngressd({ dir: tree, dataDir, ports: { admin, dns, api }, env: { NODE_NAME: 'ro-node', ...env } });
     running.push({ ingressd, dataDir });
     await waitReady(ingressd);
     return { ingressd, api, dataDir };
@@ -146,8 +151,15 @@ describe('a read-only manifest tree', () => {
     const fromApi = JSON.parse((await apiGet(api, '/ingresses/web')).body) as { status: { conditions: { type: string; status: string }[] } };
     expect(fromApi.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
     expect((await apiGet(api, '/metrics')).body).toMatch(/^ingressd_status_files_writable 1$/m);
-    expect(JSON.parse((await apiGet(api, '/readyz')).body)).toEqual({ ready: true });
+    expect(JSON.parse((await apiGet(api, '/readyz')).body)).toEqual({ ready: true, node: 'ro-node' });
+    expect(readFileSync(join(statusDir, 'web.status.json'), 'utf8')).toContain('"node": "ro-node"');
     expect(ingressd.output()).not.toContain('status files cannot be written');
+    // The API reads on, but a write answers where the desired state must change instead.
+    const create = await apiCall(api, 'POST', '/ingresses', { name: 'new', rules: [{ match: { hostname: 'new.test', port: http }, target: { instance: 'app', port: backendPort } }] });
+    expect(create.status).toBe(409);
+    expect(JSON.parse(create.body)).toEqual({ code: 'read_only_source', message: expect.stringMatching(/^POST \/ingresses cannot write the manifest: .* is read-only for ingressd \((EROFS|EPERM)\)\. Change the desired state where it comes from/) });
+    expect((await apiCall(api, 'DELETE', '/ingresses/web')).status).toBe(409);
+    expect((await get(http, 'web.test')).body).toBe('backend-a');
     // The next case serves the same tree (same listen port) from a Caddy of its own.
     await ingressd.stop();
     await killDaemons(dataDir);

@@ -39,7 +39,7 @@ export async function runCommand(io: CommandIo): Promise<number> {
   const logger = createLogger({ level: options.log.level, format: options.log.format, secrets });
   if (options.fallback === 'none') discardLastValid(options.dataDir, logger);
   const cli = fileURLToPath(new URL('../main.js', import.meta.url));
-  const metrics = createMetrics();
+  const metrics = createMetrics(options.node);
   let api: ApiServer | undefined;
   const controller = new Controller(options, {
     logger,
