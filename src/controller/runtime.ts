@@ -10,7 +10,8 @@ import { stableStringify } from '../model/canonical.js';
 import type { JsonObject } from '../model/json.js';
 import type { Logger } from '../model/logger.js';
 import type { Instance } from '../model/resource.js';
-import { writeRegistry } from '../dns/registry-file.js';
+import { waitUntilAnswered } from '../dns/answered.js';
+import { readRegistry, writeRegistry } from '../dns/registry-file.js';
 import { ensureDnsProcess, type DnsProcessHandle } from '../dns/supervisor.js';
 import { writeFileAtomic } from '../platform/atomic-file.js';
 import { createCaddyClient, type CaddyClient } from '../reconciler/caddy-client.js';
@@ -27,13 +28,20 @@ export interface Runtime {
   dns(): Pick<DnsProcessHandle, 'isAlive' | 'stop'> | undefined;
   /** Starts the DNS process again (after it exited) on the same port. */
   restartDns(): Promise<void>;
-  /** Writes the accepted instances to the DNS registry (atomically). */
+  /**
+   * Writes the accepted instances to the DNS registry (atomically) and, in dns upstream mode,
+   * resolves once the DNS process answers a new or changed one (at most DNS_ANSWER_WAIT_MS), so
+   * the Caddy config that follows never names an instance the DNS does not know yet.
+   */
   publishInstances(instances: readonly Instance[]): Promise<void>;
   /** Keeps the config Caddy holds on disk, so a restarted Caddy starts from it. */
   saveAppliedConfig(config: JsonObject): Promise<void>;
   /** Which Caddy runs (version, modules), and whether it changed since it was last learnt. */
   readonly caddyIdentity: { learn(): Promise<LearntCaddy>; changed(): Promise<boolean> };
 }
+
+/** Longest a publish waits for the DNS process to load the registry (its fallback poll runs every second). */
+const DNS_ANSWER_WAIT_MS = 1_500;
 
 /** Starts (or adopts) the instance DNS, then Caddy; rejects with `dns_start_failed` / `caddy_start_failed`. */
 export async function startRuntime(input: Options, dnsCommand: readonly string[], logger: Logger): Promise<Runtime> {
@@ -51,6 +59,9 @@ export async function startRuntime(input: Options, dnsCommand: readonly string[]
   logger.info(caddy.origin === 'started' ? 'started Caddy' : 'adopted the running Caddy', { origin: caddy.origin, pid: caddy.pid, admin: caddyClient.adminUrl });
 
   const configFile = join(options.dataDir, 'caddy', 'config.json');
+  /** name → address as the registry holds them (from the file an earlier run left, at first). */
+  const published = new Map<string, string>();
+  for (const r of (await readRegistry(dns.registryPath).catch(() => undefined))?.records ?? []) published.set(r.name, r.address);
   return {
     options,
     caddyClient,
@@ -66,7 +77,15 @@ export async function startRuntime(input: Options, dnsCommand: readonly string[]
       }
     },
     async publishInstances(instances) {
-      await writeRegistry(dns.registryPath, options.dns.zone, instances.map((i) => ({ name: i.name, id: i.id, address: i.address })));
+      const wrote = await writeRegistry(dns.registryPath, options.dns.zone, instances.map((i) => ({ name: i.name, id: i.id, address: i.address })));
+      const fresh = instances.find((i) => published.get(i.name) !== i.address);
+      published.clear();
+      for (const i of instances) published.set(i.name, i.address);
+      if (!wrote || fresh === undefined || options.render.upstreamMode !== 'dns') return;
+      const fqdn = `${fresh.name}.${options.dns.zone}`;
+      if (!(await waitUntilAnswered(options.dns.address, dns.port, fqdn, fresh.address, DNS_ANSWER_WAIT_MS))) {
+        logger.warn('the instance DNS did not answer a new instance in time; Caddy is updated anyway (requests to it may fail until the DNS loads its registry)', { instance: fresh.name, waitedMs: DNS_ANSWER_WAIT_MS });
+      }
     },
     saveAppliedConfig: (config) => writeFileAtomic(configFile, stableStringify(config), { mode: 0o600 }),
   };
