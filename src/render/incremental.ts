@@ -231,7 +231,7 @@ export class IncrementalRenderer {
     const settings = this.#settings;
     const state = this.#ports.get(port);
     const isHttpPort = port === settings.tls.httpPort;
-    const redirects = isHttpPort && this.#redirectBindings.size > 0 ? redirectRoutes(port, [...this.#redirectBindings].sort(compareBindings)) : { paths: [], hosts: [] };
+    const redirects = isHttpPort && this.#redirectBindings.size > 0 ? redirectRoutes(port, [...this.#redirectBindings].sort(compareBindings), state?.rules.heldPaths() ?? []) : { paths: [], hosts: [] };
     const routes = redirects.paths.map((r) => canonicalize(r.json));
     if (state !== undefined) {
       state.ruleRoutes ??= state.rules.routes().map((r) => r.json);

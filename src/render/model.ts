@@ -62,3 +62,9 @@ export interface Owned {
   readonly json: JsonObject;
   readonly owners: readonly string[];
 }
+
+/** A literal host and path that a rule on one port holds (redirects.ts steps aside for them). */
+export interface HeldPath {
+  readonly host: string;
+  readonly path: PathMatch;
+}

@@ -10,7 +10,7 @@ import type { JsonObject } from '../model/json.js';
 import { ID_PREFIX } from '../model/ownership.js';
 import { comparePathMatches, type PathMatch } from '../model/routing.js';
 import type { RenderSettings } from '../model/settings.js';
-import type { Binding, Owned, ProxySpec } from './model.js';
+import type { Binding, HeldPath, Owned, ProxySpec } from './model.js';
 import { idToken } from './instances.js';
 import { compareStrings, uniqueSorted } from './order.js';
 import { policyHandlers } from './policies.js';
@@ -120,6 +120,16 @@ export class RuleGroups {
     group.route = undefined;
     // Its id (one host: named after the host; shared: after its handling), and so the order, may move.
     this.#order = undefined;
+  }
+
+  /** Every host and path the rules of this port hold (rules with a path only). */
+  heldPaths(): HeldPath[] {
+    const out: HeldPath[] = [];
+    for (const group of this.#groups.values()) {
+      const path = group.path;
+      if (path !== undefined) for (const host of group.hosts.keys()) out.push({ host, path });
+    }
+    return out;
   }
 
   /** Routes in match order: path order, then `@id` (then the key, for input with one host and path twice). */

@@ -41,7 +41,8 @@ export interface RenderedServer {
 export function renderServer(port: number, allBindings: readonly Binding[], settings: RenderSettings): RenderedServer {
   const bindings = allBindings.filter((b) => b.port === port);
   const isHttpPort = port === settings.tls.httpPort;
-  const redirects = isHttpPort ? redirectRoutes(port, allBindings) : { paths: [], hosts: [] };
+  const held = bindings.flatMap((b) => (b.isPattern || b.proxy?.path === undefined ? [] : [{ host: b.host, path: b.proxy.path }]));
+  const redirects = isHttpPort ? redirectRoutes(port, allBindings, held) : { paths: [], hosts: [] };
   const routes = [
     ...redirects.paths,
     ...literalRuleRoutes(port, bindings, settings),

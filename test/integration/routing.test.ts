@@ -477,4 +477,13 @@ describe('HTTP/2 over TLS through a path rule with two targets', () => {
     expect(redirected.headers['location']).toBe(`https://h2.test:${https}/api/items?x=1`);
     expect((await get(httpPort, 'h2.test', '/apis')).status).toBe(404);
   });
+
+  test('a plain-HTTP rule of a more specific path inside the redirected one is served, not redirected', async () => {
+    await writeJson(join(site.dir, 'h2-public.json'), { rules: [{ match: { hostname: 'h2.test', port: httpPort, path: '/api/public' }, target: { instance: 'h2a', port: site.backendPort } }] });
+    await waitFor('/api/public served over plain HTTP', async () => (await get(httpPort, 'h2.test', '/API/Public/x')).status === 200 || undefined);
+    expect((await get(httpPort, 'h2.test', '/api/public/x')).body).toMatch(/^h2a \/api\/public\/x/);
+    const redirected = await get(httpPort, 'h2.test', '/api/items');
+    expect([redirected.status, redirected.headers['location']]).toEqual([301, `https://h2.test:${https}/api/items`]);
+    expect((await get(httpPort, 'h2.test', '/api/publicity')).status).toBe(301);
+  });
 });
