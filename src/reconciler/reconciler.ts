@@ -108,7 +108,10 @@ export class Reconciler {
 
   constructor(options: ReconcilerOptions) {
     this.#options = options;
-    this.#statusSync = new StatusSync(options.statuses, options.settings, (file) => this.#store.has(file), options.node);
+    this.#statusSync = new StatusSync(options.statuses, options.settings, (file) => this.#store.has(file), {
+      ...(options.node === undefined ? {} : { node: options.node }),
+      logger: options.logger,
+    });
     this.#statuses = new StatusPasses(this.#statusSync, options.settings, options.logger, (evaluated, excluded, now) =>
       options.lastValid?.record(evaluated, excluded, this.#store.acceptedSince, now),
     );

@@ -7,6 +7,7 @@ import { stableStringify } from '../model/canonical.js';
 import { fastHashOf } from '../model/ids.js';
 import type { Manifest } from '../model/manifest.js';
 import type { Ingress } from '../model/resource.js';
+import type { Logger } from '../model/logger.js';
 import type { RenderSettings } from '../model/settings.js';
 import type { EvaluatedSet, Evaluation } from './evaluate.js';
 import { healthDialsOf, indexInstances, routesOf, type InstanceIndex } from './routes-status.js';
@@ -53,6 +54,8 @@ export class StatusSync {
   readonly #settings: RenderSettings;
   readonly #isKnown: (file: string) => boolean;
   readonly #node: string | undefined;
+  readonly #logger: Logger | undefined;
+  #warnedForeign = false;
   readonly #statuses = new Map<string, ResourceStatus>();
   readonly #keys = new Map<string, string>();
   /** What each status in `#keys` was built from, for the identity check that skips building the key. */
@@ -62,13 +65,15 @@ export class StatusSync {
 
   /**
    * `isKnown` tells whether a manifest still exists: a status is never written for one that is gone.
-   * `node` (NODE_NAME) is written into every status when given.
+   * `node` (NODE_NAME) is written into every status when given; `logger` hears, once, of a status
+   * file another node wrote (two nodes sharing one STATUS_DIR overwrite each other's statuses).
    */
-  constructor(writer: StatusWriter, settings: RenderSettings, isKnown: (file: string) => boolean, node?: string) {
+  constructor(writer: StatusWriter, settings: RenderSettings, isKnown: (file: string) => boolean, fleet: { readonly node?: string; readonly logger?: Logger } = {}) {
     this.#writer = writer;
     this.#settings = settings;
     this.#isKnown = isKnown;
-    this.#node = node;
+    this.#node = fleet.node;
+    this.#logger = fleet.logger;
   }
 
   get(file: string): ResourceStatus | undefined {
@@ -83,6 +88,10 @@ export class StatusSync {
     if (this.#statuses.has(file)) return undefined;
     const onDisk = await this.#writer.read(file);
     if (onDisk === undefined || onDisk.file !== file) return undefined;
+    if (!this.#warnedForeign && this.#node !== undefined && onDisk.node !== undefined && onDisk.node !== this.#node) {
+      this.#warnedForeign = true;
+      this.#logger?.warn(`the status of ${file} was written by node ${onDisk.node}, not this node (${this.#node}): if both run, they overwrite each other's status files. Give each node its own STATUS_DIR (or, after renaming this node, ignore this once)`, { file, writtenBy: onDisk.node, node: this.#node });
+    }
     this.#statuses.set(file, onDisk);
     return acceptedSinceOf(onDisk);
   }

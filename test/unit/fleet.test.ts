@@ -1,7 +1,8 @@
 /**
- * The fleet's pure parts: NODE_NAME and API_WRITES settings, whether a fleet has converged from
- * its nodes' reports, and whether the API may write into a manifest tree (real temp dirs laid
- * out as a ConfigMap volume and a git-sync checkout are).
+ * The fleet's parts without processes: NODE_NAME and API_WRITES settings, whether a fleet has
+ * converged from its nodes' reports, whether the API may write into a manifest tree (real temp
+ * dirs laid out as a ConfigMap volume and a git-sync checkout), and the warning for a status file
+ * another node wrote.
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
@@ -10,7 +11,9 @@ import { join } from 'node:path';
 import { fleetVerdict, type NodeReport, type ReportedResource } from '../../src/cli/commands/fleet-convergence.js';
 import { resolveOptions } from '../../src/controller/options.js';
 import { refuseUnlessWritable } from '../../src/api/writable-source.js';
+import { StatusSync } from '../../src/reconciler/status-sync.js';
 import type { ResourceStatus } from '../../src/reconciler/status-types.js';
+import { MemoryStatuses } from '../helpers/memory-statuses.js';
 
 const ctx = { cwd: '/srv', isTty: false };
 
@@ -146,5 +149,33 @@ describe('refuseUnlessWritable', () => {
       code: 'read_only_source',
       message: expect.stringContaining(`${join(root, 'repo', 'team')} is a link into ${join(root, '.worktrees', 'abc123', 'team')}, a tree published by swapping a link`),
     });
+  });
+});
+
+describe('a status file another node wrote', () => {
+  test('is adopted with one warning naming both nodes and STATUS_DIR', async () => {
+    const statuses = new MemoryStatuses();
+    const foreign = { ...status('g1', 'True'), node: 'edge-1' };
+    statuses.files.set('shop.json', foreign);
+    statuses.files.set('cart.json', { ...foreign, name: 'cart', file: 'cart.json' });
+    const warnings: string[] = [];
+    const logger = { warn: (message: string) => void warnings.push(message), info: () => undefined, error: () => undefined, debug: () => undefined };
+    const sync = new StatusSync(statuses, resolveOptions({}, {}, ctx).render, () => true, { node: 'edge-2', logger });
+    await sync.adopt('shop.json');
+    await sync.adopt('cart.json');
+    expect(sync.get('shop.json')).toEqual(foreign);
+    expect(warnings).toEqual([expect.stringMatching(/^the status of shop\.json was written by node edge-1, not this node \(edge-2\): .*Give each node its own STATUS_DIR/)]);
+  });
+
+  test('of this node, or of no node (an older ingressd), is adopted silently', async () => {
+    const statuses = new MemoryStatuses();
+    statuses.files.set('shop.json', { ...status('g1', 'True'), node: 'edge-2' });
+    statuses.files.set('cart.json', { ...status('g1', 'True'), name: 'cart', file: 'cart.json' });
+    const warnings: string[] = [];
+    const logger = { warn: (message: string) => void warnings.push(message), info: () => undefined, error: () => undefined, debug: () => undefined };
+    const sync = new StatusSync(statuses, resolveOptions({}, {}, ctx).render, () => true, { node: 'edge-2', logger });
+    await sync.adopt('shop.json');
+    await sync.adopt('cart.json');
+    expect(warnings).toEqual([]);
   });
 });
