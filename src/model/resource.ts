@@ -4,6 +4,8 @@
  * Pure data; nothing here does I/O.
  */
 
+import type { RateLimitPolicy } from './rate-limit.js';
+
 export const KINDS = ['Ingress', 'Instance'] as const;
 export type Kind = (typeof KINDS)[number];
 
@@ -105,6 +107,8 @@ export interface Rule {
   readonly allow_ips?: readonly string[];
   /** Policy: clients (the TCP peer) in these CIDRs or addresses get 403; checked before allow_ips. */
   readonly deny_ips?: readonly string[];
+  /** Policy: at most `requests` per key in a sliding window (see rate-limit.ts); more → 429. */
+  readonly rate_limit?: RateLimitPolicy;
 }
 
 export interface Ingress {

@@ -6,20 +6,25 @@
 import type { JsonObject } from '../model/json.js';
 import { parseByteSize } from '../model/policies.js';
 import type { HeaderOps } from '../model/resource.js';
+import type { RenderSettings } from '../model/settings.js';
 import type { ProxySpec } from './model.js';
+import { rateLimitHandler } from './policy-rate-limit.js';
 
 /**
  * The policy handlers of one rule, in order; empty without policies.
  * - IP filter: a `subroute` answering 403 to a TCP peer in `deny_ips`, then to one outside
  *   `allow_ips`; its `static_response` ends the chain, so a refused request reaches nothing after.
  *   The peer is the TCP peer: the servers trust no proxies, so `X-Forwarded-For` is not read.
+ * - rate limit: see policy-rate-limit.ts.
  * - body limit: Caddy's `request_body` with `max_size` in bytes. Caddy answers 413 when the body
  *   read by the proxy grows past it (a Content-Length above it is refused the same way).
  */
-export function policyHandlers(proxy: ProxySpec): JsonObject[] {
+export function policyHandlers(proxy: ProxySpec, settings: RenderSettings): JsonObject[] {
   const out: JsonObject[] = [];
   const filter = ipFilter(proxy.denyIps, proxy.allowIps);
   if (filter !== undefined) out.push(filter);
+  // (basic auth goes here)
+  if (proxy.rateLimit !== undefined) out.push(rateLimitHandler(proxy.rateLimit, settings));
   const maxBytes = proxy.maxRequestBody === undefined ? undefined : parseByteSize(proxy.maxRequestBody);
   if (maxBytes !== undefined) out.push({ handler: 'request_body', max_size: maxBytes });
   const headers = proxy.headers === undefined ? undefined : headersHandler(proxy.headers.request, proxy.headers.response);
