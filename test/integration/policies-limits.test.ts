@@ -1,0 +1,124 @@
+/**
+ * Per-rule limits end to end: real `ingressd run`, the Caddy under test (CADDY_BINARY), the real
+ * instance DNS, a real backend on 127.0.0.2, real files and a real HTTP client, from more than one
+ * loopback source address.
+ * - rate_limit (a Caddy with http.handlers.rate_limit): exactly N requests pass in the window, the
+ *   next gets 429 with Retry-After; client_ip keys each source address apart, header:X-Api-Key
+ *   each header value; counters survive a config reload. On a Caddy without the module (Debian's
+ *   2.6.2), the limited rule is Programmed=False CaddyModuleMissing and the other rule serves.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { join } from 'node:path';
+import { CADDY, CADDY_INFO } from '../helpers/caddy-under-test.js';
+import { condition, freePort, killDaemons, readStatus, removeDir, startBackend, startIngressd, tempDir, waitFor, waitReady, writeJson, type Backend, type IngressdProcess } from '../helpers/processes.js';
+
+interface Answer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+/** One GET through Caddy on 127.0.0.1:`port`, from `localAddress` (127.0.0.1 unless given), with extra headers. */
+function ask(port: number, host: string, options: { readonly path?: string; readonly headers?: Record<string, string>; readonly from?: string; readonly timeoutMs?: number } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: '127.0.0.1', port, path: options.path ?? '/', localAddress: options.from ?? '127.0.0.1', headers: { host, ...options.headers }, agent: false, timeout: options.timeoutMs ?? 5000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      },
+    );
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
+const hasRateLimit = CADDY_INFO.modules.includes('http.handlers.rate_limit');
+
+describe('limits through the Caddy under test', () => {
+  let dir: string;
+  let dataDir: string;
+  let http: number;
+  let backendPort: number;
+  let ingressd: IngressdProcess;
+  let backend: Backend;
+
+  beforeAll(async () => {
+    const [admin, dns, api] = [await freePort(), await freePort(), await freePort()];
+    [http, backendPort] = [await freePort(), await freePort()];
+    dir = await tempDir('limits-manifests');
+    dataDir = await tempDir('limits-data');
+    backend = await startBackend('app', '127.0.0.2', backendPort);
+    const to = { instance: 'app', port: backendPort };
+    await writeJson(join(dir, 'app.instance.json'), { kind: 'Instance', name: 'app', address: '127.0.0.2' });
+    await writeJson(join(dir, 'rate.ingress.json'), {
+      kind: 'Ingress',
+      name: 'rate',
+      rules: [
+        { match: { hostname: 'rate.localhost', port: http }, target: to, rate_limit: { requests: 3, window: '1m' } },
+        { match: { hostname: 'keyed.localhost', port: http }, target: to, rate_limit: { requests: 2, window: '1m', key: 'header:X-Api-Key' } },
+        // Served in the same config write as the limited rules: waiting on it spends none of their requests.
+        { match: { hostname: 'open.localhost', port: http }, target: to },
+      ],
+    });
+    ingressd = startIngressd({ dir, dataDir, ports: { admin, dns, api }, env: { CADDY_BINARY: CADDY, RESYNC_INTERVAL: '2s' } });
+    await waitReady(ingressd);
+    await waitFor('open.localhost served', async () => ((await ask(http, 'open.localhost').catch(() => undefined))?.status === 200 ? true : undefined), 20_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    await ingressd?.stop();
+    await killDaemons(dataDir);
+    await backend?.close();
+    await removeDir(dir);
+    await removeDir(dataDir);
+  });
+
+  (hasRateLimit ? test.skip : test)('without http.handlers.rate_limit: the limited rules are CaddyModuleMissing naming the module, the other rule serves', async () => {
+    const status = await waitFor('CaddyModuleMissing', async () => {
+      const s = await readStatus(dir, 'rate.ingress');
+      return condition(s, 'Programmed')?.reason === 'CaddyModuleMissing' ? s : undefined;
+    }, 15_000);
+    expect(condition(status, 'Programmed')?.status).toBe('False');
+    expect(condition(status, 'Programmed')?.message).toContain('http.handlers.rate_limit');
+    expect(condition(status, 'Programmed')?.message).toContain('npm run build:caddy');
+    expect((await ask(http, 'rate.localhost')).status).not.toBe(200);
+    expect((await ask(http, 'open.localhost')).status).toBe(200);
+  });
+
+  (hasRateLimit ? test : test.skip)('rate_limit client_ip: exactly 3 requests pass in the window, the 4th gets 429 with Retry-After; another address has its own count', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await ask(http, 'rate.localhost')).status);
+    const refused = await ask(http, 'rate.localhost');
+    expect([...statuses, refused.status]).toEqual([200, 200, 200, 429]);
+    const retryAfter = Number(refused.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(61);
+    // The backend never saw the refused request: Caddy answered it, with an empty body.
+    expect(refused.body.toString()).toBe('');
+    expect((await ask(http, 'rate.localhost', { from: '127.0.0.3' })).status).toBe(200);
+    // The other rules of the ingress and port have no limit.
+    for (let i = 0; i < 5; i++) expect((await ask(http, 'open.localhost')).status).toBe(200);
+  });
+
+  (hasRateLimit ? test : test.skip)('rate_limit header:X-Api-Key: one count per header value', async () => {
+    const key = (k: string): Promise<number> => ask(http, 'keyed.localhost', { headers: { 'x-api-key': k } }).then((a) => a.status);
+    expect([await key('alpha'), await key('alpha'), await key('alpha')]).toEqual([200, 200, 429]);
+    expect([await key('beta'), await key('beta'), await key('beta')]).toEqual([200, 200, 429]);
+    // From another address, the same key is the same count.
+    expect((await ask(http, 'keyed.localhost', { headers: { 'x-api-key': 'alpha' }, from: '127.0.0.3' })).status).toBe(429);
+  });
+
+  (hasRateLimit ? test : test.skip)('rate_limit counters survive a config reload that leaves the rule alone', async () => {
+    expect((await ask(http, 'rate.localhost')).status).toBe(429);
+    await writeJson(join(dir, 'reload.ingress.json'), { kind: 'Ingress', name: 'reload', rules: [{ match: { hostname: 'reload.localhost', port: http }, target: { instance: 'app', port: backendPort } }] });
+    await waitFor('reload.localhost served', async () => ((await ask(http, 'reload.localhost').catch(() => undefined))?.status === 200 ? true : undefined), 15_000);
+    expect((await ask(http, 'rate.localhost')).status).toBe(429);
+    const status = await readStatus(dir, 'rate.ingress');
+    const routes = (status?.routes ?? []) as { hostname: string; policies?: unknown }[];
+    expect(routes.find((r) => r.hostname === 'rate.localhost')?.policies).toEqual([{ policy: 'rate_limit', effect: '3 requests per 1m per client IP; more get 429 with Retry-After' }]);
+  });
+});
