@@ -9,6 +9,7 @@
  */
 import { isIP } from 'node:net';
 import { describeRateLimit } from './rate-limit.js';
+import { describeTimeouts } from './timeouts.js';
 import type { HeaderOps, Rule } from './resource.js';
 
 /**
@@ -35,9 +36,9 @@ export function hasPolicies(rule: Rule): boolean {
   return rule.max_request_body !== undefined || rule.headers !== undefined || rule.allow_ips !== undefined || rule.deny_ips !== undefined || hasLimits(rule);
 }
 
-/** True when the rule has a policy of the limits family (rate_limit; see rate-limit.ts). */
+/** True when the rule has a policy of the limits family (rate_limit, timeouts; see rate-limit.ts, timeouts.ts). */
 function hasLimits(rule: Rule): boolean {
-  return rule.rate_limit !== undefined;
+  return rule.rate_limit !== undefined || rule.timeouts !== undefined;
 }
 
 /** A rule's policies in the order they apply, as `[field, effect for people]`: what status shows. */
@@ -56,6 +57,7 @@ export function describePolicies(rule: Rule): [string, string][] {
     });
     out.push(['headers', sides.length === 0 ? 'no header changes' : sides.join('; ')]);
   }
+  if (rule.timeouts !== undefined) out.push(['timeouts', describeTimeouts(rule.timeouts)]);
   return out;
 }
 

@@ -5,6 +5,7 @@
  */
 
 import type { RateLimitPolicy } from './rate-limit.js';
+import type { TimeoutsPolicy } from './timeouts.js';
 
 export const KINDS = ['Ingress', 'Instance'] as const;
 export type Kind = (typeof KINDS)[number];
@@ -109,6 +110,8 @@ export interface Rule {
   readonly deny_ips?: readonly string[];
   /** Policy: at most `requests` per key in a sliding window (see rate-limit.ts); more → 429. */
   readonly rate_limit?: RateLimitPolicy;
+  /** Policy: how long the proxy waits to connect and for response headers (see timeouts.ts); exceeded → 502 / 504. */
+  readonly timeouts?: TimeoutsPolicy;
 }
 
 export interface Ingress {

@@ -86,6 +86,7 @@ function proxySpec(ingressId: string, host: string, rule: Rule, upstreams: reado
     allowIps: rule.allow_ips,
     denyIps: rule.deny_ips,
     rateLimit: rateLimitSpec(ingressId, host, rule),
+    timeouts: rule.timeouts,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { JsonObject } from '../model/json.js';
 import type { HeadersPolicy, HealthCheck, Instance, LoadBalancing } from '../model/resource.js';
 import type { PathMatch } from '../model/routing.js';
+import type { TimeoutsPolicy } from '../model/timeouts.js';
 import type { RateLimitSpec } from './policy-rate-limit.js';
 
 /** Where a rule sends traffic, resolved against the declared instances. */
@@ -41,6 +42,8 @@ export interface ProxySpec {
   readonly denyIps: readonly string[] | undefined;
   /** Policy: the rate limit with its zone (validated); see policy-rate-limit.ts. */
   readonly rateLimit: RateLimitSpec | undefined;
+  /** Policy: `timeouts` as written (validated); rendered on the proxy's transport (policy-timeouts.ts). */
+  readonly timeouts: TimeoutsPolicy | undefined;
 }
 
 /** One ingress rule, flattened and resolved: the unit every builder works from. */

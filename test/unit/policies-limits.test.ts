@@ -113,3 +113,36 @@ describe('rate_limit', () => {
     expect(shop?.message).toContain('npm run build:caddy');
   });
 });
+
+describe('timeouts', () => {
+  it.each([[{ dial: '3s', response_header: '30s' }], [{ dial: '250ms' }], [{ response_header: '1d' }], [{}]])('accepts %j', (timeouts) => expect(problems({ timeouts })).toEqual([]));
+
+  it.each([
+    [{ dial: '0s' }, '/rules/0/timeouts/dial', 'outside 1ms to 1d'],
+    [{ response_header: '2d' }, '/rules/0/timeouts/response_header', 'outside 1ms to 1d'],
+    [{ dial: 'soon' }, '/rules/0/timeouts/dial', 'duration such as 3s'],
+    [{ dial: 3 }, '/rules/0/timeouts/dial', 'duration such as 3s'],
+    [{ read: '1s' }, '/rules/0/timeouts/read', ''],
+  ])('refuses %j with a pointer and a fix', (timeouts, path, words) => {
+    const issues = problems({ timeouts });
+    expect(issues.map((i) => i.path)).toEqual([path]);
+    expect(issues[0]!.message).toContain(words);
+  });
+
+  it('renders dial_timeout and response_header_timeout on the proxy transport, beside what it had', () => {
+    const [own] = ownRoutes([ingressOf([rule({ timeouts: { dial: '3s', response_header: '30s' } })])]);
+    const proxy = own!.handle.at(-1)!;
+    expect(proxy['handler']).toBe('reverse_proxy');
+    expect(proxy['transport']).toEqual({ protocol: 'http', keep_alive: { idle_timeout: '5s', max_idle_conns_per_host: 32 }, dial_timeout: '3s', response_header_timeout: '30s' });
+    const [bare] = ownRoutes([ingressOf([rule({ timeouts: {} })])]);
+    expect(bare!.handle.at(-1)!['transport']).toEqual({ protocol: 'http', keep_alive: { idle_timeout: '5s', max_idle_conns_per_host: 32 } });
+  });
+
+  it('shows both timeouts and their answers in status, after the other policies', () => {
+    const [route] = routesOf(ingressOf([rule({ timeouts: { dial: '1s', response_header: '20s' }, max_request_body: '1KB' })]), indexInstances([]), SETTINGS);
+    expect(route!.policies).toEqual([
+      { policy: 'max_request_body', effect: 'bodies above 1KB (1000 bytes) get 413' },
+      { policy: 'timeouts', effect: 'connecting to a target over 1s gets 502; response headers later than 20s get 504' },
+    ]);
+  });
+});
