@@ -6,9 +6,14 @@
  *   next gets 429 with Retry-After; client_ip keys each source address apart, header:X-Api-Key
  *   each header value; counters survive a config reload. On a Caddy without the module (Debian's
  *   2.6.2), the limited rule is Programmed=False CaddyModuleMissing and the other rule serves.
+ * - timeouts (every Caddy): a backend that takes the request and never answers gets 504 after
+ *   response_header; a dial that cannot complete (a listening socket whose accept queue is full:
+ *   Linux drops further SYNs) gets 502 after dial, well before Caddy's default 3s; a refused port 502.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { CADDY, CADDY_INFO } from '../helpers/caddy-under-test.js';
 import { condition, freePort, killDaemons, readStatus, removeDir, startBackend, startIngressd, tempDir, waitFor, waitReady, writeJson, type Backend, type IngressdProcess } from '../helpers/processes.js';
@@ -38,6 +43,28 @@ function ask(port: number, host: string, options: { readonly path?: string; read
 
 const hasRateLimit = CADDY_INFO.modules.includes('http.handlers.rate_limit');
 
+/**
+ * A TCP port on `host` that never completes a connection: a socket listening with backlog 0 that
+ * never accepts (Python's, since Node accepts by itself), its one queue slot filled by `fillers`.
+ */
+async function unreachablePort(host: string, port: number): Promise<{ stop(): void }> {
+  const code = `import socket,sys,time\ns=socket.socket()\ns.bind(('${host}',${port}))\ns.listen(0)\nprint('ready',flush=True)\ntime.sleep(3600)`;
+  const child: ChildProcess = spawn('python3', ['-c', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout?.once('data', () => resolve());
+  });
+  const fillers: Socket[] = [];
+  for (let i = 0; i < 3; i++) fillers.push(connect({ host, port }).on('error', () => undefined));
+  await waitFor('accept queue full', () => (fillers.filter((s) => !s.connecting).length >= 1 ? true : undefined), 5000);
+  return {
+    stop() {
+      for (const s of fillers) s.destroy();
+      if (child.pid !== undefined) child.kill('SIGKILL');
+    },
+  };
+}
+
 describe('limits through the Caddy under test', () => {
   let dir: string;
   let dataDir: string;
@@ -45,6 +72,8 @@ describe('limits through the Caddy under test', () => {
   let backendPort: number;
   let ingressd: IngressdProcess;
   let backend: Backend;
+  let silent: Server;
+  let unreachable: { stop(): void } | undefined;
 
   beforeAll(async () => {
     const [admin, dns, api] = [await freePort(), await freePort(), await freePort()];
@@ -64,6 +93,21 @@ describe('limits through the Caddy under test', () => {
         { match: { hostname: 'open.localhost', port: http }, target: to },
       ],
     });
+    const [silentPort, unreachablePortNumber, refusedPort] = [await freePort(), await freePort(), await freePort()];
+    // Takes every request and never answers it.
+    silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(silentPort, '127.0.0.2', () => resolve()));
+    unreachable = await unreachablePort('127.0.0.2', unreachablePortNumber);
+    await writeJson(join(dir, 'timeouts.ingress.json'), {
+      kind: 'Ingress',
+      name: 'timeouts',
+      rules: [
+        { match: { hostname: 'slow.localhost', port: http }, target: { instance: 'app', port: silentPort }, timeouts: { response_header: '500ms' } },
+        { match: { hostname: 'stuck.localhost', port: http }, target: { instance: 'app', port: unreachablePortNumber }, timeouts: { dial: '500ms' } },
+        { match: { hostname: 'refused.localhost', port: http }, target: { instance: 'app', port: refusedPort }, timeouts: { dial: '500ms', response_header: '5s' } },
+        { match: { hostname: 'timed.localhost', port: http }, target: to, timeouts: { dial: '500ms', response_header: '500ms' } },
+      ],
+    });
     ingressd = startIngressd({ dir, dataDir, ports: { admin, dns, api }, env: { CADDY_BINARY: CADDY, RESYNC_INTERVAL: '2s' } });
     await waitReady(ingressd);
     await waitFor('open.localhost served', async () => ((await ask(http, 'open.localhost').catch(() => undefined))?.status === 200 ? true : undefined), 20_000);
@@ -73,6 +117,9 @@ describe('limits through the Caddy under test', () => {
     await ingressd?.stop();
     await killDaemons(dataDir);
     await backend?.close();
+    unreachable?.stop();
+    silent?.closeAllConnections();
+    silent?.close();
     await removeDir(dir);
     await removeDir(dataDir);
   });
@@ -121,4 +168,25 @@ describe('limits through the Caddy under test', () => {
     const routes = (status?.routes ?? []) as { hostname: string; policies?: unknown }[];
     expect(routes.find((r) => r.hostname === 'rate.localhost')?.policies).toEqual([{ policy: 'rate_limit', effect: '3 requests per 1m per client IP; more get 429 with Retry-After' }]);
   });
+
+  test('timeouts: 504 after response_header from a target that never answers, 502 after dial from one that never connects, 502 from a refused port', async () => {
+    const timed = async (host: string): Promise<{ status: number; ms: number }> => {
+      const start = performance.now();
+      const answer = await ask(http, host, { timeoutMs: 10_000 });
+      return { status: answer.status, ms: performance.now() - start };
+    };
+    await waitFor('timed.localhost served', async () => ((await ask(http, 'timed.localhost').catch(() => undefined))?.status === 200 ? true : undefined), 15_000);
+    const slow = await timed('slow.localhost');
+    expect(slow.status).toBe(504);
+    expect(slow.ms).toBeGreaterThanOrEqual(450);
+    const stuck = await timed('stuck.localhost');
+    expect(stuck.status).toBe(502);
+    expect(stuck.ms).toBeGreaterThanOrEqual(450);
+    // Well under Caddy's default dial timeout (3s): the policy's 500ms applied.
+    expect(stuck.ms).toBeLessThan(2500);
+    expect((await timed('refused.localhost')).status).toBe(502);
+    const status = await readStatus(dir, 'timeouts.ingress');
+    const routes = (status?.routes ?? []) as { hostname: string; policies?: unknown }[];
+    expect(routes.find((r) => r.hostname === 'slow.localhost')?.policies).toEqual([{ policy: 'timeouts', effect: 'response headers later than 500ms get 504' }]);
+  }, 30_000);
 });
