@@ -185,6 +185,7 @@ function normaliseRule(rule: RuleDoc): Rule {
     ...(rule.deny_ips === undefined ? {} : { deny_ips: rule.deny_ips }),
     ...(rule.rate_limit === undefined ? {} : { rate_limit: rule.rate_limit }),
     ...(rule.timeouts === undefined ? {} : { timeouts: rule.timeouts }),
+    ...(rule.compress === true ? { compress: true } : {}),
   };
 }
 

@@ -38,6 +38,7 @@ const FIELD_RULES: Readonly<Record<string, string>> = {
   max_request_body: 'must be a size such as 10MB: a whole number with an optional unit B, KB, MB, GB (powers of 1000) or KiB, MiB, GiB (powers of 1024)',
   requests: 'must be a whole number of requests per window, from 1 to 100000',
   window: 'must be a duration such as 1m, 30s or 1h',
+  compress: 'must be true or false',
   dial: 'must be a duration such as 3s or 500ms',
   response_header: 'must be a duration such as 30s or 1m',
   timeouts: 'must be an object such as {"dial": "3s", "response_header": "30s"}',

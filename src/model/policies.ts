@@ -8,6 +8,7 @@
  * and `headers`.
  */
 import { isIP } from 'node:net';
+import { describeCompress } from './compress.js';
 import { describeRateLimit } from './rate-limit.js';
 import { describeTimeouts } from './timeouts.js';
 import type { HeaderOps, Rule } from './resource.js';
@@ -33,12 +34,12 @@ export function parseByteSize(text: string): number | undefined {
 
 /** True when the rule has any policy field: it then renders through a route of its own kind (not a host list). */
 export function hasPolicies(rule: Rule): boolean {
-  return rule.max_request_body !== undefined || rule.headers !== undefined || rule.allow_ips !== undefined || rule.deny_ips !== undefined || hasLimits(rule);
+  return rule.max_request_body !== undefined || rule.headers !== undefined || rule.allow_ips !== undefined || rule.deny_ips !== undefined || hasTrafficPolicies(rule);
 }
 
-/** True when the rule has a policy of the limits family (rate_limit, timeouts; see rate-limit.ts, timeouts.ts). */
-function hasLimits(rule: Rule): boolean {
-  return rule.rate_limit !== undefined || rule.timeouts !== undefined;
+/** True when the rule has one of the traffic policies (rate_limit, timeouts, compress; see rate-limit.ts, timeouts.ts, compress.ts). */
+function hasTrafficPolicies(rule: Rule): boolean {
+  return rule.rate_limit !== undefined || rule.timeouts !== undefined || rule.compress === true;
 }
 
 /** A rule's policies in the order they apply, as `[field, effect for people]`: what status shows. */
@@ -57,6 +58,7 @@ export function describePolicies(rule: Rule): [string, string][] {
     });
     out.push(['headers', sides.length === 0 ? 'no header changes' : sides.join('; ')]);
   }
+  if (rule.compress === true) out.push(['compress', describeCompress()]);
   if (rule.timeouts !== undefined) out.push(['timeouts', describeTimeouts(rule.timeouts)]);
   return out;
 }

@@ -112,6 +112,8 @@ export interface Rule {
   readonly rate_limit?: RateLimitPolicy;
   /** Policy: how long the proxy waits to connect and for response headers (see timeouts.ts); exceeded → 502 / 504. */
   readonly timeouts?: TimeoutsPolicy;
+  /** Policy: `true` compresses responses with gzip or zstd for clients that accept them (see compress.ts). */
+  readonly compress?: boolean;
 }
 
 export interface Ingress {

@@ -87,6 +87,7 @@ function proxySpec(ingressId: string, host: string, rule: Rule, upstreams: reado
     denyIps: rule.deny_ips,
     rateLimit: rateLimitSpec(ingressId, host, rule),
     timeouts: rule.timeouts,
+    compress: rule.compress === true,
   };
 }
 

@@ -44,6 +44,8 @@ export interface ProxySpec {
   readonly rateLimit: RateLimitSpec | undefined;
   /** Policy: `timeouts` as written (validated); rendered on the proxy's transport (policy-timeouts.ts). */
   readonly timeouts: TimeoutsPolicy | undefined;
+  /** Policy: `compress: true` (policy-compress.ts). */
+  readonly compress: boolean;
 }
 
 /** One ingress rule, flattened and resolved: the unit every builder works from. */

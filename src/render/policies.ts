@@ -8,6 +8,7 @@ import { parseByteSize } from '../model/policies.js';
 import type { HeaderOps } from '../model/resource.js';
 import type { RenderSettings } from '../model/settings.js';
 import type { ProxySpec } from './model.js';
+import { encodeHandler } from './policy-compress.js';
 import { rateLimitHandler } from './policy-rate-limit.js';
 
 /**
@@ -16,6 +17,7 @@ import { rateLimitHandler } from './policy-rate-limit.js';
  *   `allow_ips`; its `static_response` ends the chain, so a refused request reaches nothing after.
  *   The peer is the TCP peer: the servers trust no proxies, so `X-Forwarded-For` is not read.
  * - rate limit: see policy-rate-limit.ts.
+ * - compress: Caddy's `encode`, last (see policy-compress.ts).
  * - body limit: Caddy's `request_body` with `max_size` in bytes. Caddy answers 413 when the body
  *   read by the proxy grows past it (a Content-Length above it is refused the same way).
  */
@@ -29,6 +31,7 @@ export function policyHandlers(proxy: ProxySpec, settings: RenderSettings): Json
   if (maxBytes !== undefined) out.push({ handler: 'request_body', max_size: maxBytes });
   const headers = proxy.headers === undefined ? undefined : headersHandler(proxy.headers.request, proxy.headers.response);
   if (headers !== undefined) out.push(headers);
+  if (proxy.compress) out.push(encodeHandler());
   return out;
 }
 

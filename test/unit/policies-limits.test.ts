@@ -146,3 +146,28 @@ describe('timeouts', () => {
     ]);
   });
 });
+
+describe('compress', () => {
+  it('accepts true and false; refuses anything else with a pointer', () => {
+    expect(problems({ compress: true })).toEqual([]);
+    expect(problems({ compress: false })).toEqual([]);
+    const issues = problems({ compress: 'gzip' });
+    expect(issues.map((i) => i.path)).toEqual(['/rules/0/compress']);
+    expect(issues[0]!.message).toContain('true or false');
+  });
+
+  it('renders encode (zstd preferred, then gzip, above 512 bytes) last before the rewrite and the proxy', () => {
+    const r = rule({ match: { hostname: 'shop.test', port: 80, path: '/app' }, strip_path_prefix: true, compress: true, headers: { response: { set: { 'X-A': 'a' } } }, rate_limit: { requests: 9, window: '1s' } });
+    const [own] = ownRoutes([ingressOf([r])]);
+    expect(own!.handle.map((h) => h['handler'])).toEqual(['rate_limit', 'headers', 'encode', 'rewrite', 'reverse_proxy']);
+    expect(own!.handle[2]).toEqual({ handler: 'encode', encodings: { gzip: {}, zstd: {} }, prefer: ['zstd', 'gzip'], minimum_length: 512 });
+  });
+
+  it('compress: false renders exactly as a rule without it, and shows nothing in status', () => {
+    const plain = render({ ingresses: [ingressOf([rule()])], instances: [] }, SETTINGS).config;
+    const off = render({ ingresses: [ingressOf([rule({ compress: false })])], instances: [] }, SETTINGS).config;
+    expect(off).toEqual(plain);
+    const [route] = routesOf(ingressOf([rule({ compress: true, timeouts: { dial: '1s' } })]), indexInstances([]), SETTINGS);
+    expect(route!.policies!.map((p) => p.policy)).toEqual(['compress', 'timeouts']);
+  });
+});
