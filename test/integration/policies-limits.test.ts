@@ -9,11 +9,14 @@
  * - timeouts (every Caddy): a backend that takes the request and never answers gets 504 after
  *   response_header; a dial that cannot complete (a listening socket whose accept queue is full:
  *   Linux drops further SYNs) gets 502 after dial, well before Caddy's default 3s; a refused port 502.
+ * - compress (every Caddy): gzip to `Accept-Encoding: gzip`, zstd to `zstd` (decoded with the zstd
+ *   tool) and when both are accepted, identity without; short and non-text responses untouched.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { CADDY, CADDY_INFO } from '../helpers/caddy-under-test.js';
 import { condition, freePort, killDaemons, readStatus, removeDir, startBackend, startIngressd, tempDir, waitFor, waitReady, writeJson, type Backend, type IngressdProcess } from '../helpers/processes.js';
@@ -40,6 +43,8 @@ function ask(port: number, host: string, options: { readonly path?: string; read
     req.end();
   });
 }
+
+const TEXT = Buffer.from('the quick brown fox jumps over the lazy dog; '.repeat(100));
 
 const hasRateLimit = CADDY_INFO.modules.includes('http.handlers.rate_limit');
 
@@ -73,6 +78,7 @@ describe('limits through the Caddy under test', () => {
   let ingressd: IngressdProcess;
   let backend: Backend;
   let silent: Server;
+  let text: Server;
   let unreachable: { stop(): void } | undefined;
 
   beforeAll(async () => {
@@ -108,6 +114,19 @@ describe('limits through the Caddy under test', () => {
         { match: { hostname: 'timed.localhost', port: http }, target: to, timeouts: { dial: '500ms', response_header: '500ms' } },
       ],
     });
+    const textPort = await freePort();
+    // 4,500 bytes of text on /, 100 on /small, 4,500 PNG-typed bytes on /png.
+    text = createServer((req, res) => {
+      const [type, size] = req.url === '/png' ? ['image/png', TEXT.length] : ['text/plain; charset=utf-8', req.url === '/small' ? 100 : TEXT.length];
+      res.setHeader('content-type', type);
+      res.end(TEXT.subarray(0, size));
+    });
+    await new Promise<void>((resolve) => text.listen(textPort, '127.0.0.2', () => resolve()));
+    await writeJson(join(dir, 'compress.ingress.json'), {
+      kind: 'Ingress',
+      name: 'compress',
+      rules: [{ match: { hostname: 'compress.localhost', port: http }, target: { instance: 'app', port: textPort }, compress: true }],
+    });
     ingressd = startIngressd({ dir, dataDir, ports: { admin, dns, api }, env: { CADDY_BINARY: CADDY, RESYNC_INTERVAL: '2s' } });
     await waitReady(ingressd);
     await waitFor('open.localhost served', async () => ((await ask(http, 'open.localhost').catch(() => undefined))?.status === 200 ? true : undefined), 20_000);
@@ -119,6 +138,7 @@ describe('limits through the Caddy under test', () => {
     await backend?.close();
     unreachable?.stop();
     silent?.closeAllConnections();
+    text?.close();
     silent?.close();
     await removeDir(dir);
     await removeDir(dataDir);
@@ -189,4 +209,27 @@ describe('limits through the Caddy under test', () => {
     const routes = (status?.routes ?? []) as { hostname: string; policies?: unknown }[];
     expect(routes.find((r) => r.hostname === 'slow.localhost')?.policies).toEqual([{ policy: 'timeouts', effect: 'response headers later than 500ms get 504' }]);
   }, 30_000);
+
+  test('compress: gzip to Accept-Encoding gzip, zstd to zstd and to both, identity without; short and image responses as they are', async () => {
+    const fetchWith = (encoding: string | undefined, path = '/'): Promise<Answer> => ask(http, 'compress.localhost', { path, headers: encoding === undefined ? {} : { 'accept-encoding': encoding } });
+    await waitFor('compress.localhost served', async () => ((await fetchWith(undefined).catch(() => undefined))?.status === 200 ? true : undefined), 15_000);
+    const gzip = await fetchWith('gzip');
+    expect(gzip.headers['content-encoding']).toBe('gzip');
+    expect(gzip.headers['vary']).toContain('Accept-Encoding');
+    expect(gzip.body.length).toBeLessThan(TEXT.length / 4);
+    expect(gunzipSync(gzip.body).equals(TEXT)).toBe(true);
+    const zstd = await fetchWith('zstd');
+    expect(zstd.headers['content-encoding']).toBe('zstd');
+    expect(execFileSync('zstd', ['-d', '-c'], { input: zstd.body }).equals(TEXT)).toBe(true);
+    expect((await fetchWith('gzip, zstd')).headers['content-encoding']).toBe('zstd');
+    const identity = await fetchWith(undefined);
+    expect(identity.headers['content-encoding']).toBeUndefined();
+    expect(identity.body.equals(TEXT)).toBe(true);
+    const small = await fetchWith('gzip', '/small');
+    expect(small.headers['content-encoding']).toBeUndefined();
+    expect(small.body.equals(TEXT.subarray(0, 100))).toBe(true);
+    expect((await fetchWith('gzip', '/png')).headers['content-encoding']).toBeUndefined();
+    const status = await readStatus(dir, 'compress.ingress');
+    expect(((status?.routes ?? []) as { policies?: { policy: string }[] }[])[0]?.policies?.map((p) => p.policy)).toEqual(['compress']);
+  });
 });
