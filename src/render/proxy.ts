@@ -7,7 +7,7 @@ import type { JsonObject } from '../model/json.js';
 import type { RenderSettings } from '../model/settings.js';
 import type { ProxySpec, WeightedUpstream } from './model.js';
 import { withTimeouts } from './policy-timeouts.js';
-import { dynamicUpstreams, missingInstance, transport, withStreamCloseDelay } from './upstreams.js';
+import { dynamicUpstreams, missingInstance, transport, withProxyDefaults } from './upstreams.js';
 
 /** How long a passive failure counts when the manifest does not say: Caddy turns passive checks off without one. */
 const DEFAULT_FAIL_DURATION = '30s';
@@ -54,7 +54,7 @@ export function proxyHandler(proxy: ProxySpec, isPattern: boolean, settings: Ren
   handler['transport'] = withTimeouts(handler['transport'] as JsonObject, proxy.timeouts);
   const health = healthChecks(proxy);
   if (health !== undefined) handler['health_checks'] = health;
-  return withStreamCloseDelay(handler, settings);
+  return withProxyDefaults(handler, settings);
 }
 
 function loadBalancing(proxy: ProxySpec, served: readonly WeightedUpstream[]): JsonObject {

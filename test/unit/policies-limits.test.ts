@@ -171,3 +171,66 @@ describe('compress', () => {
     expect(route!.policies!.map((p) => p.policy)).toEqual(['compress', 'timeouts']);
   });
 });
+
+describe('TRUSTED_PROXIES', () => {
+  const trusted = (version: [number, number, number]): RenderSettings => ({ ...SETTINGS, trustedProxies: ['127.0.0.1/32'], caddy: { version: { major: version[0], minor: version[1], patch: version[2] }, modules: [] } });
+  const server = (settings: RenderSettings): Json => {
+    const config = render({ ingresses: [ingressOf([rule({ deny_ips: ['127.0.0.3'], allow_ips: ['127.0.0.0/8'] })])], instances: [] }, settings).config;
+    return (config['apps'] as { http: { servers: Record<string, Json> } }).http.servers['ingress-80']!;
+  };
+  const forbidden = { handler: 'static_response', status_code: 403, body: 'Forbidden' };
+
+  it('without them renders no trust, and the IP filter matches the TCP peer (remote_ip), as before', () => {
+    const s = server(SETTINGS);
+    expect(s['trusted_proxies']).toBeUndefined();
+    expect(JSON.stringify(s)).not.toContain('client_ip');
+  });
+
+  it('on Caddy 2.8+: the servers trust them (static source, strict: rightmost untrusted address) and the IP filter matches client_ip', () => {
+    const s = server(trusted([2, 11, 9]));
+    expect(s['trusted_proxies']).toEqual({ source: 'static', ranges: ['127.0.0.1/32'] });
+    expect(s['trusted_proxies_strict']).toBe(1);
+    const [own] = ownRoutes([ingressOf([rule({ deny_ips: ['127.0.0.3'], allow_ips: ['127.0.0.0/8'] })])], trusted([2, 11, 9]));
+    expect(own!.handle[0]).toEqual({
+      handler: 'subroute',
+      routes: [
+        { match: [{ client_ip: { ranges: ['127.0.0.3'] } }], handle: [forbidden] },
+        { match: [{ not: [{ client_ip: { ranges: ['127.0.0.0/8'] } }] }], handle: [forbidden] },
+      ],
+    });
+    expect(JSON.stringify(own)).not.toContain('"trusted_proxies"');
+  });
+
+  it('on Caddy 2.7: server trust without strict (2.8 added it)', () => {
+    const s = server(trusted([2, 7, 6]));
+    expect(s['trusted_proxies']).toEqual({ source: 'static', ranges: ['127.0.0.1/32'] });
+    expect(s['trusted_proxies_strict']).toBeUndefined();
+  });
+
+  it('on Caddy 2.6.2: no server trust; the proxy trusts them itself and the IP filter reads X-Forwarded-For only from a trusted peer', () => {
+    const settings = trusted([2, 6, 2]);
+    expect(server(settings)['trusted_proxies']).toBeUndefined();
+    const [own] = ownRoutes([ingressOf([rule({ deny_ips: ['127.0.0.3'], allow_ips: ['127.0.0.0/8'] })])], settings);
+    const peerTrusted = { remote_ip: { ranges: ['127.0.0.1/32'] } };
+    expect(own!.handle[0]).toEqual({
+      handler: 'subroute',
+      routes: [
+        {
+          match: [
+            { ...peerTrusted, not: [{ not: [{ remote_ip: { ranges: ['127.0.0.3'], forwarded: true } }] }] },
+            { remote_ip: { ranges: ['127.0.0.3'] }, not: [peerTrusted] },
+          ],
+          handle: [forbidden],
+        },
+        {
+          match: [{ ...peerTrusted, not: [{ remote_ip: { ranges: ['127.0.0.0/8'], forwarded: true } }] }, { not: [{ remote_ip: { ranges: ['127.0.0.0/8'] } }, peerTrusted] }],
+          handle: [forbidden],
+        },
+      ],
+    });
+    expect(own!.handle.at(-1)!['trusted_proxies']).toEqual(['127.0.0.1/32']);
+    // Plain rules' proxies trust them too, so every route keeps a trusted peer's X-Forwarded-For.
+    const config = render({ ingresses: [ingressOf([rule({ match: { hostname: 'plain.test', port: 80 } })])], instances: [] }, settings).config;
+    expect(JSON.stringify(config)).toContain('"trusted_proxies":["127.0.0.1/32"]');
+  });
+});
