@@ -11,6 +11,11 @@
  *   Linux drops further SYNs) gets 502 after dial, well before Caddy's default 3s; a refused port 502.
  * - compress (every Caddy): gzip to `Accept-Encoding: gzip`, zstd to `zstd` (decoded with the zstd
  *   tool) and when both are accepted, identity without; short and non-text responses untouched.
+ * - TRUSTED_PROXIES=127.0.0.1/32 (every Caddy): from 127.0.0.1 with `X-Forwarded-For: 127.0.0.3`
+ *   a deny of 127.0.0.3 answers 403 and an allow list sees the forwarded address; an untrusted
+ *   peer's X-Forwarded-For is ignored; the rate limit counts forwarded clients apart; the target
+ *   sees the forwarded chain. Which address of a longer chain counts differs by version (2.8+:
+ *   the rightmost untrusted; 2.6.2: the leftmost).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -18,7 +23,8 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Se
 import { connect, type Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { CADDY, CADDY_INFO } from '../helpers/caddy-under-test.js';
+import { SINCE } from '../../src/model/caddy-version.js';
+import { CADDY, CADDY_INFO, isCaddyAtLeast } from '../helpers/caddy-under-test.js';
 import { condition, freePort, killDaemons, readStatus, removeDir, startBackend, startIngressd, tempDir, waitFor, waitReady, writeJson, type Backend, type IngressdProcess } from '../helpers/processes.js';
 
 interface Answer {
@@ -231,5 +237,89 @@ describe('limits through the Caddy under test', () => {
     expect((await fetchWith('gzip', '/png')).headers['content-encoding']).toBeUndefined();
     const status = await readStatus(dir, 'compress.ingress');
     expect(((status?.routes ?? []) as { policies?: { policy: string }[] }[])[0]?.policies?.map((p) => p.policy)).toEqual(['compress']);
+  });
+});
+
+describe('TRUSTED_PROXIES through the Caddy under test', () => {
+  let dir: string;
+  let dataDir: string;
+  let http: number;
+  let ingressd: IngressdProcess;
+  let echo: Server;
+
+  beforeAll(async () => {
+    const [admin, dns, api, echoPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    http = await freePort();
+    dir = await tempDir('trusted-manifests');
+    dataDir = await tempDir('trusted-data');
+    // Answers the request headers it got, as JSON.
+    echo = createServer((req, res) => res.end(JSON.stringify(req.headers)));
+    await new Promise<void>((resolve) => echo.listen(echoPort, '127.0.0.2', () => resolve()));
+    const to = { instance: 'app', port: echoPort };
+    await writeJson(join(dir, 'app.instance.json'), { kind: 'Instance', name: 'app', address: '127.0.0.2' });
+    await writeJson(join(dir, 'filter.ingress.json'), {
+      kind: 'Ingress',
+      name: 'filter',
+      rules: [
+        { match: { hostname: 'deny.localhost', port: http }, target: to, deny_ips: ['127.0.0.3'] },
+        { match: { hostname: 'allow.localhost', port: http }, target: to, allow_ips: ['127.0.0.5'] },
+        { match: { hostname: 'plain.localhost', port: http }, target: to },
+      ],
+    });
+    if (hasRateLimit) {
+      await writeJson(join(dir, 'rate.ingress.json'), { kind: 'Ingress', name: 'rate', rules: [{ match: { hostname: 'rate.localhost', port: http }, target: to, rate_limit: { requests: 2, window: '1m' } }] });
+    }
+    ingressd = startIngressd({ dir, dataDir, ports: { admin, dns, api }, env: { CADDY_BINARY: CADDY, RESYNC_INTERVAL: '2s', TRUSTED_PROXIES: '127.0.0.1/32' } });
+    await waitReady(ingressd);
+    await waitFor('plain.localhost served', async () => ((await ask(http, 'plain.localhost').catch(() => undefined))?.status === 200 ? true : undefined), 20_000);
+    if (hasRateLimit) await waitFor('rate.localhost served', async () => ((await ask(http, 'rate.localhost', { headers: { 'x-forwarded-for': '127.0.0.99' } }).catch(() => undefined))?.status === 200 ? true : undefined), 20_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    await ingressd?.stop();
+    await killDaemons(dataDir);
+    echo?.closeAllConnections();
+    echo?.close();
+    await removeDir(dir);
+    await removeDir(dataDir);
+  });
+
+  const from = async (host: string, source: string, forwardedFor?: string): Promise<number> =>
+    (await ask(http, host, { from: source, headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor } })).status;
+
+  test('the IP filter sees the forwarded client of a trusted peer, and the TCP peer of any other', async () => {
+    expect(await from('deny.localhost', '127.0.0.1', '127.0.0.3')).toBe(403);
+    expect(await from('deny.localhost', '127.0.0.1')).toBe(200);
+    expect(await from('deny.localhost', '127.0.0.1', '127.0.0.4')).toBe(200);
+    // An untrusted peer's X-Forwarded-For is ignored, both ways.
+    expect(await from('deny.localhost', '127.0.0.4', '127.0.0.3')).toBe(200);
+    expect(await from('deny.localhost', '127.0.0.3', '127.0.0.4')).toBe(403);
+    expect(await from('allow.localhost', '127.0.0.1', '127.0.0.5')).toBe(200);
+    expect(await from('allow.localhost', '127.0.0.1', '127.0.0.6')).toBe(403);
+    expect(await from('allow.localhost', '127.0.0.4', '127.0.0.5')).toBe(403);
+    expect(await from('allow.localhost', '127.0.0.5')).toBe(200);
+  });
+
+  test('in a longer X-Forwarded-For chain, 2.8+ takes the rightmost untrusted address, older Caddy the leftmost', async () => {
+    // A client behind the trusted proxy sent "X-Forwarded-For: 127.0.0.3"; the proxy appended 127.0.0.6.
+    const expected = isCaddyAtLeast(SINCE.trustedProxiesStrict) ? 200 : 403;
+    expect(await from('deny.localhost', '127.0.0.1', '127.0.0.3, 127.0.0.6')).toBe(expected);
+  });
+
+  test('the target sees the trusted chain with the peer appended, or only the peer of an untrusted one', async () => {
+    const seen = async (source: string): Promise<Record<string, string>> => JSON.parse((await ask(http, 'plain.localhost', { from: source, headers: { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-host': 'front.example' } })).body.toString()) as Record<string, string>;
+    const trusted = await seen('127.0.0.1');
+    expect(trusted['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+    expect(trusted['x-forwarded-host']).toBe('front.example');
+    expect(trusted['x-forwarded-proto']).toBe('http');
+    const untrusted = await seen('127.0.0.4');
+    expect(untrusted['x-forwarded-for']).toBe('127.0.0.4');
+    expect(untrusted['x-forwarded-host']).toBe('plain.localhost');
+  });
+
+  (hasRateLimit ? test : test.skip)('the rate limit counts each forwarded client of a trusted peer apart', async () => {
+    const statuses = async (xff: string): Promise<number[]> => [await from('rate.localhost', '127.0.0.1', xff), await from('rate.localhost', '127.0.0.1', xff), await from('rate.localhost', '127.0.0.1', xff)];
+    expect(await statuses('127.0.0.7')).toEqual([200, 200, 429]);
+    expect(await statuses('127.0.0.8')).toEqual([200, 200, 429]);
   });
 });
