@@ -3,9 +3,9 @@
  * each policy's value. Pure.
  *
  * Policies apply on one rule in a fixed order (README "Policies"):
- * IP filter → basic auth → rate limit → body limit → headers → proxy.
- * This subset has the IP filter (`allow_ips`, `deny_ips`), the body limit (`max_request_body`)
- * and `headers`.
+ * IP filter → basic auth → rate limit → body limit → headers → compress → proxy (timeouts).
+ * This subset has the IP filter (`allow_ips`, `deny_ips`), `rate_limit` (rate-limit.ts), the
+ * body limit (`max_request_body`), `headers`, `compress` (compress.ts) and `timeouts` (timeouts.ts).
  */
 import { isIP } from 'node:net';
 import { describeCompress } from './compress.js';

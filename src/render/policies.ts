@@ -1,7 +1,8 @@
 /**
  * The handlers a rule's policies add before its proxy, in the documented fixed order (README
- * "Policies"): IP filter → basic auth → rate limit → body limit → headers → proxy. Pure.
- * This subset renders the IP filter, the body limit and headers.
+ * "Policies"): IP filter → basic auth → rate limit → body limit → headers → compress → proxy.
+ * Pure. This subset renders the IP filter, the rate limit, the body limit, headers and compress;
+ * `timeouts` go on the proxy's transport (policy-timeouts.ts).
  */
 import type { JsonObject } from '../model/json.js';
 import { parseByteSize } from '../model/policies.js';
@@ -14,7 +15,7 @@ import { rateLimitHandler } from './policy-rate-limit.js';
 
 /**
  * The policy handlers of one rule, in order; empty without policies.
- * - IP filter: a `subroute` answering 403 to a TCP peer in `deny_ips`, then to one outside
+ * - IP filter: a `subroute` answering 403 to a client in `deny_ips`, then to one outside
  *   `allow_ips`; its `static_response` ends the chain, so a refused request reaches nothing after.
  *   The client is the TCP peer, or with TRUSTED_PROXIES the forwarded client (client-ip.ts).
  * - rate limit: see policy-rate-limit.ts.
