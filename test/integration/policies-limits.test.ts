@@ -11,6 +11,9 @@
  *   Linux drops further SYNs) gets 502 after dial, well before Caddy's default 3s; a refused port 502.
  * - compress (every Caddy): gzip to `Accept-Encoding: gzip`, zstd to `zstd` (decoded with the zstd
  *   tool) and when both are accepted, identity without; short and non-text responses untouched.
+ * - a rule with every policy (built Caddys): denied requests never count for the rate limit, an
+ *   oversized body counts and gets 413, past the limit 429 comes first and without the response
+ *   headers; a served answer has them and is compressed.
  * - TRUSTED_PROXIES=127.0.0.1/32 (every Caddy): from 127.0.0.1 with `X-Forwarded-For: 127.0.0.3`
  *   a deny of 127.0.0.3 answers 403 and an allow list sees the forwarded address; an untrusted
  *   peer's X-Forwarded-For is ignored; the rate limit counts forwarded clients apart; the target
@@ -33,11 +36,11 @@ interface Answer {
   readonly body: Buffer;
 }
 
-/** One GET through Caddy on 127.0.0.1:`port`, from `localAddress` (127.0.0.1 unless given), with extra headers. */
-function ask(port: number, host: string, options: { readonly path?: string; readonly headers?: Record<string, string>; readonly from?: string; readonly timeoutMs?: number } = {}): Promise<Answer> {
+/** One GET (a POST with `body`) through Caddy on 127.0.0.1:`port`, from `from` (127.0.0.1 unless given), with extra headers. */
+function ask(port: number, host: string, options: { readonly path?: string; readonly headers?: Record<string, string>; readonly from?: string; readonly timeoutMs?: number; readonly body?: Buffer } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: '127.0.0.1', port, path: options.path ?? '/', localAddress: options.from ?? '127.0.0.1', headers: { host, ...options.headers }, agent: false, timeout: options.timeoutMs ?? 5000 },
+      { host: '127.0.0.1', port, method: options.body === undefined ? 'GET' : 'POST', path: options.path ?? '/', localAddress: options.from ?? '127.0.0.1', headers: { host, ...options.headers }, agent: false, timeout: options.timeoutMs ?? 5000 },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -46,13 +49,17 @@ function ask(port: number, host: string, options: { readonly path?: string; read
     );
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.end();
+    // Caddy may answer 413 and close before the whole body is sent: its answer still arrives.
+    if (options.body !== undefined) req.on('error', () => undefined);
+    req.end(options.body);
   });
 }
 
 const TEXT = Buffer.from('the quick brown fox jumps over the lazy dog; '.repeat(100));
 
 const hasRateLimit = CADDY_INFO.modules.includes('http.handlers.rate_limit');
+/** A Caddy that serves every policy of this version: the rate-limit module and 413 for bodies (2.7+). */
+const everyPolicy = hasRateLimit && isCaddyAtLeast(SINCE.requestBody413);
 
 /**
  * A TCP port on `host` that never completes a connection: a socket listening with backlog 0 that
@@ -133,6 +140,25 @@ describe('limits through the Caddy under test', () => {
       name: 'compress',
       rules: [{ match: { hostname: 'compress.localhost', port: http }, target: { instance: 'app', port: textPort }, compress: true }],
     });
+    if (everyPolicy) {
+      await writeJson(join(dir, 'all.ingress.json'), {
+        kind: 'Ingress',
+        name: 'all',
+        rules: [
+          {
+            match: { hostname: 'all.localhost', port: http },
+            target: { instance: 'app', port: textPort },
+            deny_ips: ['127.0.0.3'],
+            allow_ips: ['127.0.0.0/8'],
+            rate_limit: { requests: 3, window: '1m', key: 'header:X-Api-Key' },
+            max_request_body: '1KB',
+            headers: { request: { set: { 'X-Tenant': 'all' } }, response: { set: { 'X-Frame-Options': 'DENY' } } },
+            compress: true,
+            timeouts: { dial: '1s', response_header: '5s' },
+          },
+        ],
+      });
+    }
     ingressd = startIngressd({ dir, dataDir, ports: { admin, dns, api }, env: { CADDY_BINARY: CADDY, RESYNC_INTERVAL: '2s' } });
     await waitReady(ingressd);
     await waitFor('open.localhost served', async () => ((await ask(http, 'open.localhost').catch(() => undefined))?.status === 200 ? true : undefined), 20_000);
@@ -237,6 +263,28 @@ describe('limits through the Caddy under test', () => {
     expect((await fetchWith('gzip', '/png')).headers['content-encoding']).toBeUndefined();
     const status = await readStatus(dir, 'compress.ingress');
     expect(((status?.routes ?? []) as { policies?: { policy: string }[] }[])[0]?.policies?.map((p) => p.policy)).toEqual(['compress']);
+  });
+  (everyPolicy ? test : test.skip)('a rule with every policy applies them in order: IP filter, rate limit, body limit, headers, compress, proxy', async () => {
+    const all = (key: string, options: { readonly from?: string; readonly body?: Buffer; readonly gzip?: boolean } = {}): Promise<Answer> =>
+      ask(http, 'all.localhost', { from: options.from, body: options.body, headers: { 'x-api-key': key, ...(options.gzip === true ? { 'accept-encoding': 'gzip' } : {}) } });
+    await waitFor('all.localhost served', async () => ((await all('probe').catch(() => undefined))?.status === 200 ? true : undefined), 15_000);
+    // IP filter first: denied requests never reach the rate limit, so key "k" still has its 3.
+    for (let i = 0; i < 4; i++) expect((await all('k', { from: '127.0.0.3' })).status).toBe(403);
+    // Rate limit before the body limit: an oversized body counts and is then refused 413 ...
+    expect((await all('k', { body: Buffer.alloc(2000, 0x61) })).status).toBe(413);
+    // ... a served request has the response headers and is compressed (text above 512 bytes) ...
+    const served = await all('k', { body: Buffer.alloc(1000, 0x61), gzip: true });
+    expect(served.status).toBe(200);
+    expect(served.headers['x-frame-options']).toBe('DENY');
+    expect(served.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(served.body).equals(TEXT)).toBe(true);
+    expect((await all('k')).status).toBe(200);
+    // ... and past the limit the rate limit answers before the body limit would, and before headers run.
+    const limited = await all('k', { body: Buffer.alloc(2000, 0x61) });
+    expect(limited.status).toBe(429);
+    expect(limited.headers['x-frame-options']).toBeUndefined();
+    const status = await readStatus(dir, 'all.ingress');
+    expect(((status?.routes ?? []) as { policies?: { policy: string }[] }[])[0]?.policies?.map((p) => p.policy)).toEqual(['deny_ips', 'allow_ips', 'rate_limit', 'max_request_body', 'headers', 'compress', 'timeouts']);
   });
 });
 
