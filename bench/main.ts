@@ -36,6 +36,7 @@ const SCENARIOS: readonly Scenario[] = [
   all.upstreamModesScenario,
   all.websocketsScenario,
   all.pathsScenario,
+  all.policiesScenario,
 ];
 
 interface Failure {
@@ -74,7 +75,7 @@ function progress(text: string): void {
 function selectScenarios(only: readonly string[]): Scenario[] {
   if (only.length === 0) return [...SCENARIOS];
   for (const key of only) {
-    if (!SCENARIOS.some((s) => String(s.id) === key || s.name === key)) throw new Error(`--only: unknown scenario "${key}"; use 1-11 or ${SCENARIOS.map((s) => s.name).join(', ')}`);
+    if (!SCENARIOS.some((s) => String(s.id) === key || s.name === key)) throw new Error(`--only: unknown scenario "${key}"; use 1-12 or ${SCENARIOS.map((s) => s.name).join(', ')}`);
   }
   return SCENARIOS.filter((s) => only.includes(String(s.id)) || only.includes(s.name));
 }

@@ -24,7 +24,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --out FILE         where to write the figures as JSON (default bench-results/bench-<date>.json)
   --only LIST        scenarios by number or name: 1 floor, 2 one-change, 3 burst, 4 at-rest,
                      5 instance-move, 6 routing, 7 footprint, 8 disruption, 9 upstream-modes,
-                     10 websockets (Caddy RSS across writes with 100 open WebSockets; once, any N)
+                     10 websockets (Caddy RSS across writes with 100 open WebSockets; once, any N),
+                     11 paths, 12 policies (a route with every policy beside a bare one)
   --sizes LIST       N values, e.g. 100,1000
   --scale            N = 100,000 with the scenarios that have targets there (1 floor, 2 one-change,
                      3 burst, 4 at-rest, 7 footprint): the same as --sizes 100000 --only 1,2,3,4,7

@@ -33,3 +33,8 @@ export const STREAMS_BACKEND = { host: '127.0.0.6', port: 28301 } as const;
 export const PATHS_ADMIN_PORT = 28419;
 export const PATHS_DNS_PORT = 28453;
 export const PATHS_LISTEN_PORT = 28480;
+
+/** Scenario 12 (policies): its own ingressd and Caddy, a bare route and a route with every policy. */
+export const POLICIES_ADMIN_PORT = 28619;
+export const POLICIES_DNS_PORT = 28653;
+export const POLICIES_LISTEN_PORT = 28680;

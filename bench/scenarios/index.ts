@@ -6,6 +6,7 @@ export { footprintScenario } from './footprint.js';
 export { instanceMoveScenario } from './instance-move.js';
 export { oneChangeScenario } from './one-change.js';
 export { pathsScenario } from './paths.js';
+export { policiesScenario } from './policies.js';
 export { routingScenario } from './routing.js';
 export { upstreamModesScenario } from './upstream-modes.js';
 export { websocketsScenario } from './websockets.js';

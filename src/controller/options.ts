@@ -10,6 +10,7 @@ import { DEFAULT_CADDY } from '../model/caddy-version.js';
 import { IngressdError } from '../model/errors.js';
 import { FALLBACK_MODES, type FallbackMode } from '../reconciler/last-valid.js';
 import { UPSTREAM_MODES, type RenderSettings, type UpstreamMode } from '../model/settings.js';
+import { cidrProblem } from '../model/policies.js';
 import { parseDurationMs } from './duration.js';
 import { resolveTls } from './tls-options.js';
 
@@ -81,6 +82,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { env: 'UPSTREAM_IDLE_TIMEOUT', flag: undefined, defaultText: '5s', description: 'Upstream keep-alive idle timeout (bounds Caddy memory across reloads)' },
   { env: 'STREAM_CLOSE_DELAY', flag: undefined, defaultText: '5m (Caddy 2.7+ only)', description: 'How long WebSockets and other upgraded connections outlive a reload (stream_close_delay; 0 = cut at once)' },
   { env: 'CADDY_GRACE_PERIOD', flag: undefined, defaultText: '10s', description: 'How long a stopping Caddy waits for open connections (apps.http.grace_period; never 0 = for ever)' },
+  { env: 'TRUSTED_PROXIES', flag: undefined, defaultText: '(none: the client is the TCP peer)', description: 'Comma-separated CIDRs/addresses of proxies in front of Caddy: for a peer in them, the client IP (IP filter, rate limit) comes from X-Forwarded-For' },
   { env: 'RESYNC_INTERVAL', flag: 'resync-interval', defaultText: '30s', description: 'Full rescan and drift check period' },
   { env: 'FALLBACK', flag: 'fallback', defaultText: 'last-valid', description: 'last-valid: a served resource whose file turns invalid keeps serving its last valid version (Accepted=False, Programmed=True LastValidVersion); none: it stops serving' },
   { env: 'API_LISTEN', flag: 'api-listen', defaultText: '127.0.0.1:8089', description: 'HTTP API address (host:port, or "off")' },
@@ -202,6 +204,7 @@ export function resolveOptions(env: Env, flags: Flags, context: { readonly cwd: 
       // Rendered only for a Caddy that has the field (2.7+): see render/upstreams.ts.
       streamCloseDelay: streamCloseDelay.ms === 0 ? undefined : streamCloseDelay.text,
       gracePeriod: gracePeriod.text,
+      trustedProxies: cidrList('TRUSTED_PROXIES', read('TRUSTED_PROXIES'), problems),
       tls,
       httpPort,
       httpsPort,
@@ -271,4 +274,14 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
+}
+
+/** Trimmed non-empty entries of a comma-separated list of CIDRs or addresses; a bad one is a problem naming it. */
+function cidrList(name: string, raw: string | undefined, problems: string[]): readonly string[] {
+  const entries = (raw ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '');
+  for (const entry of entries) {
+    const problem = cidrProblem(entry);
+    if (problem !== undefined) problems.push(`${name} entry "${entry}" ${problem}`);
+  }
+  return entries;
 }

@@ -183,6 +183,9 @@ function normaliseRule(rule: RuleDoc): Rule {
     ...(rule.headers === undefined ? {} : { headers: rule.headers }),
     ...(rule.allow_ips === undefined ? {} : { allow_ips: rule.allow_ips }),
     ...(rule.deny_ips === undefined ? {} : { deny_ips: rule.deny_ips }),
+    ...(rule.rate_limit === undefined ? {} : { rate_limit: rule.rate_limit }),
+    ...(rule.timeouts === undefined ? {} : { timeouts: rule.timeouts }),
+    ...(rule.compress === true ? { compress: true } : {}),
   };
 }
 

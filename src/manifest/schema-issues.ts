@@ -36,6 +36,13 @@ const FIELD_RULES: Readonly<Record<string, string>> = {
   deny_ips: 'must be a list of at least one IPv4 or IPv6 address or CIDR, such as ["192.0.2.0/24"]',
   delete: 'must be a list of header names such as ["X-Powered-By"]',
   max_request_body: 'must be a size such as 10MB: a whole number with an optional unit B, KB, MB, GB (powers of 1000) or KiB, MiB, GiB (powers of 1024)',
+  requests: 'must be a whole number of requests per window, from 1 to 100000',
+  window: 'must be a duration such as 1m, 30s or 1h',
+  compress: 'must be true or false',
+  dial: 'must be a duration such as 3s or 500ms',
+  response_header: 'must be a duration such as 30s or 1m',
+  timeouts: 'must be an object such as {"dial": "3s", "response_header": "30s"}',
+  rate_limit: 'must be an object such as {"requests": 100, "window": "1m"}',
   rules: 'must be a list of at least one rule such as {"match": {"hostname": "api.example.com"}, "target": {"instance": "my-api", "port": 8080}}',
   $schema: 'must be a string (a schema URL, ignored by ingressd)',
 };
@@ -49,6 +56,8 @@ const REQUIRED_HINTS: Readonly<Record<string, string>> = {
   port: 'give the port the instance listens on',
   address: 'give the IPv4 or IPv6 address of the instance',
   kind: 'add "kind": "Instance"',
+  requests: 'add "requests": 100, the requests allowed per window',
+  window: 'add "window": "1m", the sliding window the requests are counted in',
 };
 
 /**

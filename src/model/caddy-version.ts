@@ -71,6 +71,10 @@ export const SINCE = Object.freeze({
   /** Before 2.7 the proxy answers a body over `request_body`'s limit with 502, not 413 (caddy#5652). */
   requestBody413: v(2, 7, 0),
   etagHeader: v(2, 8, 0),
+  /** `{http.vars.client_ip}`, the `client_ip` matcher and server-level `trusted_proxies` as an IP source module. */
+  clientIpVar: v(2, 7, 0),
+  /** `trusted_proxies_strict`: the client is the rightmost untrusted X-Forwarded-For address. */
+  trustedProxiesStrict: v(2, 8, 0),
 });
 
 /** How Caddy tags `GET /config/`: FNV-1a 32 in a trailer before 2.8, xxhash64 in a header since. */

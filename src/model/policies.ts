@@ -3,11 +3,14 @@
  * each policy's value. Pure.
  *
  * Policies apply on one rule in a fixed order (README "Policies"):
- * IP filter → basic auth → rate limit → body limit → headers → proxy.
- * This subset has the IP filter (`allow_ips`, `deny_ips`), the body limit (`max_request_body`)
- * and `headers`.
+ * IP filter → basic auth → rate limit → body limit → headers → compress → proxy (timeouts).
+ * This subset has the IP filter (`allow_ips`, `deny_ips`), `rate_limit` (rate-limit.ts), the
+ * body limit (`max_request_body`), `headers`, `compress` (compress.ts) and `timeouts` (timeouts.ts).
  */
 import { isIP } from 'node:net';
+import { describeCompress } from './compress.js';
+import { describeRateLimit } from './rate-limit.js';
+import { describeTimeouts } from './timeouts.js';
 import type { HeaderOps, Rule } from './resource.js';
 
 /**
@@ -31,7 +34,12 @@ export function parseByteSize(text: string): number | undefined {
 
 /** True when the rule has any policy field: it then renders through a route of its own kind (not a host list). */
 export function hasPolicies(rule: Rule): boolean {
-  return rule.max_request_body !== undefined || rule.headers !== undefined || rule.allow_ips !== undefined || rule.deny_ips !== undefined;
+  return rule.max_request_body !== undefined || rule.headers !== undefined || rule.allow_ips !== undefined || rule.deny_ips !== undefined || hasTrafficPolicies(rule);
+}
+
+/** True when the rule has one of the traffic policies (rate_limit, timeouts, compress; see rate-limit.ts, timeouts.ts, compress.ts). */
+function hasTrafficPolicies(rule: Rule): boolean {
+  return rule.rate_limit !== undefined || rule.timeouts !== undefined || rule.compress === true;
 }
 
 /** A rule's policies in the order they apply, as `[field, effect for people]`: what status shows. */
@@ -39,6 +47,7 @@ export function describePolicies(rule: Rule): [string, string][] {
   const out: [string, string][] = [];
   if (rule.deny_ips !== undefined) out.push(['deny_ips', `clients in ${rule.deny_ips.join(', ')} get 403`]);
   if (rule.allow_ips !== undefined) out.push(['allow_ips', `clients outside ${rule.allow_ips.join(', ')} get 403`]);
+  if (rule.rate_limit !== undefined) out.push(['rate_limit', describeRateLimit(rule.rate_limit)]);
   if (rule.max_request_body !== undefined) {
     out.push(['max_request_body', `bodies above ${rule.max_request_body} (${parseByteSize(rule.max_request_body) ?? '?'} bytes) get 413`]);
   }
@@ -49,6 +58,8 @@ export function describePolicies(rule: Rule): [string, string][] {
     });
     out.push(['headers', sides.length === 0 ? 'no header changes' : sides.join('; ')]);
   }
+  if (rule.compress === true) out.push(['compress', describeCompress()]);
+  if (rule.timeouts !== undefined) out.push(['timeouts', describeTimeouts(rule.timeouts)]);
   return out;
 }
 

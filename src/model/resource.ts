@@ -4,6 +4,9 @@
  * Pure data; nothing here does I/O.
  */
 
+import type { RateLimitPolicy } from './rate-limit.js';
+import type { TimeoutsPolicy } from './timeouts.js';
+
 export const KINDS = ['Ingress', 'Instance'] as const;
 export type Kind = (typeof KINDS)[number];
 
@@ -101,10 +104,16 @@ export interface Rule {
   readonly max_request_body?: string;
   /** Policy: request and response header operations (see policies.ts). */
   readonly headers?: HeadersPolicy;
-  /** Policy: only clients (the TCP peer) in these CIDRs or addresses are served; the rest get 403. */
+  /** Policy: only clients (the TCP peer, or a trusted proxy's forwarded client) in these CIDRs or addresses are served; the rest get 403. */
   readonly allow_ips?: readonly string[];
-  /** Policy: clients (the TCP peer) in these CIDRs or addresses get 403; checked before allow_ips. */
+  /** Policy: clients (the TCP peer, or a trusted proxy's forwarded client) in these CIDRs or addresses get 403; checked before allow_ips. */
   readonly deny_ips?: readonly string[];
+  /** Policy: at most `requests` per key in a sliding window (see rate-limit.ts); more → 429. */
+  readonly rate_limit?: RateLimitPolicy;
+  /** Policy: how long the proxy waits to connect and for response headers (see timeouts.ts); exceeded → 502 / 504. */
+  readonly timeouts?: TimeoutsPolicy;
+  /** Policy: `true` compresses responses with gzip or zstd for clients that accept them (see compress.ts). */
+  readonly compress?: boolean;
 }
 
 export interface Ingress {

@@ -95,6 +95,12 @@ export interface RenderSettings {
   /** Caddy's http_port / https_port for automatic HTTPS and ACME challenges. */
   readonly httpPort: number;
   readonly httpsPort: number;
+  /**
+   * TRUSTED_PROXIES: CIDRs or addresses of proxies in front of Caddy. For a TCP peer in them, the
+   * client IP the IP filter and rate limit see comes from X-Forwarded-For (render/client-ip.ts).
+   * Empty: the client is the TCP peer.
+   */
+  readonly trustedProxies: readonly string[];
   /** The Caddy that will load the config: render uses only what it has (see render/requirements.ts). */
   readonly caddy: CaddyInfo;
 }

@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { checkHostname as checkHostnameSyntax, isPattern, parsePattern, templateCaptures } from '../model/hostname.js';
 import { describePath, pathMatchOf, targetsOf, targetTokens } from '../model/routing.js';
+import { validateLimits } from './validate-limits.js';
 import { validatePolicies } from './validate-policies.js';
 import { validateRouting } from './validate-routing.js';
 import { ID_PATTERN } from '../model/ids.js';
@@ -90,7 +91,7 @@ function validateIngress(ingress: Ingress, tls: TlsSettings): Issue[] {
 
 function validateRule(rule: Rule, i: number, tls: TlsSettings): Issue[] {
   const at = (...tokens: string[]): string => pointer('rules', i, ...tokens);
-  const issues = [...checkHostname(rule, at), ...validateRouting(rule, i), ...validatePolicies(rule, i)];
+  const issues = [...checkHostname(rule, at), ...validateRouting(rule, i), ...validatePolicies(rule, i), ...validateLimits(rule, i)];
   const ports: [string[], number][] = [[['match'], rule.match.port], ...targetsOf(rule).map((t, j): [string[], number] => [targetTokens(rule, j).map(String), t.port])];
   for (const [tokens, port] of ports) {
     if (!Number.isInteger(port) || port < 1 || port > 65535) {

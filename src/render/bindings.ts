@@ -3,6 +3,7 @@ import type { Ingress, Rule } from '../model/resource.js';
 import type { InstanceLookup } from './instances.js';
 import { comparePathMatches, isPlainRule, pathMatchOf, targetsOf } from '../model/routing.js';
 import type { Binding, ProxySpec, Upstream } from './model.js';
+import { rateLimitSpec } from './policy-rate-limit.js';
 import { compareStrings } from './order.js';
 import type { RenderWarning } from './types.js';
 
@@ -56,7 +57,7 @@ function bindRule(ingressId: string, rule: Rule, lookup: InstanceLookup): Bindin
   if (targets.length === 0) return `rule for "${rule.match.hostname}" on port ${rule.match.port} was not rendered: it has no target`;
   if (!isPattern(hostname)) {
     const upstreams = targets.map((t) => literalUpstream(t.instance, t.port, lookup));
-    return { ...common, host: hostname, isPattern: false, upstream: upstreams[0]!, proxy: proxySpec(rule, upstreams) };
+    return { ...common, host: hostname, isPattern: false, upstream: upstreams[0]!, proxy: proxySpec(ingressId, hostname, rule, upstreams) };
   }
   const parsed = parsePattern(rule.match.hostname);
   if (!parsed.ok) return `rule for "${rule.match.hostname}" on port ${rule.match.port} was not rendered: ${parsed.message}`;
@@ -67,11 +68,11 @@ function bindRule(ingressId: string, rule: Rule, lookup: InstanceLookup): Bindin
       : // Placeholders are lowercase, so lowercasing the expansion only touches the literal text.
         { dnsName: expandTemplate(t.instance, pattern).toLowerCase(), port: t.port, instance: undefined },
   );
-  return { ...common, host: pattern.wildcard, isPattern: true, upstream: upstreams[0]!, proxy: proxySpec(rule, upstreams) };
+  return { ...common, host: pattern.wildcard, isPattern: true, upstream: upstreams[0]!, proxy: proxySpec(ingressId, pattern.wildcard, rule, upstreams) };
 }
 
 /** The proxy spec of a rule beyond the original shape; undefined for a plain one. */
-function proxySpec(rule: Rule, upstreams: readonly Upstream[]): ProxySpec | undefined {
+function proxySpec(ingressId: string, host: string, rule: Rule, upstreams: readonly Upstream[]): ProxySpec | undefined {
   if (isPlainRule(rule)) return undefined;
   const targets = targetsOf(rule);
   return {
@@ -84,6 +85,9 @@ function proxySpec(rule: Rule, upstreams: readonly Upstream[]): ProxySpec | unde
     headers: rule.headers,
     allowIps: rule.allow_ips,
     denyIps: rule.deny_ips,
+    rateLimit: rateLimitSpec(ingressId, host, rule),
+    timeouts: rule.timeouts,
+    compress: rule.compress === true,
   };
 }
 

@@ -1,6 +1,8 @@
 import type { JsonObject } from '../model/json.js';
 import type { HeadersPolicy, HealthCheck, Instance, LoadBalancing } from '../model/resource.js';
 import type { PathMatch } from '../model/routing.js';
+import type { TimeoutsPolicy } from '../model/timeouts.js';
+import type { RateLimitSpec } from './policy-rate-limit.js';
 
 /** Where a rule sends traffic, resolved against the declared instances. */
 export interface Upstream {
@@ -38,6 +40,12 @@ export interface ProxySpec {
   /** Policy: the IP filter as written (validated); see policies.ts. */
   readonly allowIps: readonly string[] | undefined;
   readonly denyIps: readonly string[] | undefined;
+  /** Policy: the rate limit with its zone (validated); see policy-rate-limit.ts. */
+  readonly rateLimit: RateLimitSpec | undefined;
+  /** Policy: `timeouts` as written (validated); rendered on the proxy's transport (policy-timeouts.ts). */
+  readonly timeouts: TimeoutsPolicy | undefined;
+  /** Policy: `compress: true` (policy-compress.ts). */
+  readonly compress: boolean;
 }
 
 /** One ingress rule, flattened and resolved: the unit every builder works from. */

@@ -1,29 +1,39 @@
 /**
  * The handlers a rule's policies add before its proxy, in the documented fixed order (README
- * "Policies"): IP filter → basic auth → rate limit → body limit → headers → proxy. Pure.
- * This subset renders the IP filter, the body limit and headers.
+ * "Policies"): IP filter → basic auth → rate limit → body limit → headers → compress → proxy.
+ * Pure. This subset renders the IP filter, the rate limit, the body limit, headers and compress;
+ * `timeouts` go on the proxy's transport (policy-timeouts.ts).
  */
 import type { JsonObject } from '../model/json.js';
 import { parseByteSize } from '../model/policies.js';
 import type { HeaderOps } from '../model/resource.js';
+import type { RenderSettings } from '../model/settings.js';
 import type { ProxySpec } from './model.js';
+import { clientIpIn, clientIpNotIn } from './client-ip.js';
+import { encodeHandler } from './policy-compress.js';
+import { rateLimitHandler } from './policy-rate-limit.js';
 
 /**
  * The policy handlers of one rule, in order; empty without policies.
- * - IP filter: a `subroute` answering 403 to a TCP peer in `deny_ips`, then to one outside
+ * - IP filter: a `subroute` answering 403 to a client in `deny_ips`, then to one outside
  *   `allow_ips`; its `static_response` ends the chain, so a refused request reaches nothing after.
- *   The peer is the TCP peer: the servers trust no proxies, so `X-Forwarded-For` is not read.
+ *   The client is the TCP peer, or with TRUSTED_PROXIES the forwarded client (client-ip.ts).
+ * - rate limit: see policy-rate-limit.ts.
+ * - compress: Caddy's `encode`, last (see policy-compress.ts).
  * - body limit: Caddy's `request_body` with `max_size` in bytes. Caddy answers 413 when the body
  *   read by the proxy grows past it (a Content-Length above it is refused the same way).
  */
-export function policyHandlers(proxy: ProxySpec): JsonObject[] {
+export function policyHandlers(proxy: ProxySpec, settings: RenderSettings): JsonObject[] {
   const out: JsonObject[] = [];
-  const filter = ipFilter(proxy.denyIps, proxy.allowIps);
+  const filter = ipFilter(proxy.denyIps, proxy.allowIps, settings);
   if (filter !== undefined) out.push(filter);
+  // (basic auth goes here)
+  if (proxy.rateLimit !== undefined) out.push(rateLimitHandler(proxy.rateLimit, settings));
   const maxBytes = proxy.maxRequestBody === undefined ? undefined : parseByteSize(proxy.maxRequestBody);
   if (maxBytes !== undefined) out.push({ handler: 'request_body', max_size: maxBytes });
   const headers = proxy.headers === undefined ? undefined : headersHandler(proxy.headers.request, proxy.headers.response);
   if (headers !== undefined) out.push(headers);
+  if (proxy.compress) out.push(encodeHandler());
   return out;
 }
 
@@ -57,10 +67,10 @@ function headerOps(ops: HeaderOps | undefined): JsonObject | undefined {
   return Object.keys(out).length === 0 ? undefined : out;
 }
 
-function ipFilter(deny: readonly string[] | undefined, allow: readonly string[] | undefined): JsonObject | undefined {
+function ipFilter(deny: readonly string[] | undefined, allow: readonly string[] | undefined, settings: RenderSettings): JsonObject | undefined {
   const forbidden = { handler: 'static_response', status_code: 403, body: 'Forbidden' };
   const routes: JsonObject[] = [];
-  if (deny !== undefined) routes.push({ match: [{ remote_ip: { ranges: [...deny] } }], handle: [forbidden] });
-  if (allow !== undefined) routes.push({ match: [{ not: [{ remote_ip: { ranges: [...allow] } }] }], handle: [forbidden] });
+  if (deny !== undefined) routes.push({ match: clientIpIn(deny, settings), handle: [forbidden] });
+  if (allow !== undefined) routes.push({ match: clientIpNotIn(allow, settings), handle: [forbidden] });
   return routes.length === 0 ? undefined : { handler: 'subroute', routes };
 }

@@ -6,7 +6,8 @@ import { joinHostPort } from '../model/host-port.js';
 import type { JsonObject } from '../model/json.js';
 import type { RenderSettings } from '../model/settings.js';
 import type { ProxySpec, WeightedUpstream } from './model.js';
-import { dynamicUpstreams, missingInstance, transport, withStreamCloseDelay } from './upstreams.js';
+import { withTimeouts } from './policy-timeouts.js';
+import { dynamicUpstreams, missingInstance, transport, withProxyDefaults } from './upstreams.js';
 
 /** How long a passive failure counts when the manifest does not say: Caddy turns passive checks off without one. */
 const DEFAULT_FAIL_DURATION = '30s';
@@ -50,9 +51,10 @@ export function proxyHandler(proxy: ProxySpec, isPattern: boolean, settings: Ren
     handler['upstreams'] = served.map((u: WeightedUpstream) => ({ dial: joinHostPort(u.instance!.address, u.port) }));
     handler['transport'] = transport(settings);
   }
+  handler['transport'] = withTimeouts(handler['transport'] as JsonObject, proxy.timeouts);
   const health = healthChecks(proxy);
   if (health !== undefined) handler['health_checks'] = health;
-  return withStreamCloseDelay(handler, settings);
+  return withProxyDefaults(handler, settings);
 }
 
 function loadBalancing(proxy: ProxySpec, served: readonly WeightedUpstream[]): JsonObject {

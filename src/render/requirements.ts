@@ -20,6 +20,14 @@ export function ruleRequirements(rule: Rule, settings: RenderSettings): CaddyReq
   if (rule.max_request_body !== undefined) {
     out.push({ kind: 'version', min: SINCE.requestBody413, feature: 'max_request_body (older Caddy answers an oversized body with 502, not 413)' });
   }
+  if (rule.rate_limit !== undefined) {
+    out.push({
+      kind: 'module',
+      module: 'http.handlers.rate_limit',
+      feature: 'rate_limit',
+      hint: '`npm run build:caddy` builds a Caddy with it (github.com/mholt/caddy-ratelimit, pinned in caddy/modules.pin; Debian\'s caddy package has none)',
+    });
+  }
   const acme = settings.tls.acme;
   if (rule.tls && acme?.dnsProvider !== undefined && (acme.challenge === 'dns-01' || isPattern(rule.match.hostname))) {
     const name = acme.dnsProvider.name;

@@ -6,6 +6,7 @@ import { uniqueSorted } from './order.js';
 import { redirectRoutes } from './redirects.js';
 import { exactRoutes, notFoundRoute } from './routes.js';
 import { literalRuleRoutes, orderedPatternRoutes } from './rule-routes.js';
+import { serverTrust } from './client-ip.js';
 import { challengePort } from './tls.js';
 import { joinHostPort } from '../model/host-port.js';
 
@@ -82,6 +83,7 @@ export function serverJson(port: number, routes: readonly JsonObject[], shape: S
     listen: [joinHostPort(settings.listenAddress, port)],
     automatic_https: shape.hasTls ? { disable_redirects: true } : { disable: true },
     routes: [...routes],
+    ...serverTrust(settings),
   };
   if (shape.challengeOnly) json['tls_connection_policies'] = [{}];
   return json;

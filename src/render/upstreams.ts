@@ -2,6 +2,7 @@ import { atLeast, SINCE } from '../model/caddy-version.js';
 import type { JsonObject } from '../model/json.js';
 import { assertNever } from '../model/resource.js';
 import type { RenderSettings } from '../model/settings.js';
+import { withProxyTrust } from './client-ip.js';
 import type { Upstream } from './model.js';
 import { joinHostPort } from '../model/host-port.js';
 
@@ -17,10 +18,10 @@ import { joinHostPort } from '../model/host-port.js';
 export function upstreamHandler(upstream: Upstream, mode: RenderSettings['upstreamMode'], settings: RenderSettings): JsonObject {
   switch (mode) {
     case 'dns':
-      return withStreamCloseDelay({ handler: 'reverse_proxy', dynamic_upstreams: dynamicUpstreams(upstream, settings), transport: transport(settings) }, settings);
+      return withProxyDefaults({ handler: 'reverse_proxy', dynamic_upstreams: dynamicUpstreams(upstream, settings), transport: transport(settings) }, settings);
     case 'static':
       if (upstream.instance === undefined) return missingInstance(upstream.dnsName);
-      return withStreamCloseDelay({
+      return withProxyDefaults({
         handler: 'reverse_proxy',
         upstreams: [{ dial: joinHostPort(upstream.instance.address, upstream.port) }],
         transport: transport(settings),
@@ -35,10 +36,10 @@ export function upstreamHandler(upstream: Upstream, mode: RenderSettings['upstre
  * (WebSockets) of an unloaded proxy at once unless `stream_close_delay` says how long they may
  * live on (Caddy 2.7+; 2.6.2 rejects the field, so settings leave it undefined there).
  */
-export function withStreamCloseDelay(handler: JsonObject, settings: RenderSettings): JsonObject {
+export function withProxyDefaults(handler: JsonObject, settings: RenderSettings): JsonObject {
   // Caddy 2.6 rejects the field (strict decoding): only a Caddy that has it gets it.
   const delay = atLeast(settings.caddy.version, SINCE.streamCloseDelay) ? settings.streamCloseDelay : undefined;
-  return delay === undefined ? handler : { ...handler, stream_close_delay: delay };
+  return withProxyTrust(delay === undefined ? handler : { ...handler, stream_close_delay: delay }, settings);
 }
 
 export function dynamicUpstreams(upstream: Upstream, settings: RenderSettings): JsonObject {

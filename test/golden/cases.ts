@@ -48,8 +48,8 @@ function loadCase(name: string): GoldenCase {
     name,
     dir,
     input: { ingresses: parsed.ingresses, instances: parsed.instances },
-    // Rendered for the default Caddy (the newest the project builds) unless the case names one.
-    settings: { ...parsed.settings, caddy: parsed.settings.caddy ?? DEFAULT_CADDY },
+    // Rendered for the default Caddy (the newest the project builds) and no trusted proxies unless the case names them.
+    settings: { ...parsed.settings, caddy: parsed.settings.caddy ?? DEFAULT_CADDY, trustedProxies: parsed.settings.trustedProxies ?? [] },
     expectedFile: join(dir, 'expected.json'),
   };
 }

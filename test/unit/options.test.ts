@@ -50,6 +50,13 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ LOG_FORMAT: 'json' }, {}, { cwd: '/', isTty: true }).log.format).toBe('json');
   });
 
+  test('TRUSTED_PROXIES: none by default; comma-separated CIDRs and addresses; a bad entry named', () => {
+    expect(resolveOptions({}, {}, ctx).render.trustedProxies).toEqual([]);
+    expect(resolveOptions({ TRUSTED_PROXIES: ' 10.0.0.0/8, 192.0.2.7 ,fd00::/8,' }, {}, ctx).render.trustedProxies).toEqual(['10.0.0.0/8', '192.0.2.7', 'fd00::/8']);
+    expect(() => resolveOptions({ TRUSTED_PROXIES: '10.0.0.0/8,10.0.0.0/33' }, {}, ctx)).toThrow(/TRUSTED_PROXIES entry "10.0.0.0\/33" has prefix length \/33/);
+    expect(() => resolveOptions({ TRUSTED_PROXIES: 'lb.example.com' }, {}, ctx)).toThrow(/TRUSTED_PROXIES entry "lb.example.com" is not an IPv4 or IPv6 address/);
+  });
+
   test('withDnsPort points the resolver at the DNS process actually running', () => {
     const o = withDnsPort(resolveOptions({ INTERNAL_DNS_PORT: '0' }, {}, ctx), 40123);
     expect(o.dns.port).toBe(40123);
