@@ -25,6 +25,7 @@ import { Reconciler, type CertificateTarget, type ReconcilerEvents } from '../re
 import type { CertificateStatus } from '../reconciler/status-types.js';
 import { createStatusWriter, type StatusWriter } from '../reconciler/status-writer.js';
 import { createManifestReader } from '../sources/manifest-reader.js';
+import { ReferenceIndex } from '../sources/referenced-files.js';
 import { Rescanner } from '../sources/rescanner.js';
 import { watchManifests, type ManifestWatcher, type WatcherOptions } from '../sources/watcher.js';
 import { infoOf, logCaddy, sameCaddy } from './caddy-info.js';
@@ -71,6 +72,7 @@ export class Controller {
   #reconciler: Reconciler | undefined;
   #watcher: ManifestWatcher | undefined;
   #rescanner: Rescanner | undefined;
+  readonly #references = new ReferenceIndex(); // which manifests name which files beside them (see referenced-files.ts)
   #statusWriter: StatusWriter | undefined;
   #supervisor: CaddySupervisor | undefined;
   readonly #stopTimers: (() => void)[] = [];
@@ -148,6 +150,7 @@ export class Controller {
       dir: options.manifestDir,
       onPath: (file) => this.#queue.add(fileKey(file)),
       onRescan: () => void this.resync(true),
+      referencedBy: (file) => this.#references.referencedBy(file),
       logger,
     });
     this.#rescanner = new Rescanner({
@@ -161,13 +164,11 @@ export class Controller {
         this.#queue.add(CADDY_KEY);
       },
       knownFiles: () => reconciler.files(),
+      referencingFiles: () => this.#references.referencing(),
     });
-    try {
-      await this.#rescanner.initial();
-    } catch (err) {
-      await this.#watcher.close();
-      throw err;
-    }
+    const watcher = this.#watcher;
+    // A failed initial scan leaves no watcher behind.
+    await this.#rescanner.initial().catch((err: unknown) => watcher.close().then(() => Promise.reject(err)));
     if (this.#stopped) {
       // stop() ran while we were starting: do not leave a watcher or workers behind.
       await this.#watcher.close();
@@ -243,7 +244,7 @@ export class Controller {
       settings: this.#options.render,
       caddy: runtime.caddyClient,
       statuses: this.#statusWriter,
-      readManifest: createManifestReader(this.#options.manifestDir, logger),
+      readManifest: createManifestReader(this.#options.manifestDir, logger, this.#references),
       publishInstances: (instances) => runtime.publishInstances(instances),
       saveAppliedConfig: (config) => runtime.saveAppliedConfig(config),
       ...(this.#deps.probeCertificates === undefined ? {} : { probeCertificates: this.#deps.probeCertificates }),

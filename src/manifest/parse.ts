@@ -183,6 +183,7 @@ function normaliseRule(rule: RuleDoc): Rule {
     ...(rule.headers === undefined ? {} : { headers: rule.headers }),
     ...(rule.allow_ips === undefined ? {} : { allow_ips: rule.allow_ips }),
     ...(rule.deny_ips === undefined ? {} : { deny_ips: rule.deny_ips }),
+    ...(rule.basic_auth === undefined ? {} : { basic_auth: rule.basic_auth }),
   };
 }
 

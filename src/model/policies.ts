@@ -8,6 +8,7 @@
  * and `headers`.
  */
 import { isIP } from 'node:net';
+import { describeBasicAuth } from './basic-auth.js';
 import type { HeaderOps, Rule } from './resource.js';
 
 /**
@@ -31,7 +32,7 @@ export function parseByteSize(text: string): number | undefined {
 
 /** True when the rule has any policy field: it then renders through a route of its own kind (not a host list). */
 export function hasPolicies(rule: Rule): boolean {
-  return rule.max_request_body !== undefined || rule.headers !== undefined || rule.allow_ips !== undefined || rule.deny_ips !== undefined;
+  return rule.max_request_body !== undefined || rule.headers !== undefined || rule.allow_ips !== undefined || rule.deny_ips !== undefined || rule.basic_auth !== undefined;
 }
 
 /** A rule's policies in the order they apply, as `[field, effect for people]`: what status shows. */
@@ -39,6 +40,7 @@ export function describePolicies(rule: Rule): [string, string][] {
   const out: [string, string][] = [];
   if (rule.deny_ips !== undefined) out.push(['deny_ips', `clients in ${rule.deny_ips.join(', ')} get 403`]);
   if (rule.allow_ips !== undefined) out.push(['allow_ips', `clients outside ${rule.allow_ips.join(', ')} get 403`]);
+  if (rule.basic_auth !== undefined) out.push(['basic_auth', describeBasicAuth(rule.basic_auth)]);
   if (rule.max_request_body !== undefined) {
     out.push(['max_request_body', `bodies above ${rule.max_request_body} (${parseByteSize(rule.max_request_body) ?? '?'} bytes) get 413`]);
   }

@@ -3,6 +3,8 @@
  * after parsing and normalisation (defaults filled in, hostnames lowercased).
  * Pure data; nothing here does I/O.
  */
+import type { BasicAuthPolicy } from './basic-auth.js';
+import type { ReferencedFile } from './referenced-files.js';
 
 export const KINDS = ['Ingress', 'Instance'] as const;
 export type Kind = (typeof KINDS)[number];
@@ -105,6 +107,8 @@ export interface Rule {
   readonly allow_ips?: readonly string[];
   /** Policy: clients (the TCP peer) in these CIDRs or addresses get 403; checked before allow_ips. */
   readonly deny_ips?: readonly string[];
+  /** Policy: HTTP basic authentication (see basic-auth.ts); without credentials → 401. */
+  readonly basic_auth?: BasicAuthPolicy;
 }
 
 export interface Ingress {
@@ -114,6 +118,12 @@ export interface Ingress {
   readonly rules: readonly Rule[];
   /** RFC 3339, present when the manifest carries it (the HTTP API writes it). */
   readonly created_at?: string;
+  /**
+   * The files the rules name beside the manifest (a users file), keyed by the path as written,
+   * as the sources layer read them when it loaded the manifest (see referenced-files.ts). Absent
+   * when the rules name none. Part of the generation: an edited file re-applies the ingress.
+   */
+  readonly files?: Readonly<Record<string, ReferencedFile>>;
 }
 
 export interface Instance {

@@ -1,4 +1,6 @@
+import type { BasicAuthPolicy } from '../model/basic-auth.js';
 import type { JsonObject } from '../model/json.js';
+import type { ReferencedFile } from '../model/referenced-files.js';
 import type { HeadersPolicy, HealthCheck, Instance, LoadBalancing } from '../model/resource.js';
 import type { PathMatch } from '../model/routing.js';
 
@@ -38,6 +40,9 @@ export interface ProxySpec {
   /** Policy: the IP filter as written (validated); see policies.ts. */
   readonly allowIps: readonly string[] | undefined;
   readonly denyIps: readonly string[] | undefined;
+  /** Policy: `basic_auth` as written (validated), and the ingress's files its users_file is read from; see policy-auth.ts. */
+  readonly basicAuth: BasicAuthPolicy | undefined;
+  readonly files: Readonly<Record<string, ReferencedFile>> | undefined;
 }
 
 /** One ingress rule, flattened and resolved: the unit every builder works from. */

@@ -7,6 +7,7 @@ import type { JsonObject } from '../model/json.js';
 import { parseByteSize } from '../model/policies.js';
 import type { HeaderOps } from '../model/resource.js';
 import type { ProxySpec } from './model.js';
+import { basicAuthHandler } from './policy-auth.js';
 
 /**
  * The policy handlers of one rule, in order; empty without policies.
@@ -20,6 +21,8 @@ export function policyHandlers(proxy: ProxySpec): JsonObject[] {
   const out: JsonObject[] = [];
   const filter = ipFilter(proxy.denyIps, proxy.allowIps);
   if (filter !== undefined) out.push(filter);
+  const auth = proxy.basicAuth === undefined ? undefined : basicAuthHandler(proxy.basicAuth, proxy.files);
+  if (auth !== undefined) out.push(auth);
   const maxBytes = proxy.maxRequestBody === undefined ? undefined : parseByteSize(proxy.maxRequestBody);
   if (maxBytes !== undefined) out.push({ handler: 'request_body', max_size: maxBytes });
   const headers = proxy.headers === undefined ? undefined : headersHandler(proxy.headers.request, proxy.headers.response);

@@ -1,14 +1,15 @@
 import type { JsonObject, JsonValue } from '../model/json.js';
 import { isJsonObject } from '../model/json.js';
 
-const SECRET_KEYS: ReadonlySet<string> = new Set(['api_token']);
+/** `password`: a basic-auth account's (base64 bcrypt) hash. */
+const SECRET_KEYS: ReadonlySet<string> = new Set(['api_token', 'password']);
 /** Keys that are secret only inside a DNS provider of that name (`key` is common elsewhere). */
 const PROVIDER_SECRET_KEYS: ReadonlyMap<string, ReadonlySet<string>> = new Map([['rfc2136', new Set(['key'])]]);
 export const REDACTED = '<redacted>';
 
 /**
  * A copy of a Caddy config with every secret value replaced by `"<redacted>"`, for printing and
- * logging: `api_token` at any depth, and `key` in an `rfc2136` DNS provider. A Caddy placeholder
+ * logging: `api_token` and `password` (basic-auth hashes) at any depth, and `key` in an `rfc2136` DNS provider. A Caddy placeholder
  * (`{file./path}`, `{env.NAME}`) is not a secret and is kept. The input is not modified; key
  * order is kept.
  */
