@@ -24,7 +24,7 @@ module it lacks, a feature of a later version) are left out, as 'run' leaves the
 0, or 2 on a usage error.
 
 Options:
-  --show-secrets         print API tokens instead of <redacted>
+  --show-secrets         print API tokens and basic-auth password hashes instead of <redacted>
 ${CADDY_VERSION_HELP}
 ${configFlagsHelp()}`;
 
