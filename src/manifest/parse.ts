@@ -184,6 +184,7 @@ function normaliseRule(rule: RuleDoc): Rule {
     ...(rule.allow_ips === undefined ? {} : { allow_ips: rule.allow_ips }),
     ...(rule.deny_ips === undefined ? {} : { deny_ips: rule.deny_ips }),
     ...(rule.basic_auth === undefined ? {} : { basic_auth: rule.basic_auth }),
+    ...(rule.error_pages === undefined ? {} : { error_pages: rule.error_pages }),
   };
 }
 

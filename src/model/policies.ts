@@ -9,6 +9,7 @@
  */
 import { isIP } from 'node:net';
 import { describeBasicAuth } from './basic-auth.js';
+import { describeErrorPages } from './error-pages.js';
 import type { HeaderOps, Rule } from './resource.js';
 
 /**
@@ -32,7 +33,7 @@ export function parseByteSize(text: string): number | undefined {
 
 /** True when the rule has any policy field: it then renders through a route of its own kind (not a host list). */
 export function hasPolicies(rule: Rule): boolean {
-  return rule.max_request_body !== undefined || rule.headers !== undefined || rule.allow_ips !== undefined || rule.deny_ips !== undefined || rule.basic_auth !== undefined;
+  return rule.max_request_body !== undefined || rule.headers !== undefined || rule.allow_ips !== undefined || rule.deny_ips !== undefined || rule.basic_auth !== undefined || rule.error_pages !== undefined;
 }
 
 /** A rule's policies in the order they apply, as `[field, effect for people]`: what status shows. */
@@ -51,6 +52,7 @@ export function describePolicies(rule: Rule): [string, string][] {
     });
     out.push(['headers', sides.length === 0 ? 'no header changes' : sides.join('; ')]);
   }
+  if (rule.error_pages !== undefined) out.push(['error_pages', describeErrorPages(rule.error_pages)]);
   return out;
 }
 

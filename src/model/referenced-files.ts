@@ -49,6 +49,7 @@ export function referencedPathsOf(rules: readonly Rule[]): string[] {
   const out = new Set<string>();
   for (const rule of rules) {
     if (rule.basic_auth?.users_file !== undefined) out.add(rule.basic_auth.users_file);
+    for (const page of Object.values(rule.error_pages ?? {})) if (page.file !== undefined) out.add(page.file);
   }
   return [...out].sort();
 }

@@ -4,6 +4,7 @@
  * Pure data; nothing here does I/O.
  */
 import type { BasicAuthPolicy } from './basic-auth.js';
+import type { ErrorPages } from './error-pages.js';
 import type { ReferencedFile } from './referenced-files.js';
 
 export const KINDS = ['Ingress', 'Instance'] as const;
@@ -109,6 +110,8 @@ export interface Rule {
   readonly deny_ips?: readonly string[];
   /** Policy: HTTP basic authentication (see basic-auth.ts); without credentials → 401. */
   readonly basic_auth?: BasicAuthPolicy;
+  /** Policy: pages for the errors Caddy answers on this rule, by status or class (see error-pages.ts). */
+  readonly error_pages?: ErrorPages;
 }
 
 export interface Ingress {

@@ -1,4 +1,5 @@
 import { isPattern, parsePattern, templateCaptures, expandTemplate } from '../model/hostname.js';
+import { resolvePages } from '../model/error-pages.js';
 import type { Ingress, Rule } from '../model/resource.js';
 import type { InstanceLookup } from './instances.js';
 import { comparePathMatches, isPlainRule, pathMatchOf, targetsOf } from '../model/routing.js';
@@ -86,6 +87,7 @@ function proxySpec(rule: Rule, upstreams: readonly Upstream[], files: Ingress['f
     denyIps: rule.deny_ips,
     basicAuth: rule.basic_auth,
     files: rule.basic_auth?.users_file === undefined ? undefined : files,
+    errorPages: rule.error_pages === undefined ? undefined : resolvePages(rule.error_pages, files),
   };
 }
 

@@ -53,7 +53,7 @@ export function handlingOf(binding: ProxyBinding, settings: RenderSettings): Han
   if (cached !== undefined && cached.settings === settings) return cached;
   const { proxy } = binding;
   // Policies first (their fixed order is policies.ts's), then the path rewrite and the proxy.
-  const handle: JsonObject[] = policyHandlers(proxy);
+  const handle: JsonObject[] = policyHandlers(proxy, settings);
   // Caddy makes an emptied path `/`, so `/api` itself reaches the target as `/`.
   if (proxy.stripPathPrefix && proxy.path !== undefined) handle.push({ handler: 'rewrite', strip_path_prefix: proxy.path.path });
   handle.push(proxyHandler(proxy, binding.isPattern, settings));

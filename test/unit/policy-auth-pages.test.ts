@@ -185,3 +185,80 @@ describe('the reference index', () => {
     expect(index.referencedBy('team/shop.users')).toEqual(['team/web.json']);
   });
 });
+
+describe('error_pages validation', () => {
+  it('accepts statuses 400-599 and the classes, inline or from a file beside the manifest', () => {
+    expect(paths({ error_pages: { '404': { body: '<h1>gone</h1>' }, '599': { body: 'x', content_type: 'text/plain' }, '5xx': { file: 'pages/5xx.html' }, '4xx': { file: '4xx.txt' } } }, { 'pages/5xx.html': '<h1>down</h1>', '4xx.txt': 'no' })).toEqual([]);
+  });
+
+  it.each([
+    [{ '4040': { body: 'x' } }, '/rules/0/error_pages/4040', 'neither a status'],
+    [{ abc: { body: 'x' } }, '/rules/0/error_pages/abc', 'neither a status'],
+    [{ '3xx': { body: 'x' } }, '/rules/0/error_pages/3xx', 'not errors'],
+    [{ '200': { body: 'x' } }, '/rules/0/error_pages/200', '400 to 599'],
+    [{ '600': { body: 'x' } }, '/rules/0/error_pages/600', '400 to 599'],
+    [{ '502': {} }, '/rules/0/error_pages/502', 'needs its content'],
+    [{ '502': { body: 'x', file: '502.html' } }, '/rules/0/error_pages/502', 'both body and file'],
+    [{ '502': { body: 'x', content_type: 'html' } }, '/rules/0/error_pages/502/content_type', 'media type'],
+    [{ '502': { body: 'x', size: 1 } }, '/rules/0/error_pages/502/size', 'unknown field'],
+    [{ '502': { file: 'missing.html' } }, '/rules/0/error_pages/502/file', 'does not exist'],
+    [{ '502': { file: '../502.html' } }, '/rules/0/error_pages/502/file', "leaves the manifest's directory"],
+    [{ '502': { file: '/srv/502.html' } }, '/rules/0/error_pages/502/file', 'absolute'],
+    [{ '502': { file: 'big.html' } }, '/rules/0/error_pages/502/file', '256 KiB'],
+    [{ '502': { body: 'x'.repeat(256 * 1024 + 1) } }, '/rules/0/error_pages/502/body', '256 KiB'],
+    [{}, '/rules/0/error_pages', ''],
+  ])('refuses %j with a pointer and a fix', (pages, path, words) => {
+    const issues = problems({ error_pages: pages }, { 'big.html': 'x'.repeat(256 * 1024 + 1) });
+    expect(issues.map((i) => i.path)).toEqual([path]);
+    expect(issues[0]!.message).toContain(words);
+  });
+});
+
+describe('error_pages render', () => {
+  type Server = { routes: { '@id': string; handle: JsonObject[] }[]; errors?: { routes: JsonObject[] } };
+  const serverOf = (ingresses: Ingress[], settings = RENDER_SETTINGS): Server =>
+    (render({ ingresses, instances: [] }, settings).config['apps'] as { http: { servers: Record<string, Server> } }).http.servers['ingress-80']!;
+  const pages = { '5xx': { body: 'five' }, '502': { file: '502.html' } };
+
+  it('marks the rule first, then renders its pages as errors.routes by tag and status (exact before class), the status kept', () => {
+    const r = rule({ allow_ips: ['10.0.0.0/8'], error_pages: pages });
+    const server = serverOf([ingressOf([r], { '502.html': { text: '<h1>502</h1>' } })]);
+    const own = server.routes.find((x) => x['@id'].includes('.rule.'))!;
+    expect(own.handle.map((h) => h['handler'])).toEqual(['vars', 'subroute', 'reverse_proxy']);
+    const tag = own.handle[0]!['ingressd_error_pages'];
+    expect(typeof tag).toBe('string');
+    // No 403 page: the IP filter answers as before.
+    expect(JSON.stringify(own.handle[1])).toContain('static_response');
+    expect(server.errors?.routes).toEqual([
+      { '@id': `ingressd.80.errors.${String(tag)}.502`, match: [{ vars: { ingressd_error_pages: [tag] }, expression: '{http.error.status_code} == 502' }], handle: [{ handler: 'static_response', status_code: '{http.error.status_code}', headers: { 'Content-Type': ['text/html; charset=utf-8'] }, body: '<h1>502</h1>' }], terminal: true },
+      { '@id': `ingressd.80.errors.${String(tag)}.5xx`, match: [{ vars: { ingressd_error_pages: [tag] }, expression: '{http.error.status_code} >= 500 && {http.error.status_code} <= 599' }], handle: [{ handler: 'static_response', status_code: '{http.error.status_code}', headers: { 'Content-Type': ['text/html; charset=utf-8'] }, body: 'five' }], terminal: true },
+    ]);
+    const [route] = routesOf(ingressOf([r]), indexInstances([]), RENDER_SETTINGS);
+    expect(route!.policies!.map((p) => p.policy)).toEqual(['allow_ips', 'error_pages']);
+    expect(route!.policies![1]!.effect).toBe('errors 502, 5xx get the pages given (502 from 502.html)');
+  });
+
+  it('raises the IP filter 403 as an error when a 403 page applies (the rule\'s or a global one)', () => {
+    const own = (r: Rule, settings = RENDER_SETTINGS) => serverOf([ingressOf([r])], settings).routes.find((x) => x['@id'].includes('.rule.'))!;
+    const forbidden = { error: 'Forbidden', handler: 'error', status_code: 403 }; // canonical key order
+    expect(JSON.stringify(own(rule({ deny_ips: ['10.0.0.1'], error_pages: { '4xx': { body: 'no' } } })).handle[1])).toContain(JSON.stringify(forbidden));
+    const global = { ...RENDER_SETTINGS, errorPages: [{ key: '403', body: 'denied', contentType: 'text/plain' }] };
+    expect(JSON.stringify(own(rule({ deny_ips: ['10.0.0.1'] }), global).handle[0])).toContain(JSON.stringify(forbidden));
+  });
+
+  it('shares one tag between rules with the same pages; global pages come last and answer the unmatched-host 404', () => {
+    const a = rule({ error_pages: { '502': { body: 'b' } } });
+    const b = rule({ match: { hostname: 'other.test', port: 80 }, error_pages: { '502': { body: 'b' } } });
+    const settings = { ...RENDER_SETTINGS, errorPages: [{ key: '5xx', body: 'global 5xx', contentType: 'text/html' }, { key: '404', body: 'no such site', contentType: 'text/html' }] };
+    const server = serverOf([ingressOf([a, b])], settings);
+    const ids = (server.errors?.routes ?? []).map((r) => String(r['@id']).replace(/errors\.[0-9a-z]{12}\./, 'errors.TAG.'));
+    expect(ids).toEqual(['ingressd.80.errors.TAG.502', 'ingressd.80.errors.global.404', 'ingressd.80.errors.global.5xx']);
+    expect(server.routes.at(-1)!.handle).toEqual([{ handler: 'static_response', status_code: 404, headers: { 'Content-Type': ['text/html'] }, body: 'no such site' }]);
+  });
+
+  it('renders without pages exactly as before: no errors, no mark, the same 404', () => {
+    const server = serverOf([ingressOf([rule({ deny_ips: ['10.0.0.1'] })])]);
+    expect(server.errors).toBeUndefined();
+    expect(server.routes.at(-1)!.handle[0]).toMatchObject({ handler: 'static_response', status_code: 404, body: 'Not Found: no ingress configured for hostname {http.request.host}\n' });
+  });
+});

@@ -73,6 +73,7 @@ function routedRule(random: () => number, base: Rule): Rule {
     ...(random() < 0.3 ? { max_request_body: pick(['1KB', '10MB']) } : {}),
     ...(random() < 0.2 ? { allow_ips: pick([['10.0.0.0/8'], ['::1', '127.0.0.1']]) } : {}),
     ...(random() < 0.2 ? { headers: pick([{ request: { set: { 'X-A': 'a' } } }, { response: { delete: ['Server'] } }]) } : {}),
+    ...(random() < 0.15 ? { error_pages: pick([{ '502': { body: 'down' } }, { '5xx': { body: 'x' }, '403': { body: 'no' } }]) } : {}),
     ...(random() < 0.1 ? { basic_auth: { realm: pick(['a', 'b']), users: [{ username: 'u', password_hash: '$2a$04$TSjGFGBjYOy5GWBIKkXfxequ2vrYBcz/nrQ.B9L6trg81QPDNxs5C' }] } } : {}),
   };
 }
