@@ -18,7 +18,10 @@ import { validateResource } from '../../src/reconciler/validate.js';
 import { render } from '../../src/render/index.js';
 import { redactSecrets, REDACTED } from '../../src/render/redact.js';
 import { readManifestFile } from '../../src/sources/manifest-reader.js';
+import { readErrorPagesDir } from '../../src/sources/error-pages-dir.js';
 import { ReferenceIndex } from '../../src/sources/referenced-files.js';
+import { ErrorPagesFollower } from '../../src/controller/follow-settings.js';
+import { silentLogger, type Logger } from '../../src/model/logger.js';
 import { RENDER_SETTINGS, TLS } from '../helpers/tls-settings.js';
 
 /** Real bcrypt hashes (`caddy hash-password --bcrypt-cost 4`) of "s3cret" and "other". */
@@ -260,5 +263,45 @@ describe('error_pages render', () => {
     const server = serverOf([ingressOf([rule({ deny_ips: ['10.0.0.1'] })])]);
     expect(server.errors).toBeUndefined();
     expect(server.routes.at(-1)!.handle[0]).toMatchObject({ handler: 'static_response', status_code: 404, body: 'Not Found: no ingress configured for hostname {http.request.host}\n' });
+  });
+});
+
+describe('ERROR_PAGES_DIR', () => {
+  const logged: string[] = [];
+  const logger: Logger = { ...silentLogger, warn: (m, f) => void logged.push(`${m} ${String(f?.['problem'])}`) };
+
+  it('reads <status or class>.<ext> files, typed by extension, exact statuses first; leaves out the rest with a reason', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ingressd-pages-'));
+    for (const [name, text] of Object.entries({ '5xx.html': 'five', '404.txt': 'four', '502.json': '{}', '4040.html': 'x', 'abc.html': 'x', '404.html': 'dup', '.hidden': 'x', 'big.html': 'x' })) writeFileSync(join(dir, name), text);
+    writeFileSync(join(dir, '503.html'), 'x'.repeat(256 * 1024 + 1));
+    mkdirSync(join(dir, '500.html'));
+    const { pages, problems } = readErrorPagesDir(dir);
+    expect(pages).toEqual([
+      { key: '404', body: 'dup', contentType: 'text/html; charset=utf-8' },
+      { key: '502', body: '{}', contentType: 'application/json' },
+      { key: '5xx', body: 'five', contentType: 'text/html; charset=utf-8' },
+    ]);
+    expect(problems).toEqual([
+      expect.stringContaining('404.txt is left out: 404 already has a page'),
+      expect.stringContaining('4040.html is left out'),
+      expect.stringContaining('503.html is left out: 262145 bytes'),
+      expect.stringContaining('abc.html is left out'),
+      expect.stringContaining('big.html is left out'),
+    ]);
+    expect(readErrorPagesDir(join(dir, 'nope')).problems[0]).toContain('cannot be read (ENOENT)');
+  });
+
+  it('tells when the pages changed between reads, and logs a problem once while it lasts', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ingressd-pages-'));
+    const follower = new ErrorPagesFollower(dir, logger);
+    expect(follower.read().changed).toBe(false);
+    writeFileSync(join(dir, '404.html'), 'a');
+    writeFileSync(join(dir, 'x.html'), 'a');
+    expect(follower.read()).toEqual({ pages: [{ key: '404', body: 'a', contentType: 'text/html; charset=utf-8' }], changed: true });
+    expect(follower.read().changed).toBe(false);
+    writeFileSync(join(dir, '404.html'), 'b');
+    expect(follower.read().changed).toBe(true);
+    expect(logged.filter((l) => l.includes('x.html'))).toHaveLength(1);
+    expect(new ErrorPagesFollower(undefined, logger).read()).toEqual({ pages: [], changed: false });
   });
 });
