@@ -22,8 +22,19 @@ import { rm, writeFile } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { CADDY } from '../helpers/caddy-under-test.js';
-import { condition, freePort, killDaemons, readStatus, removeDir, runCliAsync, startBackend, startIngressd, tempDir, waitFor, waitReady, writeJson, type Backend, type IngressdProcess } from '../helpers/processes.js';
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { SINCE } from '../../src/model/caddy-version.js';
+import { CADDY, isCaddyAtLeast } from '../helpers/caddy-under-test.js';
+import { condition, freePort, killDaemons, ROOT, readStatus, removeDir, runCliAsync, startBackend, startIngressd, tempDir, waitFor, waitReady, writeJson, type Backend, type IngressdProcess } from '../helpers/processes.js';
+
+/** The published status schema: the status files written here must match it. */
+const statusSchema = (() => {
+  const ajv = new Ajv2020({ allErrors: true });
+  addFormats.default(ajv);
+  return ajv.compile(JSON.parse(readFileSync(join(ROOT, 'schemas', 'status.schema.json'), 'utf8')) as object);
+})();
 
 interface Answer {
   readonly status: number;
@@ -184,6 +195,7 @@ describe('error_pages and ERROR_PAGES_DIR through the Caddy under test', () => {
         { match: { hostname: 'gone.localhost', port: http }, target: { instance: 'nowhere', port: backendPort }, error_pages: { '5xx': { body: 'gone {http.error.status_code}', content_type: 'text/plain; charset=utf-8' } } },
         { match: { hostname: 'guarded.localhost', port: http }, target: up, deny_ips: ['127.0.0.3'], basic_auth: { realm: 'guarded', users: [{ username: 'u', password_hash: hashPassword('pw') }] }, error_pages: { '403': { body: 'go away' }, '4xx': { body: 'log in first' } } },
         { match: { hostname: 'plain.localhost', port: http }, target: down },
+        { match: { hostname: 'upload.localhost', port: http }, target: up, max_request_body: '1KB', error_pages: { '413': { body: 'too big' } } },
       ],
     });
     await writeJson(join(dir, 'bad.json'), { rules: [{ match: { hostname: 'bad.localhost', port: http }, target: up, error_pages: { '4040': { body: 'x' } } }] });
@@ -233,6 +245,24 @@ describe('error_pages and ERROR_PAGES_DIR through the Caddy under test', () => {
     expect(unmatched.headers['content-type']).toBe('text/html; charset=utf-8');
     await writeFile(join(pagesDir, '404.html'), '<h1>still no such site</h1>\n');
     await waitFor('the new global 404', async () => ((await getAs(http, 'nothing.localhost')).body === '<h1>still no such site</h1>\n' ? true : undefined), 15_000);
+  });
+
+  (isCaddyAtLeast(SINCE.requestBody413) ? test : test.skip)('a 413 page for a body above the limit (Caddy 2.7+; 2.6.2 cannot serve the limit)', async () => {
+    const answer = await new Promise<Answer>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: http, path: '/', method: 'POST', headers: { host: 'upload.localhost', 'content-length': 2000 }, agent: false, timeout: 10_000 }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      });
+      req.on('error', reject);
+      req.end(Buffer.alloc(2000, 0x61));
+    });
+    expect(answer).toMatchObject({ status: 413, body: 'too big' });
+  });
+
+  test('status files match the published schema', async () => {
+    for (const stem of ['shop', 'bad']) expect(statusSchema(await readStatus(dir, stem))).toBe(true);
   });
 
   test('a status key "4040" is refused with its pointer', async () => {
