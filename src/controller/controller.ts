@@ -25,9 +25,11 @@ import { Reconciler, type CertificateTarget, type ReconcilerEvents } from '../re
 import type { CertificateStatus } from '../reconciler/status-types.js';
 import { createStatusWriter, type StatusWriter } from '../reconciler/status-writer.js';
 import { createManifestReader } from '../sources/manifest-reader.js';
+import { ReferenceIndex } from '../sources/referenced-files.js';
 import { Rescanner } from '../sources/rescanner.js';
 import { watchManifests, type ManifestWatcher, type WatcherOptions } from '../sources/watcher.js';
-import { infoOf, logCaddy, sameCaddy } from './caddy-info.js';
+import { infoOf, logCaddy } from './caddy-info.js';
+import { ErrorPagesFollower, followCaddy } from './follow-settings.js';
 import { CaddySupervisor } from './caddy-supervisor.js';
 import { Debouncer } from './debounce.js';
 import type { Options } from './options.js';
@@ -71,6 +73,8 @@ export class Controller {
   #reconciler: Reconciler | undefined;
   #watcher: ManifestWatcher | undefined;
   #rescanner: Rescanner | undefined;
+  readonly #references = new ReferenceIndex(); // which manifests name which files beside them (see referenced-files.ts)
+  readonly #errorPages: ErrorPagesFollower;
   #statusWriter: StatusWriter | undefined;
   #supervisor: CaddySupervisor | undefined;
   readonly #stopTimers: (() => void)[] = [];
@@ -85,6 +89,7 @@ export class Controller {
   constructor(options: Options, deps: ControllerDeps) {
     this.#options = options;
     this.#deps = deps;
+    this.#errorPages = new ErrorPagesFollower(options.errorPagesDir, deps.logger);
     this.#clock = deps.clock ?? systemClock;
     this.#queue = new WorkQueue<Key>({ clock: this.#clock, rateLimiter: exponentialLimiter<Key>({ baseMs: 5, maxMs: 300_000 }) });
     // Collapse a burst of manifest changes into one Caddy reconcile: 20 ms after the last, at most 250 ms after the first.
@@ -140,7 +145,7 @@ export class Controller {
     this.#runtime = runtime;
     const caddy = await runtime.caddyIdentity.learn();
     logCaddy(logger, 'rendering for this Caddy', caddy);
-    this.#options = { ...runtime.options, render: { ...runtime.options.render, caddy: infoOf(caddy) } };
+    this.#options = { ...runtime.options, render: { ...runtime.options.render, caddy: infoOf(caddy), errorPages: this.#errorPages.read().pages } };
     const options = this.#options;
     const reconciler = this.#createReconciler(runtime);
     await mkdir(options.manifestDir, { recursive: true });
@@ -148,6 +153,7 @@ export class Controller {
       dir: options.manifestDir,
       onPath: (file) => this.#queue.add(fileKey(file)),
       onRescan: () => void this.resync(true),
+      referencedBy: (file) => this.#references.referencedBy(file),
       logger,
     });
     this.#rescanner = new Rescanner({
@@ -161,13 +167,11 @@ export class Controller {
         this.#queue.add(CADDY_KEY);
       },
       knownFiles: () => reconciler.files(),
+      referencingFiles: () => this.#references.referencing(),
     });
-    try {
-      await this.#rescanner.initial();
-    } catch (err) {
-      await this.#watcher.close();
-      throw err;
-    }
+    const watcher = this.#watcher;
+    // A failed initial scan leaves no watcher behind.
+    await this.#rescanner.initial().catch((err: unknown) => watcher.close().then(() => Promise.reject(err)));
     if (this.#stopped) {
       // stop() ran while we were starting: do not leave a watcher or workers behind.
       await this.#watcher.close();
@@ -193,22 +197,17 @@ export class Controller {
 
   /** Rescans the directory (missed events) and checks Caddy for drift; `full` also stat()s every file. */
   async resync(full = false): Promise<void> {
-    if (this.#runtime !== undefined && this.#reconciler !== undefined) await this.#followCaddy(this.#runtime, this.#reconciler);
+    if (this.#runtime !== undefined && this.#reconciler !== undefined) await this.#followSettings(this.#runtime, this.#reconciler);
     await this.#rescanner?.rescan(full);
   }
 
-  /** When the running Caddy is another one than the reconciler renders for, renders for it from the next sync. */
-  async #followCaddy(runtime: Runtime, reconciler: Reconciler): Promise<void> {
-    try {
-      if (!(await runtime.caddyIdentity.changed())) return;
-      const learnt = await runtime.caddyIdentity.learn();
-      const next = infoOf(learnt);
-      if (sameCaddy(next, reconciler.caddy)) return;
-      logCaddy(this.#deps.logger, 'another Caddy runs now; rendering for it', learnt);
-      reconciler.useCaddy(next);
+  /** The render settings that change while running (follow-settings.ts): the next sync renders for them. */
+  async #followSettings(runtime: Runtime, reconciler: Reconciler): Promise<void> {
+    if (await followCaddy(runtime.caddyIdentity, reconciler, this.#deps.logger)) this.#queue.add(CADDY_KEY);
+    const errorPages = this.#errorPages.read();
+    if (errorPages.changed) {
+      reconciler.useErrorPages(errorPages.pages);
       this.#queue.add(CADDY_KEY);
-    } catch (err) {
-      this.#deps.logger.warn('could not learn which Caddy runs; rendering as before', { error: String(err) });
     }
   }
 
@@ -243,7 +242,7 @@ export class Controller {
       settings: this.#options.render,
       caddy: runtime.caddyClient,
       statuses: this.#statusWriter,
-      readManifest: createManifestReader(this.#options.manifestDir, logger),
+      readManifest: createManifestReader(this.#options.manifestDir, logger, this.#references),
       publishInstances: (instances) => runtime.publishInstances(instances),
       saveAppliedConfig: (config) => runtime.saveAppliedConfig(config),
       ...(this.#deps.probeCertificates === undefined ? {} : { probeCertificates: this.#deps.probeCertificates }),
@@ -289,7 +288,7 @@ export class Controller {
       restartDns: () => runtime.restartDns(),
       onUnreachable: () => reconciler.markCaddyUnavailable('no answer from the admin API'),
       // A Caddy that comes back may be another one (restarted into an upgraded binary).
-      onBack: () => void this.#followCaddy(runtime, reconciler).finally(() => {
+      onBack: () => void this.#followSettings(runtime, reconciler).finally(() => {
         reconciler.verifyLiveConfig();
         this.#queue.add(CADDY_KEY);
       }),

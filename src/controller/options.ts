@@ -33,6 +33,8 @@ export interface Options {
    */
   readonly statusDir: string;
   readonly statusDirSet: boolean;
+  /** ERROR_PAGES_DIR (absolute): global error pages, read by sources/error-pages-dir.ts; undefined: none. */
+  readonly errorPagesDir: string | undefined;
   readonly caddy: {
     readonly binary: string;
     readonly adminAddress: string;
@@ -68,6 +70,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { env: 'MANIFEST_DIR', flag: 'dir', defaultText: '(none: required by run, diff)', description: 'Directory of manifest files, watched recursively' },
   { env: 'DATA_DIR', flag: 'data-dir', defaultText: '/var/lib/ingressd', description: 'State: Caddy pid/log/config, DNS registry, certificates' },
   { env: 'STATUS_DIR', flag: 'status-dir', defaultText: '(none: beside each manifest)', description: 'Directory for status files, mirroring the manifest tree (a/web.json -> STATUS_DIR/a/web.status.json); for read-only manifest trees' },
+  { env: 'ERROR_PAGES_DIR', flag: 'error-pages-dir', defaultText: '(none)', description: 'Directory of global error pages named by status or class (404.html, 502.html, 5xx.html): every route and the unmatched-host 404; read at start-up and at every resync' },
   { env: 'CADDY_BINARY', flag: 'caddy-binary', defaultText: 'caddy', description: 'Caddy executable started when none is running' },
   { env: 'CADDY_LISTEN_ADDRESS', flag: 'listen-address', defaultText: '0.0.0.0', description: 'Address the ingress listeners bind' },
   { env: 'CADDY_ADMIN_ADDRESS', flag: 'admin-address', defaultText: '127.0.0.1', description: "Caddy admin API address" },
@@ -186,6 +189,7 @@ export function resolveOptions(env: Env, flags: Flags, context: { readonly cwd: 
     dataDir,
     statusDir: statusRoot,
     statusDirSet: statusDir !== undefined,
+    errorPagesDir: ((d) => (d === undefined ? undefined : resolvePath(context.cwd, d)))(read('ERROR_PAGES_DIR')),
     caddy: {
       binary: read('CADDY_BINARY') ?? 'caddy',
       adminAddress: address('CADDY_ADMIN_ADDRESS', '127.0.0.1'),

@@ -186,6 +186,8 @@ function normaliseRule(rule: RuleDoc): Rule {
     ...(rule.rate_limit === undefined ? {} : { rate_limit: rule.rate_limit }),
     ...(rule.timeouts === undefined ? {} : { timeouts: rule.timeouts }),
     ...(rule.compress === true ? { compress: true } : {}),
+    ...(rule.basic_auth === undefined ? {} : { basic_auth: rule.basic_auth }),
+    ...(rule.error_pages === undefined ? {} : { error_pages: rule.error_pages }),
   };
 }
 

@@ -4,11 +4,14 @@
  *
  * Policies apply on one rule in a fixed order (README "Policies"):
  * IP filter → basic auth → rate limit → body limit → headers → compress → proxy (timeouts).
- * This subset has the IP filter (`allow_ips`, `deny_ips`), `rate_limit` (rate-limit.ts), the
- * body limit (`max_request_body`), `headers`, `compress` (compress.ts) and `timeouts` (timeouts.ts).
+ * Here: the IP filter (`allow_ips`, `deny_ips`), the body limit (`max_request_body`) and
+ * `headers`; the others in basic-auth.ts, rate-limit.ts, compress.ts, timeouts.ts and
+ * error-pages.ts (pages for the errors any of them, or the proxy, answer).
  */
 import { isIP } from 'node:net';
+import { describeBasicAuth } from './basic-auth.js';
 import { describeCompress } from './compress.js';
+import { describeErrorPages } from './error-pages.js';
 import { describeRateLimit } from './rate-limit.js';
 import { describeTimeouts } from './timeouts.js';
 import type { HeaderOps, Rule } from './resource.js';
@@ -34,7 +37,15 @@ export function parseByteSize(text: string): number | undefined {
 
 /** True when the rule has any policy field: it then renders through a route of its own kind (not a host list). */
 export function hasPolicies(rule: Rule): boolean {
-  return rule.max_request_body !== undefined || rule.headers !== undefined || rule.allow_ips !== undefined || rule.deny_ips !== undefined || hasTrafficPolicies(rule);
+  return (
+    rule.max_request_body !== undefined ||
+    rule.headers !== undefined ||
+    rule.allow_ips !== undefined ||
+    rule.deny_ips !== undefined ||
+    rule.basic_auth !== undefined ||
+    rule.error_pages !== undefined ||
+    hasTrafficPolicies(rule)
+  );
 }
 
 /** True when the rule has one of the traffic policies (rate_limit, timeouts, compress; see rate-limit.ts, timeouts.ts, compress.ts). */
@@ -47,6 +58,7 @@ export function describePolicies(rule: Rule): [string, string][] {
   const out: [string, string][] = [];
   if (rule.deny_ips !== undefined) out.push(['deny_ips', `clients in ${rule.deny_ips.join(', ')} get 403`]);
   if (rule.allow_ips !== undefined) out.push(['allow_ips', `clients outside ${rule.allow_ips.join(', ')} get 403`]);
+  if (rule.basic_auth !== undefined) out.push(['basic_auth', describeBasicAuth(rule.basic_auth)]);
   if (rule.rate_limit !== undefined) out.push(['rate_limit', describeRateLimit(rule.rate_limit)]);
   if (rule.max_request_body !== undefined) {
     out.push(['max_request_body', `bodies above ${rule.max_request_body} (${parseByteSize(rule.max_request_body) ?? '?'} bytes) get 413`]);
@@ -60,6 +72,7 @@ export function describePolicies(rule: Rule): [string, string][] {
   }
   if (rule.compress === true) out.push(['compress', describeCompress()]);
   if (rule.timeouts !== undefined) out.push(['timeouts', describeTimeouts(rule.timeouts)]);
+  if (rule.error_pages !== undefined) out.push(['error_pages', describeErrorPages(rule.error_pages)]);
   return out;
 }
 

@@ -3,6 +3,9 @@
  * after parsing and normalisation (defaults filled in, hostnames lowercased).
  * Pure data; nothing here does I/O.
  */
+import type { BasicAuthPolicy } from './basic-auth.js';
+import type { ErrorPages } from './error-pages.js';
+import type { ReferencedFile } from './referenced-files.js';
 
 import type { RateLimitPolicy } from './rate-limit.js';
 import type { TimeoutsPolicy } from './timeouts.js';
@@ -114,6 +117,10 @@ export interface Rule {
   readonly timeouts?: TimeoutsPolicy;
   /** Policy: `true` compresses responses with gzip or zstd for clients that accept them (see compress.ts). */
   readonly compress?: boolean;
+  /** Policy: HTTP basic authentication (see basic-auth.ts); without credentials → 401. */
+  readonly basic_auth?: BasicAuthPolicy;
+  /** Policy: pages for the errors Caddy answers on this rule, by status or class (see error-pages.ts). */
+  readonly error_pages?: ErrorPages;
 }
 
 export interface Ingress {
@@ -123,6 +130,12 @@ export interface Ingress {
   readonly rules: readonly Rule[];
   /** RFC 3339, present when the manifest carries it (the HTTP API writes it). */
   readonly created_at?: string;
+  /**
+   * The files the rules name beside the manifest (a users file), keyed by the path as written,
+   * as the sources layer read them when it loaded the manifest (see referenced-files.ts). Absent
+   * when the rules name none. Part of the generation: an edited file re-applies the ingress.
+   */
+  readonly files?: Readonly<Record<string, ReferencedFile>>;
 }
 
 export interface Instance {

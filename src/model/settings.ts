@@ -2,6 +2,7 @@
  * Settings the pure core needs, resolved once at startup by `controller/options.ts`.
  * Plain frozen data: validation and render never read the environment themselves.
  */
+import type { ResolvedPage } from './error-pages.js';
 import type { CaddyInfo } from './caddy-version.js';
 
 export const ACME_CHALLENGES = ['dns-01', 'http-01', 'tls-alpn-01'] as const;
@@ -103,4 +104,6 @@ export interface RenderSettings {
   readonly trustedProxies: readonly string[];
   /** The Caddy that will load the config: render uses only what it has (see render/requirements.ts). */
   readonly caddy: CaddyInfo;
+  /** ERROR_PAGES_DIR's pages, for every route and the unmatched-host 404 (render/error-pages.ts); absent: none. */
+  readonly errorPages?: readonly ResolvedPage[];
 }

@@ -118,6 +118,11 @@ export class CaddySync {
     this.#live.verifyNext();
   }
 
+  /** ERROR_PAGES_DIR's pages changed: the next sync renders them (the caller queues it). */
+  useErrorPages(errorPages: NonNullable<RenderSettings['errorPages']>): void {
+    this.#pipeline.useSettings({ ...this.#pipeline.settings, errorPages });
+  }
+
   /** The next sync compares the incremental state with a full evaluation and render first. */
   requestCrossCheck(): void {
     this.#crossCheckRequested = true;

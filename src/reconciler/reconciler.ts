@@ -182,6 +182,11 @@ export class Reconciler {
     this.#caddy.useCaddy(caddy);
   }
 
+  /** Renders ERROR_PAGES_DIR's new pages from the next Caddy sync (the caller queues it). */
+  useErrorPages(errorPages: NonNullable<RenderSettings['errorPages']>): void {
+    this.#caddy.useErrorPages(errorPages);
+  }
+
   /** Marks every accepted ingress `Programmed=Unknown` (Caddy unreachable) and writes statuses. */
   async markCaddyUnavailable(message: string): Promise<void> {
     await this.#statuses.markCaddyUnavailable(message, this.#options.clock.now());

@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { checkHostname as checkHostnameSyntax, isPattern, parsePattern, templateCaptures } from '../model/hostname.js';
 import { describePath, pathMatchOf, targetsOf, targetTokens } from '../model/routing.js';
 import { validateLimits } from './validate-limits.js';
+import { validateAuthPages } from './validate-auth-pages.js';
 import { validatePolicies } from './validate-policies.js';
 import { validateRouting } from './validate-routing.js';
 import { ID_PATTERN } from '../model/ids.js';
@@ -85,7 +86,7 @@ function validateIngress(ingress: Ingress, tls: TlsSettings): Issue[] {
   ingress.rules.forEach((rule, i) => {
     issues.push(...validateRule(rule, i, tls));
   });
-  issues.push(...checkSelfClashes(ingress, tls.httpPort));
+  issues.push(...validateAuthPages(ingress), ...checkSelfClashes(ingress, tls.httpPort));
   return issues;
 }
 

@@ -1,4 +1,5 @@
 import { isPattern, parsePattern, templateCaptures, expandTemplate } from '../model/hostname.js';
+import { resolvePages } from '../model/error-pages.js';
 import type { Ingress, Rule } from '../model/resource.js';
 import type { InstanceLookup } from './instances.js';
 import { comparePathMatches, isPlainRule, pathMatchOf, targetsOf } from '../model/routing.js';
@@ -40,15 +41,15 @@ const bindingCache = new WeakMap<Ingress, { readonly lookupKey: string; readonly
 export function bindIngress(ingress: Ingress, lookup: InstanceLookup, lookupKey: string): readonly (Binding | string)[] {
   const cached = bindingCache.get(ingress);
   if (cached !== undefined && cached.lookupKey === lookupKey) return cached.results;
-  const results = ingress.rules.map((rule) => bindRule(ingress.id, rule, lookup));
+  const results = ingress.rules.map((rule) => bindRule(ingress, rule, lookup));
   bindingCache.set(ingress, { lookupKey, results });
   return results;
 }
 
-function bindRule(ingressId: string, rule: Rule, lookup: InstanceLookup): Binding | string {
+function bindRule(ingress: Ingress, rule: Rule, lookup: InstanceLookup): Binding | string {
   const hostname = rule.match.hostname.toLowerCase();
   const common = {
-    ingressId,
+    ingressId: ingress.id,
     port: rule.match.port,
     tls: rule.tls,
     redirect: rule.tls && rule.redirect_http,
@@ -57,7 +58,7 @@ function bindRule(ingressId: string, rule: Rule, lookup: InstanceLookup): Bindin
   if (targets.length === 0) return `rule for "${rule.match.hostname}" on port ${rule.match.port} was not rendered: it has no target`;
   if (!isPattern(hostname)) {
     const upstreams = targets.map((t) => literalUpstream(t.instance, t.port, lookup));
-    return { ...common, host: hostname, isPattern: false, upstream: upstreams[0]!, proxy: proxySpec(ingressId, hostname, rule, upstreams) };
+    return { ...common, host: hostname, isPattern: false, upstream: upstreams[0]!, proxy: proxySpec(ingress.id, hostname, rule, upstreams, ingress.files) };
   }
   const parsed = parsePattern(rule.match.hostname);
   if (!parsed.ok) return `rule for "${rule.match.hostname}" on port ${rule.match.port} was not rendered: ${parsed.message}`;
@@ -68,11 +69,11 @@ function bindRule(ingressId: string, rule: Rule, lookup: InstanceLookup): Bindin
       : // Placeholders are lowercase, so lowercasing the expansion only touches the literal text.
         { dnsName: expandTemplate(t.instance, pattern).toLowerCase(), port: t.port, instance: undefined },
   );
-  return { ...common, host: pattern.wildcard, isPattern: true, upstream: upstreams[0]!, proxy: proxySpec(ingressId, pattern.wildcard, rule, upstreams) };
+  return { ...common, host: pattern.wildcard, isPattern: true, upstream: upstreams[0]!, proxy: proxySpec(ingress.id, pattern.wildcard, rule, upstreams, ingress.files) };
 }
 
 /** The proxy spec of a rule beyond the original shape; undefined for a plain one. */
-function proxySpec(ingressId: string, host: string, rule: Rule, upstreams: readonly Upstream[]): ProxySpec | undefined {
+function proxySpec(ingressId: string, host: string, rule: Rule, upstreams: readonly Upstream[], files: Ingress['files']): ProxySpec | undefined {
   if (isPlainRule(rule)) return undefined;
   const targets = targetsOf(rule);
   return {
@@ -88,6 +89,9 @@ function proxySpec(ingressId: string, host: string, rule: Rule, upstreams: reado
     rateLimit: rateLimitSpec(ingressId, host, rule),
     timeouts: rule.timeouts,
     compress: rule.compress === true,
+    basicAuth: rule.basic_auth,
+    files: rule.basic_auth?.users_file === undefined ? undefined : files,
+    errorPages: rule.error_pages === undefined ? undefined : resolvePages(rule.error_pages, files),
   };
 }
 

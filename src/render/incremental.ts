@@ -9,6 +9,7 @@ import type { Binding } from './model.js';
 import { compareStrings } from './order.js';
 import { redirectRoutes } from './redirects.js';
 import { exactRoute, exactRouteId, notFoundRoute } from './routes.js';
+import { errorRoutes, notFoundPage } from './error-pages.js';
 import { httpApp, serverJson } from './servers.js';
 import { challengePort, tlsPolicy } from './tls.js';
 import type { RenderInput, RenderWarning } from './types.js';
@@ -37,6 +38,8 @@ interface PortState {
   exactOrder: ExactGroup[] | undefined;
   /** Pattern routes in order; undefined while patterns changed. */
   patternRoutes: JsonObject[] | undefined;
+  /** Bindings with error pages: their pages make the server's `errors.routes`. */
+  readonly paged: Set<Binding>;
 }
 
 /**
@@ -140,11 +143,12 @@ export class IncrementalRenderer {
     const { port } = binding;
     let state = this.#ports.get(port);
     if (state === undefined) {
-      state = { bindings: 0, tls: 0, exact: new Map(), patterns: new Map(), rules: new RuleGroups(port, this.#settings, false), ruleRoutes: undefined, exactOrder: undefined, patternRoutes: undefined };
+      state = { bindings: 0, tls: 0, exact: new Map(), patterns: new Map(), rules: new RuleGroups(port, this.#settings, false), ruleRoutes: undefined, exactOrder: undefined, patternRoutes: undefined, paged: new Set() };
       this.#ports.set(port, state);
     }
     state.bindings += delta;
     this.#servers.delete(port);
+    if (binding.proxy?.errorPages !== undefined) toggle(state.paged, binding, delta);
     if (binding.tls) {
       state.tls += delta;
       toggle(this.#tlsBindings, binding, delta);
@@ -247,8 +251,9 @@ export class IncrementalRenderer {
       state.patternRoutes ??= orderedPatternRoutes(port, [...state.patterns.values()].flat(), settings).map((r) => canonicalize(r.json));
       routes.push(...state.patternRoutes);
     }
-    routes.push(canonicalize(notFoundRoute(port).json));
-    const shape = { hasTls: (state?.tls ?? 0) > 0, challengeOnly: port === challenge && !isHttpPort && state === undefined };
+    routes.push(canonicalize(notFoundRoute(port, notFoundPage(settings)).json));
+    const paged = state === undefined ? [] : [...state.paged];
+    const shape = { hasTls: (state?.tls ?? 0) > 0, challengeOnly: port === challenge && !isHttpPort && state === undefined, errorRoutes: errorRoutes(port, paged, settings) };
     // Canonicalised without its routes (already canonical, and thousands of hosts long); the
     // `routes` key is already in place, so assigning it keeps the keys sorted.
     const server = canonicalize(serverJson(port, [], shape, settings));

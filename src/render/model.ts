@@ -1,4 +1,7 @@
+import type { BasicAuthPolicy } from '../model/basic-auth.js';
+import type { ResolvedPage } from '../model/error-pages.js';
 import type { JsonObject } from '../model/json.js';
+import type { ReferencedFile } from '../model/referenced-files.js';
 import type { HeadersPolicy, HealthCheck, Instance, LoadBalancing } from '../model/resource.js';
 import type { PathMatch } from '../model/routing.js';
 import type { TimeoutsPolicy } from '../model/timeouts.js';
@@ -46,6 +49,11 @@ export interface ProxySpec {
   readonly timeouts: TimeoutsPolicy | undefined;
   /** Policy: `compress: true` (policy-compress.ts). */
   readonly compress: boolean;
+  /** Policy: `basic_auth` as written (validated), and the ingress's files its users_file is read from; see policy-auth.ts. */
+  readonly basicAuth: BasicAuthPolicy | undefined;
+  readonly files: Readonly<Record<string, ReferencedFile>> | undefined;
+  /** Policy: `error_pages` as served (bodies read), exact statuses first; see error-pages.ts. */
+  readonly errorPages: readonly ResolvedPage[] | undefined;
 }
 
 /** One ingress rule, flattened and resolved: the unit every builder works from. */

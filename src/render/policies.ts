@@ -1,8 +1,8 @@
 /**
  * The handlers a rule's policies add before its proxy, in the documented fixed order (README
  * "Policies"): IP filter → basic auth → rate limit → body limit → headers → compress → proxy.
- * Pure. This subset renders the IP filter, the rate limit, the body limit, headers and compress;
- * `timeouts` go on the proxy's transport (policy-timeouts.ts).
+ * Pure. `timeouts` go on the proxy's transport (policy-timeouts.ts); `error_pages` add a mark
+ * first and are answered by the server's error routes (error-pages.ts).
  */
 import type { JsonObject } from '../model/json.js';
 import { parseByteSize } from '../model/policies.js';
@@ -10,24 +10,30 @@ import type { HeaderOps } from '../model/resource.js';
 import type { RenderSettings } from '../model/settings.js';
 import type { ProxySpec } from './model.js';
 import { clientIpIn, clientIpNotIn } from './client-ip.js';
+import { errorPagesMark, hasForbiddenPage } from './error-pages.js';
+import { basicAuthHandler } from './policy-auth.js';
 import { encodeHandler } from './policy-compress.js';
 import { rateLimitHandler } from './policy-rate-limit.js';
 
 /**
  * The policy handlers of one rule, in order; empty without policies.
+ * - error pages: a `vars` mark first, so the errors of every later handler find the rule's pages
+ *   (error-pages.ts);
  * - IP filter: a `subroute` answering 403 to a client in `deny_ips`, then to one outside
- *   `allow_ips`; its `static_response` ends the chain, so a refused request reaches nothing after.
+ *   `allow_ips`; its `static_response` ends the chain, so a refused request reaches nothing after
+ *   (Caddy's `error` 403 instead when a 403 page applies, so handle_errors answers with it).
  *   The client is the TCP peer, or with TRUSTED_PROXIES the forwarded client (client-ip.ts).
- * - rate limit: see policy-rate-limit.ts.
+ * - basic auth: see policy-auth.ts; rate limit: see policy-rate-limit.ts.
  * - compress: Caddy's `encode`, last (see policy-compress.ts).
  * - body limit: Caddy's `request_body` with `max_size` in bytes. Caddy answers 413 when the body
  *   read by the proxy grows past it (a Content-Length above it is refused the same way).
  */
 export function policyHandlers(proxy: ProxySpec, settings: RenderSettings): JsonObject[] {
-  const out: JsonObject[] = [];
-  const filter = ipFilter(proxy.denyIps, proxy.allowIps, settings);
+  const out: JsonObject[] = errorPagesMark(proxy.errorPages);
+  const filter = ipFilter(proxy.denyIps, proxy.allowIps, hasForbiddenPage(proxy.errorPages, settings), settings);
   if (filter !== undefined) out.push(filter);
-  // (basic auth goes here)
+  const auth = proxy.basicAuth === undefined ? undefined : basicAuthHandler(proxy.basicAuth, proxy.files);
+  if (auth !== undefined) out.push(auth);
   if (proxy.rateLimit !== undefined) out.push(rateLimitHandler(proxy.rateLimit, settings));
   const maxBytes = proxy.maxRequestBody === undefined ? undefined : parseByteSize(proxy.maxRequestBody);
   if (maxBytes !== undefined) out.push({ handler: 'request_body', max_size: maxBytes });
@@ -67,8 +73,9 @@ function headerOps(ops: HeaderOps | undefined): JsonObject | undefined {
   return Object.keys(out).length === 0 ? undefined : out;
 }
 
-function ipFilter(deny: readonly string[] | undefined, allow: readonly string[] | undefined, settings: RenderSettings): JsonObject | undefined {
-  const forbidden = { handler: 'static_response', status_code: 403, body: 'Forbidden' };
+/** `asError`: a 403 page applies, so the filter raises Caddy's error (which handle_errors answers) instead of answering itself. */
+function ipFilter(deny: readonly string[] | undefined, allow: readonly string[] | undefined, asError: boolean, settings: RenderSettings): JsonObject | undefined {
+  const forbidden: JsonObject = asError ? { handler: 'error', status_code: 403, error: 'Forbidden' } : { handler: 'static_response', status_code: 403, body: 'Forbidden' };
   const routes: JsonObject[] = [];
   if (deny !== undefined) routes.push({ match: clientIpIn(deny, settings), handle: [forbidden] });
   if (allow !== undefined) routes.push({ match: clientIpNotIn(allow, settings), handle: [forbidden] });

@@ -1,14 +1,23 @@
+import { Buffer } from 'node:buffer';
 import type { JsonObject, JsonValue } from '../model/json.js';
 import { isJsonObject } from '../model/json.js';
 
 const SECRET_KEYS: ReadonlySet<string> = new Set(['api_token']);
+/**
+ * Secrets Caddy reads as base64 (a basic-auth account's `password`, its bcrypt hash): redacted to
+ * `REDACTED` base64-encoded, so a redacted config still loads (`caddy validate`) while no password
+ * matches it.
+ */
+const BASE64_SECRET_KEYS: ReadonlySet<string> = new Set(['password']);
 /** Keys that are secret only inside a DNS provider of that name (`key` is common elsewhere). */
 const PROVIDER_SECRET_KEYS: ReadonlyMap<string, ReadonlySet<string>> = new Map([['rfc2136', new Set(['key'])]]);
 export const REDACTED = '<redacted>';
+export const REDACTED_BASE64 = Buffer.from(REDACTED, 'utf8').toString('base64');
 
 /**
  * A copy of a Caddy config with every secret value replaced by `"<redacted>"`, for printing and
- * logging: `api_token` at any depth, and `key` in an `rfc2136` DNS provider. A Caddy placeholder
+ * logging: `api_token` at any depth, and `key` in an `rfc2136` DNS provider; a basic-auth
+ * `password` (a bcrypt hash) by `REDACTED_BASE64`, at any depth. A Caddy placeholder
  * (`{file./path}`, `{env.NAME}`) is not a secret and is kept. The input is not modified; key
  * order is kept.
  */
@@ -21,7 +30,7 @@ function redactObject(object: JsonObject): JsonObject {
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(object)) {
     const secret = (SECRET_KEYS.has(key) || providerKeys?.has(key) === true) && !isPlaceholder(value);
-    out[key] = secret ? REDACTED : redactValue(value);
+    out[key] = secret ? REDACTED : BASE64_SECRET_KEYS.has(key) && typeof value === 'string' ? REDACTED_BASE64 : redactValue(value);
   }
   return out;
 }

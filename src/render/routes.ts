@@ -1,3 +1,5 @@
+import type { ResolvedPage } from '../model/error-pages.js';
+import { pageResponse } from './error-pages.js';
 import { ID_PREFIX } from '../model/ownership.js';
 import type { RenderSettings } from '../model/settings.js';
 import { idToken } from './instances.js';
@@ -80,16 +82,16 @@ export function compareSpecificity(a: string, b: string): number {
 
 /**
  * The last route of every server: no matcher, a 404 naming the host. Without it Caddy answers an
- * unmatched host with an empty 200.
+ * unmatched host with an empty 200. With ERROR_PAGES_DIR's `404` (or `4xx`) page, that page.
  */
-export function notFoundRoute(port: number): Owned {
+export function notFoundRoute(port: number, page?: ResolvedPage): Owned {
   const id = `${ID_PREFIX}.${port}.notfound`;
   return {
     id,
     owners: [],
     json: {
       '@id': id,
-      handle: [
+      handle: page !== undefined ? [pageResponse(page, 404)] : [
         {
           handler: 'static_response',
           status_code: 404,

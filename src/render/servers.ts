@@ -4,6 +4,7 @@ import type { RenderSettings } from '../model/settings.js';
 import type { Binding, Owned } from './model.js';
 import { uniqueSorted } from './order.js';
 import { redirectRoutes } from './redirects.js';
+import { errorRoutes, notFoundPage } from './error-pages.js';
 import { exactRoutes, notFoundRoute } from './routes.js';
 import { literalRuleRoutes, orderedPatternRoutes } from './rule-routes.js';
 import { serverTrust } from './client-ip.js';
@@ -32,7 +33,7 @@ export interface RenderedServer {
  * One server per port, so rules on different ports never see each other's routes and automatic
  * HTTPS applies per port. Routes: path redirects (HTTP port only), literal-host rules with a path or
  * proxy options (rule-routes.ts), host-wide redirects (HTTP port only), exact hosts, patterns (with
- * their path rules), then the 404.
+ * their path rules), then the 404. Error pages go in `errors.routes` (error-pages.ts).
  * `automatic_https` is `disable_redirects` when the port has a TLS rule (we write our own
  * redirects), else `disable`. A server that exists only to answer TLS-ALPN-01 challenges (no rule
  * on `settings.httpsPort`) gets an empty TLS connection policy, so it speaks TLS (Caddy adds the
@@ -50,14 +51,14 @@ export function renderServer(port: number, allBindings: readonly Binding[], sett
     ...redirects.hosts,
     ...exactRoutes(port, bindings, settings),
     ...orderedPatternRoutes(port, bindings, settings),
-    notFoundRoute(port),
+    notFoundRoute(port, notFoundPage(settings)),
   ];
   const id = `${ID_PREFIX}.server.${port}`;
   const owners = bindings.map((b) => b.ingressId);
   for (const redirect of [...redirects.paths, ...redirects.hosts]) owners.push(...redirect.owners);
   const isChallengePort = port === challengePort(allBindings, settings);
   if (isChallengePort) owners.push(...allBindings.filter((b) => b.tls).map((b) => b.ingressId));
-  const json = serverJson(port, routes.map((r) => r.json), { hasTls: bindings.some((b) => b.tls), challengeOnly: isChallengePort && !isHttpPort && bindings.length === 0 }, settings);
+  const json = serverJson(port, routes.map((r) => r.json), { hasTls: bindings.some((b) => b.tls), challengeOnly: isChallengePort && !isHttpPort && bindings.length === 0, errorRoutes: errorRoutes(port, bindings, settings) }, settings);
   return { json, pieces: [{ id, json, owners: uniqueSorted(owners) }, ...routes] };
 }
 
@@ -66,6 +67,8 @@ export interface ServerShape {
   readonly hasTls: boolean;
   /** The port exists only to answer TLS-ALPN-01 challenges (see `renderServer`). */
   readonly challengeOnly: boolean;
+  /** The server's `errors.routes` (error-pages.ts); none when empty or absent. */
+  readonly errorRoutes?: readonly JsonObject[];
 }
 
 /**
@@ -86,5 +89,6 @@ export function serverJson(port: number, routes: readonly JsonObject[], shape: S
     ...serverTrust(settings),
   };
   if (shape.challengeOnly) json['tls_connection_policies'] = [{}];
+  if (shape.errorRoutes !== undefined && shape.errorRoutes.length > 0) json['errors'] = { routes: [...shape.errorRoutes] };
   return json;
 }

@@ -5,23 +5,26 @@
  * fraction of one.
  */
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from '../model/logger.js';
 import type { Manifest } from '../model/manifest.js';
 import { parseManifest } from '../manifest/parse.js';
 import { unreadableManifest, type UnreadableCause } from '../manifest/unreadable.js';
+import { withReferencedFiles, type ReferenceIndex } from './referenced-files.js';
 
 /**
- * `file` is relative to `dir`. Undefined when the file is gone (or is a directory). A path that
+ * `file` is relative to `dir`. The files the manifest names beside it are read into it (see
+ * referenced-files.ts), and `references` (when given) learns which they are. Undefined when the file is gone (or is a directory). A path that
  * exists but cannot be read for a lasting reason (a dangling or looping symbolic link, no
  * permission) gives an unreadable manifest (see manifest/unreadable.ts), logged once per cause,
  * so it is reported in its status and not retried in a loop. Throws on anything else (EIO,
  * EMFILE: worth a retry with backoff).
  */
-export function createManifestReader(dir: string, logger?: Logger): (file: string) => Manifest | undefined {
+export function createManifestReader(dir: string, logger?: Logger, references?: ReferenceIndex): (file: string) => Manifest | undefined {
   const reported = new Map<string, string>();
   return (file) => {
     const manifest = readManifestFile(join(dir, file), file);
+    references?.record(file, manifest);
     const problem = manifest?.issues.find((i) => i.code === 'unreadable_file')?.message;
     if (problem === undefined) reported.delete(file);
     else {
@@ -43,7 +46,8 @@ export function readManifestFile(path: string, file: string): Manifest | undefin
     if (cause === undefined) throw err;
     return unreadableManifest(file, cause);
   }
-  return parseManifest(file, text);
+  // The files it names beside it (users files, error pages) are part of what it declares.
+  return withReferencedFiles(parseManifest(file, text), dirname(path));
 }
 
 function lastingCause(path: string, code: string | undefined): UnreadableCause | 'gone' | undefined {

@@ -18,6 +18,8 @@ export interface RescannerOptions {
   readonly enqueueCaddy: () => void;
   /** Manifests the reconciler knows now. */
   readonly knownFiles: () => readonly string[];
+  /** Manifests that name files beside them (users files, error pages): read again by every rescan that stat()s, which does not stat those files. */
+  readonly referencingFiles?: () => readonly string[];
 }
 
 const STAT_EVERY = 10;
@@ -67,6 +69,7 @@ export class Rescanner {
       if (!withStamps && known !== undefined) scanned.set(file, known);
     }
     for (const file of this.#options.knownFiles()) if (!scanned.has(file)) this.#options.enqueueFile(file, false);
+    if (withStamps) for (const file of this.#options.referencingFiles?.() ?? []) this.#options.enqueueFile(file, false);
     this.#stamps = scanned;
     this.#options.enqueueCaddy();
   }

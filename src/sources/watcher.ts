@@ -40,6 +40,11 @@ export interface WatcherOptions {
   readonly onPath: (file: string) => void;
   /** Something the events cannot describe happened (a directory or link came, went or was swapped, the watch failed): rescan, stat()ing every file. */
   readonly onRescan: (reason: string) => void;
+  /**
+   * The manifests that name the (non-manifest) file at this path beside them, such as a users
+   * file: after the file's events settle, each of them is reported through `onPath`. @default none
+   */
+  readonly referencedBy?: (file: string) => readonly string[];
   readonly logger: Logger;
 }
 
@@ -77,16 +82,18 @@ export async function watchManifests(options: WatcherOptions): Promise<ManifestW
     options.logger.debug('the watcher asks for a rescan', { reason });
     options.onRescan(reason);
   };
-  const settle = (rel: string): void => {
+  const settle = (rel: string, report: () => void = () => options.onPath(rel)): void => {
     clearTimeout(timers.get(rel));
     timers.set(
       rel,
       setTimeout(() => {
         timers.delete(rel);
-        if (!closed) options.onPath(rel);
+        if (!closed) report();
       }, settleMs),
     );
   };
+  /** A file some manifests name (never a manifest itself: it cannot end in .json): once it settles, re-read them. */
+  const settleReferenced = (rel: string): void => settle(rel, () => (options.referencedBy?.(rel) ?? []).forEach((file) => options.onPath(file)));
   const forgetDirectory = (dir: string): void => {
     for (const [path, watched] of watchers) {
       if (path === dir || path.startsWith(dir + sep)) {
@@ -130,6 +137,7 @@ export async function watchManifests(options: WatcherOptions): Promise<ManifestW
     }
     const entry = name.toString();
     const path = join(dir, entry);
+    if (options.referencedBy !== undefined && options.referencedBy(toRel(path)).length > 0) settleReferenced(toRel(path));
     if (entry.startsWith('.')) {
       onDotEvent(path);
       return;

@@ -1,6 +1,7 @@
 import { DEFAULT_CADDY } from '../../src/model/caddy-version.js';
 import { describe, expect, it } from '@jest/globals';
 import { stableStringify } from '../../src/model/canonical.js';
+import type { ErrorPages } from '../../src/model/error-pages.js';
 import type { JsonObject, JsonValue } from '../../src/model/json.js';
 import type { Ingress, Instance, Rule } from '../../src/model/resource.js';
 import type { AcmeSettings, RenderSettings } from '../../src/model/settings.js';
@@ -74,6 +75,8 @@ function routedRule(random: () => number, base: Rule): Rule {
     ...(random() < 0.3 ? { max_request_body: pick(['1KB', '10MB']) } : {}),
     ...(random() < 0.2 ? { allow_ips: pick([['10.0.0.0/8'], ['::1', '127.0.0.1']]) } : {}),
     ...(random() < 0.2 ? { headers: pick([{ request: { set: { 'X-A': 'a' } } }, { response: { delete: ['Server'] } }]) } : {}),
+    ...(random() < 0.15 ? { error_pages: pick<ErrorPages>([{ '502': { body: 'down' } }, { '5xx': { body: 'x' }, '403': { body: 'no' } }]) } : {}),
+    ...(random() < 0.1 ? { basic_auth: { realm: pick(['a', 'b']), users: [{ username: 'u', password_hash: '$2a$04$TSjGFGBjYOy5GWBIKkXfxequ2vrYBcz/nrQ.B9L6trg81QPDNxs5C' }] } } : {}),
   };
 }
 

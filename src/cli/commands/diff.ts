@@ -17,6 +17,7 @@ import { desiredState } from '../../reconciler/desired-state.js';
 import { precedenceFromStatuses } from '../../reconciler/precedence.js';
 import { readLastValid } from '../../reconciler/last-valid-file.js';
 import { createStatusWriter } from '../../reconciler/status-writer.js';
+import { errorPagesOf } from '../../sources/error-pages-dir.js';
 import { loadDirectory } from '../../sources/load.js';
 import { resolveOptions, withDnsPort, type Options } from '../../controller/options.js';
 import { CONFIG_FLAGS, configFlagsHelp, parse, UsageError, type CommandIo } from './args.js';
@@ -97,7 +98,7 @@ async function desiredConfig(options: Options, caddyVersion: string | undefined,
   const acceptedSince = await precedenceFromStatuses(manifests.map((m) => m.file), (file) => statuses.read(file));
   const target = await caddyTarget(options, caddyVersion);
   io.stderr(`${target.note}\n`);
-  const settings = { ...withDnsPort(options, await dnsPortOf(options)).render, caddy: target.caddy };
+  const settings = { ...withDnsPort(options, await dnsPortOf(options)).render, caddy: target.caddy, errorPages: errorPagesOf(options.errorPagesDir) };
   const lastValid = readLastValid(options.dataDir, options.fallback);
   return desiredState({ manifests, acceptedSince, settings, ...(lastValid === undefined ? {} : { lastValid }) }).config;
 }

@@ -10,6 +10,7 @@ import { mergeOwned } from '../../reconciler/ownership.js';
 import { precedenceFromStatuses } from '../../reconciler/precedence.js';
 import { readLastValid } from '../../reconciler/last-valid-file.js';
 import { createStatusWriter } from '../../reconciler/status-writer.js';
+import { errorPagesOf } from '../../sources/error-pages-dir.js';
 import { loadDirectory } from '../../sources/load.js';
 import { resolveOptions } from '../../controller/options.js';
 import { CONFIG_FLAGS, configFlagsHelp, parse, UsageError, type CommandIo } from './args.js';
@@ -24,7 +25,7 @@ module it lacks, a feature of a later version) are left out, as 'run' leaves the
 0, or 2 on a usage error.
 
 Options:
-  --show-secrets         print API tokens instead of <redacted>
+  --show-secrets         print API tokens and basic-auth password hashes instead of <redacted>
 ${CADDY_VERSION_HELP}
 ${configFlagsHelp()}`;
 
@@ -42,7 +43,7 @@ export async function renderCommand(io: CommandIo): Promise<number> {
   const target = await caddyTarget(options, flags['caddy-version'] as string | undefined);
   io.stderr(`${target.note}\n`);
   const lastValid = readLastValid(options.dataDir, options.fallback);
-  const result = desiredState({ manifests, acceptedSince, settings: { ...options.render, caddy: target.caddy }, ...(lastValid === undefined ? {} : { lastValid }) });
+  const result = desiredState({ manifests, acceptedSince, settings: { ...options.render, caddy: target.caddy, errorPages: errorPagesOf(options.errorPagesDir) }, ...(lastValid === undefined ? {} : { lastValid }) });
   const { evaluated } = result;
   const full = mergeOwned({ admin: { listen: `${options.caddy.adminAddress}:${options.caddy.adminPort}` } }, result.config);
   io.stdout(stableStringify(flags['show-secrets'] ? full : redactSecrets(full)));
