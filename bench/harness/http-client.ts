@@ -16,6 +16,8 @@ export interface Target {
   readonly path?: string;
   /** Backends that answer it as well as `backend`: a rule balancing over several targets. */
   readonly orBackends?: readonly string[];
+  /** Request headers besides Host (credentials for a route with basic auth). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface Answer {
@@ -23,10 +25,10 @@ export interface Answer {
   readonly backend: string | undefined;
 }
 
-/** GET `path` with the given Host header. Rejects on connection errors and after `timeoutMs`. */
-export function get(port: number, host: string, agent: Agent | false, timeoutMs = 5000, path = '/'): Promise<Answer> {
+/** GET `path` with the given Host header (and `headers`). Rejects on connection errors and after `timeoutMs`. */
+export function get(port: number, host: string, agent: Agent | false, timeoutMs = 5000, path = '/', headers: Readonly<Record<string, string>> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: LOOPBACK, port, path, headers: { host }, agent, timeout: timeoutMs }, (res) => {
+    const req = request({ host: LOOPBACK, port, path, headers: { ...headers, host }, agent, timeout: timeoutMs }, (res) => {
       res.resume();
       res.on('end', () => {
         const backend = res.headers['x-backend'];
@@ -61,7 +63,7 @@ export async function waitUntilAnswered(target: Target, timeoutMs = 20_000, ever
   try {
     for (;;) {
       try {
-        const answer = await get(target.port, target.host, agent, 2000, target.path);
+        const answer = await get(target.port, target.host, agent, 2000, target.path, target.headers);
         if (isAnsweredBy(answer, target)) return performance.now();
       } catch {
         // a reload closes keep-alive connections: try again on a new one
@@ -89,7 +91,7 @@ export async function waitUntilAllAnswered(targets: readonly Target[], timeoutMs
       const queue = [...pending];
       const worker = async (): Promise<void> => {
         for (let t = queue.pop(); t !== undefined; t = queue.pop()) {
-          const answer = await get(t.port, t.host, agent, 2000, t.path).catch(() => undefined);
+          const answer = await get(t.port, t.host, agent, 2000, t.path, t.headers).catch(() => undefined);
           if (answer !== undefined && isAnsweredBy(answer, t)) pending.delete(t);
         }
       };
@@ -136,7 +138,7 @@ export async function sequentialLatencies(target: Target, count: number): Promis
   try {
     for (let i = 0; i < count; i++) {
       const started = performance.now();
-      const answer = await get(target.port, target.host, agent, 5000, target.path);
+      const answer = await get(target.port, target.host, agent, 5000, target.path, target.headers);
       out.push(performance.now() - started);
       if (!isAnsweredBy(answer, target)) throw new Error(`${target.host}: status ${answer.status} from ${answer.backend ?? '?'}, wanted ${target.backend}`);
     }

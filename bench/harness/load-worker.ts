@@ -72,7 +72,7 @@ async function connectionLoop(group: LoadGroup, recorders: () => Recorders | und
     const started = performance.now();
     let outcome: string;
     try {
-      const answer = await get(target.port, target.host, agent, 10_000);
+      const answer = await get(target.port, target.host, agent, 10_000, '/', target.headers);
       outcome = isAnsweredBy(answer, target) ? 'ok' : answer.status !== 200 ? 'non200' : 'wrong';
     } catch (err) {
       outcome = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : 'error');

@@ -11,9 +11,10 @@
  *   Linux drops further SYNs) gets 502 after dial, well before Caddy's default 3s; a refused port 502.
  * - compress (every Caddy): gzip to `Accept-Encoding: gzip`, zstd to `zstd` (decoded with the zstd
  *   tool) and when both are accepted, identity without; short and non-text responses untouched.
- * - a rule with every policy (built Caddys): denied requests never count for the rate limit, an
- *   oversized body counts and gets 413, past the limit 429 comes first and without the response
- *   headers; a served answer has them and is compressed.
+ * - a rule with every policy (built Caddys): denied requests get 403 without a login prompt and
+ *   never count for the rate limit, nor do requests without credentials (401 with its error page);
+ *   an oversized body counts and gets 413, past the limit 429 comes first (with its error page)
+ *   and without the response headers; a served answer has them and is compressed.
  * - TRUSTED_PROXIES=127.0.0.1/32 (every Caddy): from 127.0.0.1 with `X-Forwarded-For: 127.0.0.3`
  *   a deny of 127.0.0.3 answers 403 and an allow list sees the forwarded address; an untrusted
  *   peer's X-Forwarded-For is ignored; the rate limit counts forwarded clients apart; the target
@@ -53,6 +54,11 @@ function ask(port: number, host: string, options: { readonly path?: string; read
     if (options.body !== undefined) req.on('error', () => undefined);
     req.end(options.body);
   });
+}
+
+/** A bcrypt hash of `password` from the Caddy under test (cost 4: the built Caddys take --bcrypt-cost). */
+function bcryptOf(password: string): string {
+  return execFileSync(CADDY, ['hash-password', '--algorithm', 'bcrypt', '--bcrypt-cost', '4', '--plaintext', password], { encoding: 'utf8' }).trim();
 }
 
 const TEXT = Buffer.from('the quick brown fox jumps over the lazy dog; '.repeat(100));
@@ -150,11 +156,13 @@ describe('limits through the Caddy under test', () => {
             target: { instance: 'app', port: textPort },
             deny_ips: ['127.0.0.3'],
             allow_ips: ['127.0.0.0/8'],
+            basic_auth: { realm: 'all', users: [{ username: 'alice', password_hash: bcryptOf('secret') }] },
             rate_limit: { requests: 3, window: '1m', key: 'header:X-Api-Key' },
             max_request_body: '1KB',
             headers: { request: { set: { 'X-Tenant': 'all' } }, response: { set: { 'X-Frame-Options': 'DENY' } } },
             compress: true,
             timeouts: { dial: '1s', response_header: '5s' },
+            error_pages: { '401': { body: 'who are you?', content_type: 'text/plain' }, '429': { body: 'slow down', content_type: 'text/plain' } },
           },
         ],
       });
@@ -264,12 +272,25 @@ describe('limits through the Caddy under test', () => {
     const status = await readStatus(dir, 'compress.ingress');
     expect(((status?.routes ?? []) as { policies?: { policy: string }[] }[])[0]?.policies?.map((p) => p.policy)).toEqual(['compress']);
   });
-  (everyPolicy ? test : test.skip)('a rule with every policy applies them in order: IP filter, rate limit, body limit, headers, compress, proxy', async () => {
-    const all = (key: string, options: { readonly from?: string; readonly body?: Buffer; readonly gzip?: boolean } = {}): Promise<Answer> =>
-      ask(http, 'all.localhost', { from: options.from, body: options.body, headers: { 'x-api-key': key, ...(options.gzip === true ? { 'accept-encoding': 'gzip' } : {}) } });
+  (everyPolicy ? test : test.skip)('a rule with every policy applies them in order: IP filter, basic auth, rate limit, body limit, headers, compress, proxy; error pages answer', async () => {
+    const credentials = `Basic ${Buffer.from('alice:secret').toString('base64')}`;
+    const all = (key: string, options: { readonly from?: string; readonly body?: Buffer; readonly gzip?: boolean; readonly anonymous?: boolean } = {}): Promise<Answer> =>
+      ask(http, 'all.localhost', {
+        from: options.from,
+        body: options.body,
+        headers: { 'x-api-key': key, ...(options.anonymous === true ? {} : { authorization: credentials }), ...(options.gzip === true ? { 'accept-encoding': 'gzip' } : {}) },
+      });
     await waitFor('all.localhost served', async () => ((await all('probe').catch(() => undefined))?.status === 200 ? true : undefined), 15_000);
-    // IP filter first: denied requests never reach the rate limit, so key "k" still has its 3.
-    for (let i = 0; i < 4; i++) expect((await all('k', { from: '127.0.0.3' })).status).toBe(403);
+    // IP filter first: denied requests get no login prompt and never reach the rate limit.
+    for (let i = 0; i < 4; i++) {
+      const denied = await all('k', { from: '127.0.0.3', anonymous: i % 2 === 0 });
+      expect([denied.status, denied.headers['www-authenticate']]).toEqual([403, undefined]);
+    }
+    // Basic auth next: without credentials, 401 with its page, and still none of key "k"'s 3 spent.
+    for (let i = 0; i < 4; i++) {
+      const anonymous = await all('k', { anonymous: true });
+      expect([anonymous.status, anonymous.headers['www-authenticate'], anonymous.body.toString()]).toEqual([401, 'Basic realm="all"', 'who are you?']);
+    }
     // Rate limit before the body limit: an oversized body counts and is then refused 413 ...
     expect((await all('k', { body: Buffer.alloc(2000, 0x61) })).status).toBe(413);
     // ... a served request has the response headers and is compressed (text above 512 bytes) ...
@@ -281,10 +302,10 @@ describe('limits through the Caddy under test', () => {
     expect((await all('k')).status).toBe(200);
     // ... and past the limit the rate limit answers before the body limit would, and before headers run.
     const limited = await all('k', { body: Buffer.alloc(2000, 0x61) });
-    expect(limited.status).toBe(429);
+    expect([limited.status, limited.body.toString(), limited.headers['retry-after']]).toEqual([429, 'slow down', expect.stringMatching(/^\d+$/)]);
     expect(limited.headers['x-frame-options']).toBeUndefined();
     const status = await readStatus(dir, 'all.ingress');
-    expect(((status?.routes ?? []) as { policies?: { policy: string }[] }[])[0]?.policies?.map((p) => p.policy)).toEqual(['deny_ips', 'allow_ips', 'rate_limit', 'max_request_body', 'headers', 'compress', 'timeouts']);
+    expect(((status?.routes ?? []) as { policies?: { policy: string }[] }[])[0]?.policies?.map((p) => p.policy)).toEqual(['deny_ips', 'allow_ips', 'basic_auth', 'rate_limit', 'max_request_body', 'headers', 'compress', 'timeouts', 'error_pages']);
   });
 });
 
