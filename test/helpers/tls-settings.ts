@@ -25,6 +25,7 @@ export const RENDER_SETTINGS: RenderSettings = {
   caddy: DEFAULT_CADDY,
   streamCloseDelay: undefined,
   gracePeriod: '10s',
+  storage: undefined,
   tls: NO_ACME,
   httpPort: 80,
   httpsPort: 443,

@@ -32,6 +32,7 @@ function settings(mode: RenderSettings['upstreamMode'], challenge: AcmeSettings[
     caddy: DEFAULT_CADDY,
     streamCloseDelay: undefined,
     gracePeriod: '10s',
+    storage: undefined,
     httpPort,
     httpsPort: 443,
     tls: { acme, acmeMissing: acme === undefined ? 'ACME_EMAIL is not set' : '', challenge: challenge ?? 'dns-01', allowedDomains: ['*'], httpPort },

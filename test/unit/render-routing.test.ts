@@ -18,6 +18,7 @@ const SETTINGS: RenderSettings = {
   caddy: DEFAULT_CADDY,
   streamCloseDelay: undefined,
   gracePeriod: '10s',
+  storage: undefined,
   httpPort: 80,
   httpsPort: 443,
   tls: { acme: undefined, acmeMissing: 'ACME_EMAIL is not set', challenge: 'dns-01', allowedDomains: [], httpPort: 80 },

@@ -19,6 +19,7 @@ function settings(overrides: Partial<RenderSettings> = {}, acme?: Partial<AcmeSe
     caddy: DEFAULT_CADDY,
     streamCloseDelay: undefined,
     gracePeriod: '10s',
+    storage: undefined,
     httpPort: 80,
     httpsPort: 443,
     tls: {
