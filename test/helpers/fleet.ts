@@ -180,9 +180,10 @@ const TYPE_NAMES: Readonly<Record<number, string>> = { 1: 'A', 28: 'AAAA', 257: 
 /**
  * A DNS server on 127.0.0.1 (UDP, a free port) that answers every A query with `ipv4` (TTL 0) and
  * every other query with NOERROR and no records (so no AAAA, no CAA: issuance is allowed). It
- * reads one question per message, which is what Pebble sends.
+ * reads one question per message, which is what Pebble sends. `beforeAnswerA`, when given, is
+ * awaited before each A answer is sent (a test holds Pebble's validation with it).
  */
-export async function startDnsResponder(ipv4: string): Promise<DnsResponder> {
+export async function startDnsResponder(ipv4: string, options: { readonly beforeAnswerA?: () => Promise<void> } = {}): Promise<DnsResponder> {
   const socket = createSocket('udp4');
   const counts: Record<string, number> = {};
   const rdata = Buffer.from(ipv4.split('.').map(Number));
@@ -204,7 +205,9 @@ export async function startDnsResponder(ipv4: string): Promise<DnsResponder> {
     header.writeUInt16BE(isA ? 1 : 0, 6);
     const question = msg.subarray(12, end);
     const answer = isA ? Buffer.concat([Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4]), rdata]) : Buffer.alloc(0);
-    socket.send(Buffer.concat([header, question, answer]), peer.port, peer.address);
+    const send = (): void => socket.send(Buffer.concat([header, question, answer]), peer.port, peer.address);
+    if (isA && options.beforeAnswerA !== undefined) void options.beforeAnswerA().then(send, send);
+    else send();
   });
   const port = await new Promise<number>((resolve, reject) => {
     socket.once('error', reject);

@@ -1,0 +1,245 @@
+/**
+ * A fleet of three nodes sharing certificates through Caddy's storage (CADDY_STORAGE): nodes on
+ * 127.0.0.11, .12 and .13 (test/helpers/fleet.ts), each Caddy on :80 and :443 of its own address,
+ * Debian's Pebble as the CA with a DNS server that answers every name with node 2's address, so
+ * Pebble's validation always lands on node 2 whichever node placed the order.
+ *
+ * For each challenge (http-01, tls-alpn-01) and storage (file_system on a shared directory; Redis,
+ * Debian's redis-server, where Caddy has `caddy.storage.redis`): Pebble records exactly one order
+ * and one issued certificate; exactly one node's Caddy obtained it; node 2 answered the challenge;
+ * all three nodes serve that certificate (same serial, verified against Pebble's root, with SNI).
+ * Where Caddy lacks the Redis module, `ingressd run` with Redis storage refuses to start, naming
+ * the module and the fix, and never shows the password; that refusal is always checked on
+ * Debian's Caddy 2.6.2 too.
+ *
+ * Runs on every Caddy: 2.11.9 (both storages, both challenges), 2.10.2 and Debian's 2.6.2
+ * (file_system; Redis refused).
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { CADDY_INFO, DEBIAN_CADDY } from '../helpers/caddy-under-test.js';
+import { startDnsResponder, startFleet, startRedis, type DnsResponder, type Fleet, type RedisServer } from '../helpers/fleet.js';
+import { httpsGet, startPebble, type Pebble } from '../helpers/pebble.js';
+import {
+  adminRequest,
+  condition,
+  freePort,
+  killDaemons,
+  readStatus,
+  removeDir,
+  sleep,
+  startBackend,
+  startIngressd,
+  tempDir,
+  waitFor,
+  writeJson,
+  type Backend,
+} from '../helpers/processes.js';
+
+const HAS_REDIS = CADDY_INFO.modules.includes('caddy.storage.redis');
+const REDIS_PASSWORD = 'fleet-redis-pw-Zq81-do-not-leak';
+const BACKEND = { host: '127.0.0.2', port: await freePort() };
+
+type Challenge = 'http-01' | 'tls-alpn-01';
+type Storage = 'file_system' | 'redis';
+const CASES: readonly (readonly [Challenge, Storage])[] = [
+  ['http-01', 'file_system'],
+  ['tls-alpn-01', 'file_system'],
+  ...(HAS_REDIS ? ([['http-01', 'redis'], ['tls-alpn-01', 'redis']] as const) : []),
+];
+
+function acmeEnv(pebble: Pebble, challenge: Challenge): Record<string, string> {
+  return {
+    ACME_EMAIL: 'ops@example.test',
+    ACME_CA: pebble.directoryUrl,
+    ACME_CA_ROOT: pebble.tlsCertFile,
+    ACME_CHALLENGE: challenge,
+    TLS_ALLOWED_DOMAINS: '*.fleet.test',
+  };
+}
+
+/** Lines of every node's Caddy log that match `pattern`, with the node's name. */
+async function caddyLogLines(fleet: Fleet, pattern: RegExp): Promise<string[]> {
+  const lines: string[] = [];
+  for (const node of fleet.nodes) {
+    const log = await readFile(join(node.dataDir, 'caddy', 'caddy.log'), 'utf8').catch(() => '');
+    for (const line of log.split('\n')) if (pattern.test(line)) lines.push(`${node.name} ${line}`);
+  }
+  return lines;
+}
+
+/** Resolves once every node's Caddy holds a TLS policy for `host` and accepts connections on `port`, or after `capMs`. */
+async function fleetHoldsPolicy(fleet: Fleet | undefined, host: string, port: number, capMs: number): Promise<void> {
+  const deadline = Date.now() + capMs;
+  while (Date.now() < deadline && fleet !== undefined) {
+    const ready = await Promise.all(fleet.nodes.map(async (node) => {
+      const policies = await adminRequest(node.ports.admin, 'GET', '/config/apps/tls/automation/policies').catch(() => ({ body: '' }));
+      return policies.body.includes(`"${host}"`) && (await connects(node.address, port));
+    }));
+    if (ready.every(Boolean)) return;
+    await sleep(20);
+  }
+}
+
+function connects(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Serial numbers as Node and Pebble print them differ in case and leading zeros. */
+function normalSerial(serial: string): string {
+  return serial.toLowerCase().replace(/^0+/, '');
+}
+
+describe.each(CASES)('a fleet of three with %s and %s storage', (challenge, storage) => {
+  const host = `${challenge === 'http-01' ? 'http01' : 'alpn'}-${storage === 'redis' ? 'redis' : 'fs'}.fleet.test`;
+  let dns: DnsResponder;
+  let pebble: Pebble;
+  let backend: Backend;
+  let redis: RedisServer | undefined;
+  let sharedDir: string | undefined;
+  let fleet: Fleet;
+
+  beforeAll(async () => {
+    // Caddy tries a failed validation again only after 60 s, and the nodes load a change some
+    // hundred milliseconds apart: hold Pebble's lookups (at most 1.5 s) until every node holds the
+    // TLS policy and listens on the challenge port, as a fleet that has converged would.
+    dns = await startDnsResponder('127.0.0.12', { beforeAnswerA: () => fleetHoldsPolicy(fleet, host, challenge === 'http-01' ? 80 : 443, 1_500) });
+    pebble = await startPebble({ httpPort: 80, tlsPort: 443, dnsServer: dns.address });
+    backend = await startBackend('fleet-backend', BACKEND.host, BACKEND.port);
+    let caddyStorage: string;
+    if (storage === 'redis') {
+      redis = await startRedis(REDIS_PASSWORD);
+      caddyStorage = `redis://:${REDIS_PASSWORD}@127.0.0.1:${redis.port}/0?key_prefix=fleet-test`;
+    } else {
+      sharedDir = await tempDir('fleet-storage');
+      caddyStorage = `file_system:${sharedDir}`;
+    }
+    const manifestDir = await tempDir('fleet-tls-manifests');
+    await writeJson(join(manifestDir, 'app.json'), { kind: 'Instance', name: 'app', address: BACKEND.host });
+    fleet = await startFleet({ manifestDir, env: { ...acmeEnv(pebble, challenge), CADDY_STORAGE: caddyStorage } });
+    // The TLS ingress arrives once the fleet runs. Node 2's ingressd is paused until another node
+    // is solving the challenge, so the order is never node 2's own, while Pebble validates on node 2.
+    const node2 = fleet.nodes[1]!.ingressd();
+    process.kill(node2.pid!, 'SIGSTOP');
+    try {
+      await writeJson(join(manifestDir, 'site.json'), { rules: [{ match: { hostname: host, port: 443 }, target: { instance: 'app', port: BACKEND.port }, tls: true }] });
+      await waitFor('node 1 or 3 solving the challenge', async () => (await caddyLogLines(fleet, /trying to solve challenge/)).length > 0, 15_000);
+    } finally {
+      process.kill(node2.pid!, 'SIGCONT');
+    }
+    for (const node of fleet.nodes) {
+      await waitFor(`${node.name}: CertificateReady=True`, async () => condition(await readStatus(node.statusDir, 'site'), 'CertificateReady')?.status === 'True', 30_000).catch(async (err: unknown) => {
+        const logs = await caddyLogLines(fleet, /acme|tls|challenge|solv/i);
+        throw new Error(`${String(err)}\n--- Caddy logs ---\n${logs.join('\n').slice(-6000)}\n--- pebble ---\n${pebble.output().slice(-3000)}`);
+      });
+    }
+  }, 80_000);
+
+  afterAll(async () => {
+    const manifestDir = fleet?.manifestDir;
+    await fleet?.stop();
+    if (manifestDir !== undefined) await removeDir(manifestDir);
+    await redis?.stop();
+    if (sharedDir !== undefined) await removeDir(sharedDir);
+    await backend?.close();
+    await pebble?.stop();
+    await dns?.stop();
+  });
+
+  test('Pebble records exactly one order and one certificate for the fleet, obtained by node 1 or 3', async () => {
+    const output = pebble.output();
+    expect(output.match(/Added order "[^"]+" to the db/g) ?? []).toHaveLength(1);
+    expect(output.match(/Issued certificate serial \S+ for order/g) ?? []).toHaveLength(1);
+    const obtained = await caddyLogLines(fleet, /certificate obtained successfully/);
+    expect(obtained).toHaveLength(1);
+    expect(obtained[0]).toMatch(/^node-[13] /);
+    expect(await caddyLogLines(fleet, /trying to solve challenge/)).toEqual([expect.stringMatching(/^node-[13] /)]);
+    // Every validation went to node 2: the DNS answered each A query with its address.
+    expect(dns.queries()['A']).toBeGreaterThan(0);
+  });
+
+  test('node 2 answered the challenge another node had asked for, from the shared storage', async () => {
+    const served = await caddyLogLines(fleet, /served key authentication/);
+    expect(served.length).toBeGreaterThan(0);
+    expect(served.every((line) => line.startsWith('node-2 '))).toBe(true);
+  });
+
+  test('every node serves that certificate: same serial, verified against Pebble\'s root, with SNI', async () => {
+    const issued = /Issued certificate serial (\S+) for order/.exec(pebble.output())?.[1];
+    expect(issued).toBeDefined();
+    for (const node of fleet.nodes) {
+      const answer = await httpsGet({ address: node.address, port: 443, servername: host, path: '/', ca: pebble.issuingRootPem });
+      expect({ node: node.name, status: answer.status, body: answer.body, serial: normalSerial(answer.serial), names: answer.altNames }).toEqual({
+        node: node.name,
+        status: 200,
+        body: 'fleet-backend',
+        serial: normalSerial(issued!),
+        names: `DNS:${host}`,
+      });
+      const status = await readStatus(node.statusDir, 'site');
+      expect(condition(status, 'Ready')?.status).toBe('True');
+      expect(status?.certificates?.[0]).toMatchObject({ hostname: host, served: true, issuer: expect.stringMatching(/^Pebble Intermediate CA/) });
+    }
+  });
+
+  if (storage === 'redis') {
+    test('the certificate lives in Redis under the key prefix, and the password shows nowhere', async () => {
+      const keys = (await redis!.cli('--scan', '--pattern', 'fleet-test/*')).split('\n').filter(Boolean);
+      expect(keys.some((key) => key.startsWith('fleet-test/certificates/') && key.endsWith(`/${host}/${host}.crt`))).toBe(true);
+      for (const node of fleet.nodes) {
+        expect(node.ingressd().output()).not.toContain(REDIS_PASSWORD);
+        expect(JSON.stringify(await readStatus(node.statusDir, 'site'))).not.toContain(REDIS_PASSWORD);
+      }
+    });
+  } else {
+    test('the certificate lives in the shared directory, not in a node\'s own DATA_DIR', async () => {
+      const crt = await readFile(join(sharedDir!, 'certificates', pebble.directoryUrl.replace(/^https:\/\//, '').replace(/[:/]/g, '-'), host, `${host}.crt`), 'utf8');
+      expect(crt).toContain('BEGIN CERTIFICATE');
+    });
+  }
+});
+
+describe('Redis storage on a Caddy without caddy.storage.redis', () => {
+  const binaries = [...new Set([DEBIAN_CADDY, ...(HAS_REDIS ? [] : [process.env['CADDY_BINARY'] ?? 'caddy'])])];
+
+  test.each(binaries)('ingressd run with %s refuses to start, naming the module and the fix', async (binary) => {
+    const dir = await tempDir('fleet-redis-refused');
+    const dataDir = await tempDir('fleet-redis-refused-data');
+    try {
+      await writeJson(join(dir, 'site.json'), { rules: [{ match: { hostname: 'site.fleet.test', port: await freePort() }, target: { instance: 'app', port: 8080 } }] });
+      const ingressd = startIngressd({
+        dir,
+        dataDir,
+        ports: { admin: await freePort(), dns: await freePort() },
+        env: { CADDY_BINARY: binary, CADDY_STORAGE: `redis://:${REDIS_PASSWORD}@127.0.0.1:6379/0` },
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([ingressd.exited, new Promise<'running'>((resolve) => (timer = setTimeout(() => resolve('running'), 20_000)))]);
+      clearTimeout(timer);
+      if (code === 'running') await ingressd.stop('SIGKILL');
+      const output = ingressd.output();
+      expect(code).not.toBe('running');
+      expect(code).not.toBe(0);
+      expect(output).toContain('has no module caddy.storage.redis');
+      expect(output).toContain('CADDY_BINARY');
+      expect(output).toContain('CADDY_STORAGE=file_system:');
+      expect(output).not.toContain(REDIS_PASSWORD);
+      // The Caddy this start brought up was stopped again: nothing serves a config without its storage.
+      const pid = Number((await readFile(join(dataDir, 'caddy', 'caddy.pid'), 'utf8').catch(() => '')).trim());
+      expect(Number.isInteger(pid) && pid > 0).toBe(false);
+    } finally {
+      await killDaemons(dataDir);
+      await removeDir(dir);
+      await removeDir(dataDir);
+    }
+  }, 40_000);
+});
