@@ -279,3 +279,89 @@ describe('Redis storage on a Caddy without caddy.storage.redis', () => {
     }
   }, 40_000);
 });
+
+/**
+ * Renewal once for the fleet. Debian's Pebble (2.4.0) takes `certificateValidityPeriod`: it issues
+ * 30-second certificates here, which certmagic renews in the last third of their life (Pebble 2.4
+ * has no ARI). certmagic also renews, always, a certificate with less than 5 x `renew_interval`
+ * left (Caddy's default interval is 10 minutes, so: every certificate under 50 minutes), and it
+ * applies that rule again after taking the storage lock: with the default, each node renews a
+ * 30-second certificate once more after the other did (measured: 3 orders, 3 serials). So the
+ * test sets `apps.tls.automation.renew_interval` to 1s through each Caddy's admin API, beside
+ * ingressd's part of the config (ingressd keeps what it does not own; the rule then covers 5 s).
+ *
+ * Caddy looks for due renewals every `renew_interval` and whenever a Caddy starts and loads its
+ * certificates from storage; the test takes the second path (2.10+ keep the maintenance ticker of
+ * the first config) and makes it as hard as it gets: all three nodes (ingressd and Caddy) are
+ * killed and started at once inside the renewal window, so all three find the certificate due at
+ * the same moment. Both paths renew under the storage lock and look at the storage again once
+ * they hold it. Expected: exactly one new order for the fleet, every node serving the renewed
+ * certificate, and "certificate appears to have been renewed already" on the two others.
+ */
+describe('renewal of a short-lived certificate in a fleet sharing file_system storage', () => {
+  const host = 'renew.fleet.test';
+  const validitySeconds = 30;
+  let dns: DnsResponder;
+  let pebble: Pebble;
+  let backend: Backend;
+  let sharedDir: string;
+  let fleet: Fleet | undefined;
+
+  beforeAll(async () => {
+    dns = await startDnsResponder('127.0.0.12', { beforeAnswerA: () => fleetHoldsPolicy(fleet, host, 443, 3_000) });
+    pebble = await startPebble({ httpPort: 80, tlsPort: 443, dnsServer: dns.address, certificateValiditySeconds: validitySeconds });
+    backend = await startBackend('fleet-backend', BACKEND.host, BACKEND.port);
+    sharedDir = await tempDir('fleet-renew-storage');
+    const manifestDir = await tempDir('fleet-renew-manifests');
+    await writeJson(join(manifestDir, 'app.json'), { kind: 'Instance', name: 'app', address: BACKEND.host });
+    fleet = await startFleet({ manifestDir, env: { ...acmeEnv(pebble, 'tls-alpn-01'), CADDY_STORAGE: `file_system:${sharedDir}` } });
+    // renew_interval 1s (see above), set beside ingressd's part of the config, which keeps it.
+    for (const node of fleet.nodes) {
+      const answer = await adminRequest(node.ports.admin, 'POST', '/config/apps/tls', { automation: { renew_interval: '1s' } });
+      expect(answer.status).toBe(200);
+    }
+    await writeJson(join(manifestDir, 'site.json'), { rules: [{ match: { hostname: host, port: 443 }, target: { instance: 'app', port: BACKEND.port }, tls: true }] });
+  }, 60_000);
+
+  afterAll(async () => {
+    const manifestDir = fleet?.manifestDir;
+    await fleet?.stop();
+    if (manifestDir !== undefined) await removeDir(manifestDir);
+    await removeDir(sharedDir);
+    await backend?.close();
+    await pebble?.stop();
+    await dns?.stop();
+  });
+
+  test('all three nodes find it due at once: one new order for the fleet, the renewed certificate served everywhere', async () => {
+    const nodes = fleet!.nodes;
+    const serials = async (): Promise<string[]> =>
+      Promise.all(nodes.map(async (node) => normalSerial((await httpsGet({ address: node.address, port: 443, servername: host, path: '/', ca: pebble.issuingRootPem })).serial)));
+    const first = await waitFor('one certificate served by all three nodes', async () => {
+      const now = await serials().catch(() => []);
+      return now.length === 3 && new Set(now).size === 1 && pebble.output().includes('Issued certificate serial') ? now[0] : undefined;
+    }, 30_000);
+    const notAfter = await waitFor('the certificate\'s notAfter in a status', async () => {
+      const certificate = (await readStatus(nodes[0]!.statusDir, 'site'))?.certificates?.[0];
+      return certificate?.served === true && certificate.notAfter !== undefined ? Date.parse(certificate.notAfter) : undefined;
+    }, 15_000);
+    expect(pebble.output().match(/Added order "[^"]+" to the db/g) ?? []).toHaveLength(1);
+    // Inside the renewal window (the last third: 10 s), with time left to renew before expiry.
+    await sleep(Math.max(0, notAfter - (validitySeconds * 1000) / 3 + 1_500 - Date.now()));
+    await Promise.all(nodes.map((node) => node.kill()));
+    await Promise.all(nodes.map((node) => node.start()));
+    const renewed = await waitFor('a renewed certificate served by all three nodes', async () => {
+      const now = await serials().catch(() => []);
+      return now.length === 3 && new Set(now).size === 1 && now[0] !== first ? now[0] : undefined;
+    }, 20_000).catch(async (err: unknown) => {
+      const logs = (await caddyLogLines(fleet!, /tls\.renew|in cache|renewal window|loaded|newer/i)).map((l) => l.slice(0, 300));
+      throw new Error(`${String(err)}\nserials now: ${(await serials().catch(() => [])).join(', ')} (first ${first})\n${logs.join("\n").slice(-9000)}`);
+    });
+    const output = pebble.output();
+    expect(output.match(/Added order "[^"]+" to the db/g) ?? []).toHaveLength(2);
+    const issued = [...output.matchAll(/Issued certificate serial (\S+) for order/g)].map((m) => normalSerial(m[1]!));
+    expect(issued).toEqual([first, renewed]);
+    expect(await caddyLogLines(fleet!, /certificate renewed successfully/)).toHaveLength(1);
+    expect(await caddyLogLines(fleet!, /appears to have been renewed already/)).toHaveLength(2);
+  }, 70_000);
+});
