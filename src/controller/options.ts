@@ -12,6 +12,7 @@ import { FALLBACK_MODES, type FallbackMode } from '../reconciler/last-valid.js';
 import { UPSTREAM_MODES, type RenderSettings, type UpstreamMode } from '../model/settings.js';
 import { cidrProblem } from '../model/policies.js';
 import { parseDurationMs } from './duration.js';
+import { resolveStorage } from './storage-options.js';
 import { resolveTls } from './tls-options.js';
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -76,6 +77,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { env: 'CADDY_ADMIN_ADDRESS', flag: 'admin-address', defaultText: '127.0.0.1', description: "Caddy admin API address" },
   { env: 'CADDY_ADMIN_PORT', flag: 'admin-port', defaultText: '2019', description: 'Caddy admin API port' },
   { env: 'CADDY_STOP_ON_SHUTDOWN', flag: undefined, defaultText: 'false', description: 'Stop Caddy (and the DNS process) when ingressd exits' },
+  { env: 'CADDY_STORAGE', flag: undefined, defaultText: "(Caddy's default, in DATA_DIR)", description: 'Certificate storage shared by a fleet: file_system:<dir> | redis://[user:password@]host:port[/db][?key_prefix=<prefix>] (rediss:// for TLS; Redis needs the built Caddy >= 2.11.1)' },
   { env: 'CADDY_HTTP_PORT', flag: 'http-port', defaultText: '80', description: "Caddy's HTTP port: where redirect_http and the http-01 challenge listen" },
   { env: 'CADDY_HTTPS_PORT', flag: 'https-port', defaultText: '443', description: "Caddy's HTTPS port: tls-alpn-01 is answered there; redirects name the TLS port unless it is 443" },
   { env: 'INTERNAL_DNS_PORT', flag: 'dns-port', defaultText: '5353', description: 'Port of the instance DNS server on 127.0.0.1 (0 = any free port)' },
@@ -210,6 +212,7 @@ export function resolveOptions(env: Env, flags: Flags, context: { readonly cwd: 
       gracePeriod: gracePeriod.text,
       trustedProxies: cidrList('TRUSTED_PROXIES', read('TRUSTED_PROXIES'), problems),
       tls,
+      storage: resolveStorage(read('CADDY_STORAGE'), context.cwd, problems),
       httpPort,
       httpsPort,
       // Until the Caddy that ingressd drives is asked (controller/caddy-info.ts).

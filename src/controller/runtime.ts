@@ -18,6 +18,7 @@ import { createCaddyClient, type CaddyClient } from '../reconciler/caddy-client.
 import { ensureCaddy, type CaddyDaemon } from './caddy-daemon.js';
 import { CaddyIdentity, type LearntCaddy } from './caddy-info.js';
 import { withDnsPort, type Options } from './options.js';
+import { checkStorageModule } from './startup-checks.js';
 
 export interface Runtime {
   /** The options with the DNS process's real port (INTERNAL_DNS_PORT may be 0). */
@@ -43,7 +44,11 @@ export interface Runtime {
 /** Longest a publish waits for the DNS process to load the registry (its fallback poll runs every second). */
 const DNS_ANSWER_WAIT_MS = 1_500;
 
-/** Starts (or adopts) the instance DNS, then Caddy; rejects with `dns_start_failed` / `caddy_start_failed`. */
+/**
+ * Starts (or adopts) the instance DNS, then Caddy; rejects with `dns_start_failed` /
+ * `caddy_start_failed`, or `caddy_module_missing` when that Caddy cannot hold CADDY_STORAGE
+ * (then a Caddy and a DNS process this call started are stopped again).
+ */
 export async function startRuntime(input: Options, dnsCommand: readonly string[], logger: Logger): Promise<Runtime> {
   await mkdir(join(input.dataDir, 'caddy'), { recursive: true, mode: 0o700 });
   const dnsOptions = { dataDir: input.dataDir, address: input.dns.address, port: input.dns.port, zone: input.dns.zone, command: dnsCommand };
@@ -58,6 +63,15 @@ export async function startRuntime(input: Options, dnsCommand: readonly string[]
   );
   logger.info(caddy.origin === 'started' ? 'started Caddy' : 'adopted the running Caddy', { origin: caddy.origin, pid: caddy.pid, admin: caddyClient.adminUrl });
 
+  const caddyIdentity = new CaddyIdentity({ binary: options.caddy.binary, pid: () => caddy.pid, adminPort: options.caddy.adminPort });
+  try {
+    checkStorageModule(options, await caddyIdentity.learn());
+  } catch (err) {
+    // Refused before the first write: take down what this start brought up, keep what it adopted.
+    if (caddy.origin === 'started') await caddy.stop();
+    if (!dns.adopted) await dns.stop();
+    throw err;
+  }
   const configFile = join(options.dataDir, 'caddy', 'config.json');
   /** name → address as the registry holds them (from the file an earlier run left, at first). */
   const published = new Map<string, string>();
@@ -66,7 +80,7 @@ export async function startRuntime(input: Options, dnsCommand: readonly string[]
     options,
     caddyClient,
     caddy,
-    caddyIdentity: new CaddyIdentity({ binary: options.caddy.binary, pid: () => caddy.pid, adminPort: options.caddy.adminPort }),
+    caddyIdentity,
     dns: () => dns,
     async restartDns() {
       try {

@@ -6,9 +6,11 @@
 import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { formatCaddyVersion, type CaddyInfo } from '../model/caddy-version.js';
 import { IngressdError } from '../model/errors.js';
 import type { Logger } from '../model/logger.js';
 import type { Manifest } from '../model/manifest.js';
+import { storageModule } from '../model/settings.js';
 import { insideWatchedTree, type Options } from './options.js';
 
 /**
@@ -117,4 +119,24 @@ export function checkStartup(options: Options, manifests: Iterable<Manifest>, lo
     warn('ACME_CA_ROOT is set but ACME_CA is not: the root is trusted for the default CA (Let\'s Encrypt); set ACME_CA to your private CA\'s directory URL', { caRoot: acme.caRootPemFile });
   }
   return warnings;
+}
+
+/**
+ * Refuses to run when the Caddy that runs cannot hold the storage CADDY_STORAGE names: the storage
+ * is process-wide (every certificate of every rule lives there), so there is no rule to leave out.
+ * `file_system` is in every Caddy; `redis` needs module `caddy.storage.redis`. Throws
+ * `caddy_module_missing` naming the module, the Caddy asked and the fix; returns otherwise.
+ */
+export function checkStorageModule(options: Options, caddy: CaddyInfo & { readonly binary: string }): void {
+  const storage = options.render.storage;
+  if (storage === undefined || caddy.version === undefined) return;
+  const module = storageModule(storage);
+  if (caddy.modules.includes(module)) return;
+  throw new IngressdError(
+    'caddy_module_missing',
+    `CADDY_STORAGE asks for ${storage.module} storage, but the Caddy that runs (${caddy.binary}, Caddy ${formatCaddyVersion(caddy.version)}) has no module ${module}. ` +
+      'Set CADDY_BINARY to a Caddy built with github.com/pberkel/caddy-storage-redis (npm run build:caddy or the Dockerfile build it into Caddy 2.11.1 and later; stop the running Caddy so ingressd starts that one), ' +
+      'or use CADDY_STORAGE=file_system:<directory shared by every node>, which every Caddy has',
+    { module },
+  );
 }

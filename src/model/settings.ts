@@ -40,6 +40,39 @@ export function providerSecret(provider: DnsProviderSettings | undefined): strin
   }
 }
 
+/**
+ * Where Caddy keeps certificates, ACME accounts and its locks (Caddy's top-level `storage`), from
+ * CADDY_STORAGE. Nodes of a fleet that share one storage obtain each certificate once, load what
+ * another node obtained and answer each other's HTTP-01 and TLS-ALPN-01 challenges.
+ */
+export type StorageSettings =
+  | {
+      /** A directory every node mounts (certmagic's own locking: lock files created with O_EXCL). */
+      readonly module: 'file_system';
+      /** Absolute path. */
+      readonly root: string;
+    }
+  | {
+      /** Module `caddy.storage.redis` (pberkel/caddy-storage-redis): only in the built Caddy >= 2.11.1. */
+      readonly module: 'redis';
+      readonly host: string;
+      readonly port: number;
+      readonly db: number;
+      /** Empty: no ACL user. */
+      readonly username: string;
+      /** Empty: no authentication. A secret: redacted in logs and `ingressd render`. */
+      readonly password: string;
+      /** Prefix of every Redis key; empty means the module's default (`caddy`). */
+      readonly keyPrefix: string;
+      /** `rediss://`: connect over TLS. */
+      readonly tls: boolean;
+    };
+
+/** The Caddy module a storage needs, e.g. `caddy.storage.redis`. */
+export function storageModule(storage: StorageSettings): string {
+  return `caddy.storage.${storage.module}`;
+}
+
 export const UPSTREAM_MODES = ['dns', 'static'] as const;
 export type UpstreamMode = (typeof UPSTREAM_MODES)[number];
 
@@ -93,6 +126,11 @@ export interface RenderSettings {
   /** Caddy duration rendered as `apps.http.grace_period`: how long a stopping Caddy waits for open connections. */
   readonly gracePeriod: string;
   readonly tls: TlsSettings;
+  /**
+   * Caddy's top-level `storage`, or undefined (CADDY_STORAGE unset): then render leaves `storage`
+   * out and ingressd never touches what Caddy has there (its default: `DATA_DIR/caddy/data/caddy`).
+   */
+  readonly storage: StorageSettings | undefined;
   /** Caddy's http_port / https_port for automatic HTTPS and ACME challenges. */
   readonly httpPort: number;
   readonly httpsPort: number;

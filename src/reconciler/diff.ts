@@ -18,7 +18,7 @@ export type WritePlan = { readonly kind: 'none' } | { readonly kind: 'full'; rea
 export interface Diff {
   /**
    * The owned sections that differ, sorted: `servers/<name>` per server, `tls_policies`,
-   * `http_port`, `https_port`, `grace_period`. Empty when Caddy already holds the desired config.
+   * `http_port`, `https_port`, `grace_period`, `storage`. Empty when Caddy already holds the desired config.
    */
   readonly changed: readonly string[];
   readonly plan: WritePlan;
@@ -42,7 +42,10 @@ export function diffConfig(live: JsonObject | null, desired: JsonObject): Diff {
 
 /** JSON Patch from the live owned slice to the desired one, for people to read (`ingressd diff`). */
 export function patchConfig(live: JsonObject | null, desired: JsonObject): Operation[] {
-  return jsonpatch.compare(ownedOf(live), ownedOf(desired));
+  const want = ownedOf(desired);
+  const { storage, ...rest } = ownedOf(live);
+  // Without a desired storage, Caddy's is not ingressd's: it is no difference.
+  return jsonpatch.compare(want.storage === undefined ? rest : { ...rest, ...(storage === undefined ? {} : { storage }) }, want);
 }
 
 function changedSections(live: OwnedConfig, desired: OwnedConfig): string[] {
@@ -52,6 +55,7 @@ function changedSections(live: OwnedConfig, desired: OwnedConfig): string[] {
     if (!sameJson(live.servers[name], desired.servers[name])) changed.push(`servers/${name}`);
   }
   if (!sameJson(live.tls_policies, desired.tls_policies)) changed.push('tls_policies');
+  if (desired.storage !== undefined && !sameJson(live.storage, desired.storage)) changed.push('storage');
   return changed.sort();
 }
 

@@ -3,8 +3,10 @@
  * config without touching anything else. Pure.
  *
  * Owned: `apps.http.http_port`, `https_port` and `grace_period` (`OWNED_HTTP_KEYS`), every `apps.http.servers` entry named
- * `ingress-*`, and every `apps.tls.automation.policies` entry whose `@id` is ingressd's.
- * Everything else (admin, logging, storage, other servers and apps) is left as it is.
+ * `ingress-*`, every `apps.tls.automation.policies` entry whose `@id` is ingressd's, and the
+ * top-level `storage` when the desired config has one (CADDY_STORAGE set: unset, ingressd leaves
+ * Caddy's storage as it is, so a config without it never removes one).
+ * Everything else (admin, logging, other servers and apps) is left as it is.
  */
 import { isJsonObject, type JsonObject, type JsonValue } from '../model/json.js';
 import { isOwnedId, isOwnedServerName } from '../model/ownership.js';
@@ -17,6 +19,8 @@ export type OwnedHttpKey = (typeof OWNED_HTTP_KEYS)[number];
 export interface OwnedConfig extends Readonly<Partial<Record<OwnedHttpKey, JsonValue>>> {
   readonly servers: Readonly<Record<string, JsonValue>>;
   readonly tls_policies: readonly JsonValue[];
+  /** The top-level `storage`, when the config has one. */
+  readonly storage?: JsonValue;
 }
 
 export function ownedOf(config: JsonObject | null): OwnedConfig {
@@ -29,7 +33,8 @@ export function ownedOf(config: JsonObject | null): OwnedConfig {
   const policies = arrayAt(config, ['apps', 'tls', 'automation', 'policies']).filter((p) => isJsonObject(p) && isOwnedId(p['@id']));
   const scalars: Partial<Record<OwnedHttpKey, JsonValue>> = {};
   for (const key of OWNED_HTTP_KEYS) if (http?.[key] !== undefined) scalars[key] = http[key];
-  return { ...scalars, servers, tls_policies: policies };
+  const storage = config?.['storage'];
+  return { ...scalars, servers, tls_policies: policies, ...(storage === undefined ? {} : { storage }) };
 }
 
 /**
@@ -41,6 +46,7 @@ export function mergeOwned(live: JsonObject | null, desired: JsonObject): JsonOb
   // Copies only the objects on the paths it changes (a deep clone of a 10,000-host config costs
   // more than the rest of the merge); everything else is shared with `live`, which is not modified.
   const out: JsonObject = { ...(live ?? {}) };
+  if (want.storage !== undefined) out['storage'] = want.storage;
   const apps = copyObject(out, 'apps');
   const http = copyObject(apps, 'http');
   for (const key of OWNED_HTTP_KEYS) {

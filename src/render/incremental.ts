@@ -11,6 +11,7 @@ import { redirectRoutes } from './redirects.js';
 import { exactRoute, exactRouteId, notFoundRoute } from './routes.js';
 import { errorRoutes, notFoundPage } from './error-pages.js';
 import { httpApp, serverJson } from './servers.js';
+import { renderStorage } from './storage.js';
 import { challengePort, tlsPolicy } from './tls.js';
 import type { RenderInput, RenderWarning } from './types.js';
 import { IncrementalWarnings } from './incremental-warnings.js';
@@ -227,7 +228,10 @@ export class IncrementalRenderer {
     }
     const apps: JsonObject = { http: httpApp(servers, settings) };
     if (this.#tlsPolicy !== undefined) apps['tls'] = { automation: { policies: [this.#tlsPolicy] } };
-    return { apps };
+    const config: JsonObject = { apps };
+    const storage = renderStorage(settings.storage);
+    if (storage !== undefined) config['storage'] = canonicalize(storage);
+    return config;
   }
 
   /** The server of `port`, reusing every route whose bindings did not change. */

@@ -7,6 +7,7 @@ import { createInstanceLookup, instancesKey } from './instances.js';
 import type { Owned } from './model.js';
 import { compareStrings } from './order.js';
 import { httpApp, listenPorts, renderServer } from './servers.js';
+import { renderStorage } from './storage.js';
 import { tlsPolicy } from './tls.js';
 import type { RenderInput, RenderResult } from './types.js';
 import { bindingWarnings, normalizeWarnings } from './warnings.js';
@@ -24,6 +25,7 @@ import { bindingWarnings, normalizeWarnings } from './warnings.js';
  * - `apps.http`: `http_port`/`https_port`/`grace_period` from settings, and one server `ingress-<port>` per port
  *   in use, listening on `settings.listenAddress`.
  * - `apps.tls`: one ACME policy, only when a rule has TLS and `settings.tls.acme` is defined.
+ * - `storage`: Caddy's certificate storage, only when `settings.storage` is defined (CADDY_STORAGE).
  */
 export function render(input: RenderInput, settings: RenderSettings): RenderResult {
   const lookup = createInstanceLookup(input.instances);
@@ -41,8 +43,11 @@ export function render(input: RenderInput, settings: RenderSettings): RenderResu
     apps['tls'] = { automation: { policies: [policy.json] } };
     pieces.push(policy);
   }
+  const config: JsonObject = { apps };
+  const storage = renderStorage(settings.storage);
+  if (storage !== undefined) config['storage'] = storage;
   return {
-    config: canonicalize({ apps }),
+    config: canonicalize(config),
     warnings: normalizeWarnings([...warnings, ...bindingWarnings(bindings, settings)]),
     owners: ownersOf(pieces),
   };

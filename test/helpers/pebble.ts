@@ -30,6 +30,8 @@ export interface PebbleOptions {
   readonly tlsPort?: number;
   /** `host:port` of the DNS server Pebble asks. @default a pebble-challtestsrv started here (every A → 127.0.0.1) */
   readonly dnsServer?: string;
+  /** Lifetime of the certificates Pebble issues, in seconds (Pebble's `certificateValidityPeriod`). @default Pebble's (5 years) */
+  readonly certificateValiditySeconds?: number;
 }
 
 /** Fails (never skips) when a binary the test needs is missing. */
@@ -60,6 +62,7 @@ export async function startPebble(options: PebbleOptions = {}): Promise<Pebble> 
     certificate: tlsCertFile, privateKey: join(dir, 'pebble-tls.key'),
     httpPort: options.httpPort ?? (await freePort()), tlsPort: options.tlsPort ?? (await freePort()),
     ocspResponderURL: '', externalAccountBindingRequired: false,
+    ...(options.certificateValiditySeconds === undefined ? {} : { certificateValidityPeriod: options.certificateValiditySeconds }),
   } };
   await writeFile(join(dir, 'pebble-config.json'), JSON.stringify(config));
   const children: ChildProcess[] = [];
@@ -108,11 +111,11 @@ export interface HttpsAnswer extends HttpAnswer {
   readonly altNames: string;
 }
 
-/** GET https://127.0.0.1:<port><path> with SNI and Host = servername, verifying the chain against `ca` only. */
-export function httpsGet(options: { port: number; servername: string; path: string; ca: string }): Promise<HttpsAnswer> {
+/** GET https://<address, default 127.0.0.1>:<port><path> with SNI and Host = servername, verifying the chain against `ca` only. */
+export function httpsGet(options: { port: number; servername: string; path: string; ca: string; address?: string }): Promise<HttpsAnswer> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
-      { host: '127.0.0.1', port: options.port, path: options.path, servername: options.servername, ca: options.ca, headers: { host: `${options.servername}:${options.port}` }, agent: false, timeout: 5000 },
+      { host: options.address ?? '127.0.0.1', port: options.port, path: options.path, servername: options.servername, ca: options.ca, headers: { host: `${options.servername}:${options.port}` }, agent: false, timeout: 5000 },
       (res) => {
         // An https response's socket is a TLSSocket.
         const peer = (res.socket as TLSSocket).getPeerCertificate();

@@ -97,6 +97,8 @@ export interface IngressdProcess {
   readonly dataDir: string;
   readonly ports: IngressdPorts;
   readonly output: () => string;
+  /** The `ingressd run` process id (to pause it with SIGSTOP, for instance). */
+  readonly pid: number | undefined;
   /** Sends a signal and waits for the process to exit. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   exited: Promise<number | null>;
@@ -133,6 +135,7 @@ export function startIngressd(options: {
     dataDir: options.dataDir,
     ports: options.ports,
     output: () => output,
+    pid: child.pid,
     exited,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

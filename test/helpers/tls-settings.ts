@@ -26,6 +26,7 @@ export const RENDER_SETTINGS: RenderSettings = {
   streamCloseDelay: undefined,
   gracePeriod: '10s',
   trustedProxies: [],
+  storage: undefined,
   tls: NO_ACME,
   httpPort: 80,
   httpsPort: 443,

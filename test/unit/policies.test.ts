@@ -28,6 +28,7 @@ const SETTINGS: RenderSettings = {
   streamCloseDelay: undefined,
   gracePeriod: '10s',
   trustedProxies: [],
+  storage: undefined,
   httpPort: 80,
   httpsPort: 443,
   tls: { acme: undefined, acmeMissing: 'ACME_EMAIL is not set', challenge: 'dns-01', allowedDomains: [], httpPort: 80 },

@@ -34,6 +34,7 @@ function settings(mode: RenderSettings['upstreamMode'], challenge: AcmeSettings[
     streamCloseDelay: undefined,
     gracePeriod: '10s',
     trustedProxies: [],
+    storage: undefined,
     httpPort,
     httpsPort: 443,
     tls: { acme, acmeMissing: acme === undefined ? 'ACME_EMAIL is not set' : '', challenge: challenge ?? 'dns-01', allowedDomains: ['*'], httpPort },

@@ -20,6 +20,7 @@ function settings(overrides: Partial<RenderSettings> = {}, acme?: Partial<AcmeSe
     streamCloseDelay: undefined,
     gracePeriod: '10s',
     trustedProxies: [],
+    storage: undefined,
     httpPort: 80,
     httpsPort: 443,
     tls: {

@@ -115,10 +115,18 @@ async function dnsPortOf(options: Options): Promise<number> {
   return options.dns.port === 0 || isProcessAlive(state.pid) ? state.port : options.dns.port;
 }
 
-/** The operation with secret values redacted: `api_token` at the op's own path or anywhere inside its value. */
+/**
+ * The operation with secret values redacted: `api_token` at the op's own path or anywhere inside
+ * its value, and the Redis storage's password (`/storage/password`, or inside a `/storage` value).
+ */
 export function redactOperation(op: Operation): Operation {
   if (!('value' in op)) return op;
   const key = op.path.slice(op.path.lastIndexOf('/') + 1);
+  if (op.path.startsWith('/storage/') && typeof op.value === 'string') {
+    // A field of the storage module on its own: redact it as it would be inside the module.
+    const value = redactSecrets({ module: 'redis', [key]: op.value })[key] ?? null;
+    return { ...op, value };
+  }
   // redactSecrets works on objects: wrap the value under its own key so a path ending in
   // /api_token is redacted as well as any api_token nested inside the value.
   const value: JsonValue = redactSecrets({ [key]: op.value as JsonValue })[key] ?? null;

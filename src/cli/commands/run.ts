@@ -14,6 +14,7 @@ import { startApiServer, type ApiServer } from '../../api/server.js';
 import { createLogger } from '../../controller/logger.js';
 import { OPTION_SPECS, resolveOptions } from '../../controller/options.js';
 import { checkOptionFiles, checkStartup } from '../../controller/startup-checks.js';
+import { storageSecrets } from '../../controller/storage-options.js';
 import { CONFIG_FLAGS, configFlagsHelp, parse, UsageError, type CommandIo } from './args.js';
 
 export const RUN_HELP = `Usage: ingressd run --dir DIR [options]
@@ -35,7 +36,10 @@ export async function runCommand(io: CommandIo): Promise<number> {
   const options = resolveOptions(io.env, flags, { cwd: io.cwd, isTty: io.isTty });
   if (options.manifestDir === '') throw new UsageError('run needs --dir DIR (or MANIFEST_DIR): the directory of manifests to watch');
   await checkOptionFiles(options);
-  const secrets = OPTION_SPECS.filter((s) => s.secret).map((s) => io.env[s.env] ?? '').filter((s) => s.length > 0);
+  const secrets = [
+    ...OPTION_SPECS.filter((s) => s.secret).map((s) => io.env[s.env] ?? ''),
+    ...storageSecrets(options.render.storage, io.env['CADDY_STORAGE']),
+  ].filter((s) => s.length > 0);
   const logger = createLogger({ level: options.log.level, format: options.log.format, secrets });
   if (options.fallback === 'none') discardLastValid(options.dataDir, logger);
   const cli = fileURLToPath(new URL('../main.js', import.meta.url));
