@@ -12,7 +12,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -23,7 +22,6 @@ import {
   tempDir,
   waitFor,
   waitReady,
-  type HttpAnswer,
   type IngressdPorts,
   type IngressdProcess,
 } from './processes.js';
@@ -40,6 +38,8 @@ export interface FleetNode {
   readonly dataDir: string;
   readonly statusDir: string;
   readonly ports: IngressdPorts;
+  /** Its HTTP API (`http://127.0.0.1:<port>`), for `ingressd fleet`. */
+  readonly apiUrl: string;
   /** The `ingressd run` process now (replaced by `start`). */
   ingressd(): IngressdProcess;
   /** Starts `ingressd run` again (after `stopIngressd` or `kill`) and waits until it is ready. */
@@ -98,13 +98,13 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
 async function createNode(name: string, address: string, manifestDir: string, env: Readonly<Record<string, string>>): Promise<FleetNode> {
   const dataDir = await tempDir(`fleet-${name}-data`);
   const statusDir = await tempDir(`fleet-${name}-status`);
-  const ports: IngressdPorts = { admin: await freePort(), dns: await freePort() };
+  const ports: IngressdPorts = { admin: await freePort(), dns: await freePort(), api: await freePort() };
   const launch = (): IngressdProcess =>
     startIngressd({
       dir: manifestDir,
       dataDir,
       ports,
-      env: { CADDY_LISTEN_ADDRESS: address, CADDY_HTTP_PORT: '80', CADDY_HTTPS_PORT: '443', STATUS_DIR: statusDir, RESYNC_INTERVAL: '5s', ...env },
+      env: { NODE_NAME: name, CADDY_LISTEN_ADDRESS: address, CADDY_HTTP_PORT: '80', CADDY_HTTPS_PORT: '443', STATUS_DIR: statusDir, RESYNC_INTERVAL: '5s', ...env },
     });
   let current = launch();
   const caddyPid = async (): Promise<number | undefined> => {
@@ -117,6 +117,7 @@ async function createNode(name: string, address: string, manifestDir: string, en
     dataDir,
     statusDir,
     ports,
+    apiUrl: `http://127.0.0.1:${ports.api}`,
     ingressd: () => current,
     async start() {
       current = launch();
@@ -150,21 +151,6 @@ async function waitGone(pid: number): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/** GET http://<address>:<port><path> with the given Host header, on a fresh connection. */
-export function getAt(address: string, port: number, host: string, path = '/', timeoutMs = 2_000): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: address, port, path, headers: { host }, agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    });
-    req.on('timeout', () => req.destroy(new Error('request timed out')));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 export interface DnsResponder {

@@ -73,8 +73,13 @@ export interface HttpAnswer {
 
 /** GET http://127.0.0.1:<port><path> with the given Host header (a fresh connection each time). */
 export function get(port: number, host: string, path = '/', timeoutMs = 5000): Promise<HttpAnswer> {
+  return getAt('127.0.0.1', port, host, path, timeoutMs);
+}
+
+/** GET http://<address>:<port><path> with the given Host header, on a fresh connection. */
+export function getAt(address: string, port: number, host: string, path = '/', timeoutMs = 5000): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host }, agent: false, timeout: timeoutMs }, (res) => {
+    const req = httpRequest({ host: address, port, path, headers: { host }, agent: false, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -154,16 +159,34 @@ export async function waitReady(p: IngressdProcess, timeoutMs = 20_000): Promise
   }
 }
 
-/** A loopback port nobody holds right now (the kernel's ephemeral range here is 32768–60999). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports handed out by freePort: below the kernel's ephemeral range (32768–60999 here), so no
+ * outgoing connection (ingressd to its Caddy, a client to a backend) can take one between the
+ * moment it is chosen and the moment its listener binds it. Each jest worker has its own slice,
+ * so two test files running at once never pick the same port; within a file, ports are handed
+ * out in turn from a random start and each is probed before it is returned.
+ */
+const FREE_PORT_FIRST = 10_000;
+const FREE_PORT_SLICE = 2_400;
+const FREE_PORT_SLICES = 4;
+const sliceIndex = (Number(process.env['JEST_WORKER_ID'] ?? '1') - 1) % FREE_PORT_SLICES;
+const sliceStart = FREE_PORT_FIRST + Math.max(0, sliceIndex) * FREE_PORT_SLICE;
+let nextOffset = Math.floor(Math.random() * FREE_PORT_SLICE);
+
+/** A loopback port nobody holds right now and no other caller of freePort in this run was given. */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < FREE_PORT_SLICE; tries++) {
+    const port = sliceStart + (nextOffset++ % FREE_PORT_SLICE);
+    if (await canBind(port)) return port;
+  }
+  throw new Error(`no free port in ${sliceStart}-${sliceStart + FREE_PORT_SLICE - 1}`);
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 

@@ -12,10 +12,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { callApi } from '../helpers/api-client.js';
-import { freePort, killDaemons, removeDir, runCliAsync, startBackend, startIngressd, tempDir, waitFor, waitReady, writeJson, type Backend, type IngressdProcess } from '../helpers/processes.js';
+import { freePort, getAt, killDaemons, removeDir, runCliAsync, startBackend, startIngressd, tempDir, waitFor, waitReady, writeJson, type Backend, type IngressdProcess } from '../helpers/processes.js';
 
 interface Node {
   readonly name: string;
@@ -26,21 +25,6 @@ interface Node {
   readonly admin: number;
   readonly dns: number;
   ingressd: IngressdProcess;
-}
-
-/** GET through one node's Caddy (its own address), with `host` as the Host header. */
-function through(address: string, port: number, host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: address, port, path: '/', headers: { host }, agent: false, timeout: 5_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 describe('ingressd fleet over three nodes sharing one manifest tree', () => {
@@ -102,7 +86,7 @@ describe('ingressd fleet over three nodes sharing one manifest tree', () => {
     expect(lines[1]).toMatch(/^Ingress\s+shop\s+([0-9a-f]{12}) True\s+\1 True\s+\1 True\s+yes$/);
     expect(lines.at(-1)).toBe('converged: 3 nodes serve the same 2 resources');
     for (const node of nodes) {
-      expect(await through(node.address, http, 'shop.test')).toEqual({ status: 200, body: 'shop-backend' });
+      expect(await getAt(node.address, http, 'shop.test')).toMatchObject({ status: 200, body: 'shop-backend' });
       expect(JSON.parse(readFileSync(join(node.statusDir, 'shop.status.json'), 'utf8'))).toMatchObject({ node: node.name, conditions: expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'True' })]) });
       expect((await callApi(node.api, '/readyz')).json).toEqual({ ready: true, node: node.name });
       expect((await callApi(node.api, '/metrics')).text).toContain(`ingressd_node_info{node="${node.name}"} 1`);
@@ -121,7 +105,7 @@ describe('ingressd fleet over three nodes sharing one manifest tree', () => {
     const created = await callApi(nodes[1]!.api, '/ingresses', { method: 'POST', body: { name: 'made-on-b', rules: [{ match: { hostname: 'b.test', port: http }, target: { instance: 'app', port: backend.port } }] } });
     expect(created.status).toBe(201);
     for (const node of nodes) {
-      await waitFor(`b.test on ${node.name}`, async () => (await through(node.address, http, 'b.test').catch(() => undefined))?.body === 'shop-backend' || undefined, 10_000);
+      await waitFor(`b.test on ${node.name}`, async () => (await getAt(node.address, http, 'b.test').catch(() => undefined))?.body === 'shop-backend' || undefined, 10_000);
     }
     const result = await runCliAsync(['fleet', '--wait', '10s', ...urls()], {});
     expect(result.code).toBe(0);
@@ -134,7 +118,7 @@ describe('ingressd fleet over three nodes sharing one manifest tree', () => {
     const result = await runCliAsync(['fleet', ...urls()], {});
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`not converged:\n  - http://127.0.0.1:${c.api}: cannot be asked: fetch failed`);
-    expect(await through(c.address, http, 'shop.test')).toEqual({ status: 200, body: 'shop-backend' });
+    expect(await getAt(c.address, http, 'shop.test')).toMatchObject({ status: 200, body: 'shop-backend' });
   });
 
   test('restarted with API_WRITES=off: its writes are refused with where to change the state; the fleet converges', async () => {

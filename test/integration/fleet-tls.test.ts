@@ -21,12 +21,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { CADDY_INFO, DEBIAN_CADDY, isCaddyAtLeast } from '../helpers/caddy-under-test.js';
-import { getAt, startDnsResponder, startFleet, startRedis, type DnsResponder, type Fleet, type RedisServer } from '../helpers/fleet.js';
+import { startDnsResponder, startFleet, startRedis, type DnsResponder, type Fleet, type RedisServer } from '../helpers/fleet.js';
 import { httpsGet, startPebble, type Pebble } from '../helpers/pebble.js';
 import {
   adminRequest,
   condition,
   freePort,
+  getAt,
   killDaemons,
   readStatus,
   removeDir,

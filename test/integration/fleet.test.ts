@@ -1,8 +1,8 @@
 /**
  * A fleet of three nodes over one manifest directory (test/helpers/fleet.ts: ingressd, its Caddy
  * on :80 of 127.0.0.11, .12 or .13, its instance DNS, its own DATA_DIR and STATUS_DIR), plain HTTP:
- * - a manifest change is served by all three within 2 s of the write (measured per node), and each
- *   node's status file says so;
+ * - a manifest change is served by all three within 2 s of the write (measured per node); then
+ *   `ingressd fleet` over the three APIs reports the fleet converged, and each status file agrees;
  * - SIGKILL of one node's ingressd and Caddy: the other two answer every request meanwhile, and
  *   the restarted node serves again with zero Caddy writes (counted in its Caddy's own log: the
  *   new Caddy starts from the config the node saved, which is still the desired one);
@@ -13,8 +13,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
-import { getAt, startFleet, type Fleet, type FleetNode } from '../helpers/fleet.js';
-import { caddyWrites, condition, freePort, readStatus, sleep, startBackend, waitFor, writeJson, type Backend } from '../helpers/processes.js';
+import { startFleet, type Fleet, type FleetNode } from '../helpers/fleet.js';
+import { caddyWrites, condition, freePort, getAt, readStatus, runCliAsync, sleep, startBackend, waitFor, writeJson, type Backend } from '../helpers/processes.js';
 
 const HOST = 'web.fleet.test';
 const PORT = await freePort();
@@ -83,16 +83,23 @@ describe('a fleet of three nodes over one manifest directory', () => {
       }),
     );
     expect(Math.max(...servedAfterMs)).toBeLessThan(2_000);
-    // Each node's own status says it serves that generation. HOOK(fleet command): once `ingressd
-    // fleet` exists, assert here that it reports every node Ready on one observedGeneration and
-    // exits 0 (converged), reading the three STATUS_DIRs (fleet.nodes[].statusDir).
+    // The fleet command, asking the three nodes' APIs, says the fleet has converged on it; and
+    // each node's own status file says it serves that generation.
+    const verdict = await runCliAsync(['fleet', '--wait', '10s', '-o', 'json', ...fleet.nodes.map((node) => node.apiUrl)], {});
+    expect(verdict.stderr).toBe('');
+    expect(verdict.code).toBe(0);
+    const report = JSON.parse(verdict.stdout) as { converged: boolean; nodes: string[]; resources: { kind: string; name: string; agreed: boolean; nodes: Record<string, { observedGeneration: string; ready: string }> }[] };
+    expect(report).toMatchObject({ converged: true, nodes: ['node-1', 'node-2', 'node-3'] });
+    const web = report.resources.find((r) => r.kind === 'Ingress' && r.name === 'web');
+    expect(web).toMatchObject({ agreed: true });
+    expect(Object.values(web?.nodes ?? {}).map((n) => n.ready)).toEqual(['True', 'True', 'True']);
     const statuses = await Promise.all(
       fleet.nodes.map((node) => waitFor(`${node.name}: web Ready`, async () => {
         const status = await readStatus(node.statusDir, 'web');
         return condition(status, 'Ready')?.status === 'True' && (status?.routes as { upstream?: string }[] | undefined)?.[0]?.upstream?.startsWith('green.') ? status : undefined;
       })),
     );
-    expect(new Set(statuses.map((s) => s.observedGeneration)).size).toBe(1);
+    expect([...new Set(statuses.map((s) => s.observedGeneration))]).toEqual([Object.values(web?.nodes ?? {})[0]?.observedGeneration]);
   });
 
   test('SIGKILL of a node\'s ingressd and Caddy: the others answer every request; the restarted node serves with zero writes', async () => {

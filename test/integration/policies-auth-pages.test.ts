@@ -22,19 +22,10 @@ import { rm, writeFile } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
 import { SINCE } from '../../src/model/caddy-version.js';
 import { CADDY, isCaddyAtLeast } from '../helpers/caddy-under-test.js';
-import { condition, freePort, killDaemons, ROOT, readStatus, removeDir, runCliAsync, startBackend, startIngressd, tempDir, waitFor, waitReady, writeJson, type Backend, type IngressdProcess } from '../helpers/processes.js';
-
-/** The published status schema: the status files written here must match it. */
-const statusSchema = (() => {
-  const ajv = new Ajv2020({ allErrors: true });
-  addFormats.default(ajv);
-  return ajv.compile(JSON.parse(readFileSync(join(ROOT, 'schemas', 'status.schema.json'), 'utf8')) as object);
-})();
+import { condition, freePort, killDaemons, readStatus, removeDir, runCliAsync, startBackend, startIngressd, tempDir, waitFor, waitReady, writeJson, type Backend, type IngressdProcess } from '../helpers/processes.js';
+import { statusSchema } from '../helpers/status-schema.js';
 
 interface Answer {
   readonly status: number;

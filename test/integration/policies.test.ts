@@ -13,21 +13,12 @@
  *   rule is Programmed=False CaddyTooOld and the other rule of the ingress serves.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { join } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
 import { SINCE } from '../../src/model/caddy-version.js';
 import { CADDY, isCaddyAtLeast } from '../helpers/caddy-under-test.js';
-import { condition, freePort, ROOT, get, killDaemons, readStatus, removeDir, startIngressd, tempDir, waitFor, waitReady, writeJson, type IngressdProcess } from '../helpers/processes.js';
-
-/** The published status schema: the status files written here must match it. */
-const statusSchema = (() => {
-  const ajv = new Ajv2020({ allErrors: true });
-  addFormats.default(ajv);
-  return ajv.compile(JSON.parse(readFileSync(join(ROOT, 'schemas', 'status.schema.json'), 'utf8')) as object);
-})();
+import { condition, freePort, get, killDaemons, readStatus, removeDir, startIngressd, tempDir, waitFor, waitReady, writeJson, type IngressdProcess } from '../helpers/processes.js';
+import { statusSchema } from '../helpers/status-schema.js';
 
 interface Answer {
   readonly status: number;

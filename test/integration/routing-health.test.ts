@@ -12,13 +12,11 @@
  * the change. Each wait allows 30 s.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
 import { CADDY } from '../helpers/caddy-under-test.js';
 import { callApi, parsePrometheusText } from '../helpers/api-client.js';
+import { statusSchema } from '../helpers/status-schema.js';
 import {
   condition,
   freePort,
@@ -26,7 +24,6 @@ import {
   killDaemons,
   readStatus,
   removeDir,
-  ROOT,
   sleep,
   startBackend,
   startIngressd,
@@ -38,12 +35,6 @@ import {
   type IngressdProcess,
   type StatusView,
 } from '../helpers/processes.js';
-
-const statusSchema = (() => {
-  const ajv = new Ajv2020({ allErrors: true });
-  addFormats.default(ajv);
-  return ajv.compile(JSON.parse(readFileSync(join(ROOT, 'schemas', 'status.schema.json'), 'utf8')) as object);
-})();
 
 /** Caddy's gauge lags its health state by up to 10 s; ingressd's next read (≤ 10 s) and a status pass follow. */
 const HEALTH_WAIT_MS = 30_000;

@@ -17,15 +17,13 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import { connect as http2Connect } from 'node:http2';
 import { WebSocket, WebSocketServer } from 'ws';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
 import { SINCE } from '../../src/model/caddy-version.js';
 import { CADDY, DEBIAN_CADDY, isCaddyAtLeast } from '../helpers/caddy-under-test.js';
 import { callApi } from '../helpers/api-client.js';
 import { startPebble, type Pebble } from '../helpers/pebble.js';
-import { caddyWrites, condition, freePort, ROOT, get, killDaemons, readStatus, removeDir, startIngressd, tempDir, waitFor, waitReady, writeJson, type IngressdProcess } from '../helpers/processes.js';
+import { caddyWrites, condition, freePort, get, killDaemons, readStatus, removeDir, startIngressd, tempDir, waitFor, waitReady, writeJson, type IngressdProcess } from '../helpers/processes.js';
+import { statusSchema } from '../helpers/status-schema.js';
 
 /** A backend answering `<name> <path>`; `/healthz` answers 200 while `healthy`, else 503. */
 interface PathBackend {
@@ -106,13 +104,6 @@ async function tally(port: number, host: string, count: number, path = '/'): Pro
   }
   return { byBackend, failed, last };
 }
-
-/** The published status schema, so the status files written here are checked against it. */
-const statusSchema = (() => {
-  const ajv = new Ajv2020({ allErrors: true });
-  addFormats.default(ajv);
-  return ajv.compile(JSON.parse(readFileSync(join(ROOT, 'schemas', 'status.schema.json'), 'utf8')) as object);
-})();
 
 /** `who` alternates between the two `names` (round_robin), starting with either. */
 function expectAlternating(who: readonly string[], names: readonly [string, string]): void {
