@@ -11,7 +11,7 @@ import { IngressdError } from '../model/errors.js';
 import { FALLBACK_MODES, type FallbackMode } from '../reconciler/last-valid.js';
 import { UPSTREAM_MODES, type RenderSettings, type UpstreamMode } from '../model/settings.js';
 import { cidrProblem } from '../model/policies.js';
-import { parseDurationMs } from './duration.js';
+import { parseDurationMs } from '../model/duration.js';
 import { resolveStorage } from './storage-options.js';
 import { resolveTls } from './tls-options.js';
 

@@ -1,5 +1,4 @@
 import { describe, expect, test } from '@jest/globals';
-import { parseDurationMs } from '../../src/controller/duration.js';
 import { resolveOptions, withDnsPort } from '../../src/controller/options.js';
 
 const ctx = { cwd: '/srv', isTty: false };
@@ -62,16 +61,4 @@ describe('resolveOptions', () => {
     expect(o.dns.port).toBe(40123);
     expect(o.render.dnsResolver).toBe('udp/127.0.0.1:40123');
   });
-});
-
-describe('parseDurationMs', () => {
-  test.each([
-    ['2m', 120_000],
-    ['120s', 120_000],
-    ['1h30m', 5_400_000],
-    ['500ms', 500],
-    ['1.5s', 1500],
-    ['0', 0],
-  ])('%s is %d ms', (text, ms) => expect(parseDurationMs(text)).toBe(ms));
-  test.each(['', '5', 'm', '2 m', '1d', '-1s', 'abc'])('%p is not a duration', (text) => expect(parseDurationMs(text)).toBeUndefined());
 });

@@ -6,7 +6,7 @@
  * STATUS_DIR on its own host, while its API is reachable from wherever the deploy runs.
  */
 import { stableStringify } from '../../model/canonical.js';
-import { parseDurationMs } from '../../controller/duration.js';
+import { parseDurationMs } from '../../model/duration.js';
 import { fleetVerdict, short, type FleetVerdict, type NodeReport, type ReportedResource } from './fleet-convergence.js';
 import { parse, UsageError, type CommandIo } from './args.js';
 
