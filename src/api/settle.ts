@@ -99,6 +99,7 @@ export function refusalOf(status: ResourceStatus): ApiError | undefined {
       return new ApiError('port_in_use', programmed.message);
     case 'ConfigRejected':
     case 'CaddyModuleMissing':
+    case 'SharedStorageMissing':
       return new ApiError('config_validation_failed', programmed.message);
     default:
       return undefined;

@@ -20,6 +20,7 @@ const FIELD_RULES: Readonly<Record<string, string>> = {
   path: 'must be an absolute path such as /api that Caddy can match: it starts with /, holds no spaces, ?, #, *, { or } (placeholders) and no %-escapes (write the characters themselves), and no empty (//), . or .. segments (request paths are cleaned first); a prefix path matches whole segments below it',
   health_path: 'must be a path (and query) such as /healthz: it starts with / and holds no spaces or #',
   path_type: 'must be "prefix" (whole segments below the path; the default) or "exact"',
+  scope: 'must be "node" (each node counts alone; the default) or "fleet" (one count for the nodes sharing CADDY_STORAGE)',
   targets: 'must be a list of at least one target such as {"instance": "api-1", "port": 8080}',
   weight: 'must be an integer between 1 and 100 (a relative share under weighted_round_robin)',
   strip_path_prefix: 'must be true or false',

@@ -5,7 +5,10 @@
  * `{ "requests": 100, "window": "1m", "key": "client_ip" }`: at most `requests` requests per key
  * in any sliding `window`; the next gets 429 with `Retry-After`. Rendered as the
  * mholt/caddy-ratelimit handler (`http.handlers.rate_limit`), applied after the IP filter and
- * basic auth and before the body limit (README "Policies").
+ * basic auth and before the body limit (README "Policies"). With `"scope": "fleet"` the nodes
+ * share their counts through Caddy's storage (the module's distributed mode): eventually
+ * consistent: a node counts the others' requests up to about 2 × FLEET_RATE_SYNC late, so a
+ * burst spread over the nodes inside that lag can pass the limit.
  */
 import { parseCaddyDurationMs } from './duration.js';
 
@@ -16,6 +19,22 @@ export interface RateLimitPolicy {
   readonly window: string;
   /** `client_ip` (the default) or `header:<Name>`: what requests are counted by. */
   readonly key?: string;
+  /** `node` (the default): each node counts alone; `fleet`: the nodes add up each other's counts through their shared storage. */
+  readonly scope?: 'node' | 'fleet';
+}
+
+/**
+ * How often a node of a `fleet` limit writes its counts to the shared storage and reads the
+ * others': a node learns another's requests within about twice this. Each write is one small
+ * storage object per Caddy (rate_limit/instances/<instance id>.rlstate).
+ */
+export const FLEET_RATE_SYNC = '1s';
+/** A node whose counts are this old (it stopped) has its storage object removed: the longest window. */
+export const FLEET_RATE_PURGE_AGE = '24h';
+
+/** True when the limit is counted across the fleet. */
+export function isFleetScope(policy: RateLimitPolicy): boolean {
+  return policy.scope === 'fleet';
 }
 
 /**
@@ -50,5 +69,6 @@ export function rateWindowMs(policy: RateLimitPolicy): number | undefined {
 export function describeRateLimit(policy: RateLimitPolicy): string {
   const key = parseRateKey(policy.key);
   const per = key === undefined ? 'key' : key.kind === 'client_ip' ? 'client IP' : `value of ${key.name}`;
-  return `${policy.requests} requests per ${policy.window} per ${per}; more get 429 with Retry-After`;
+  const where = isFleetScope(policy) ? ' across the fleet' : '';
+  return `${policy.requests} requests per ${policy.window} per ${per}${where}; more get 429 with Retry-After`;
 }

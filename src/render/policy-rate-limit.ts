@@ -9,7 +9,7 @@
  */
 import { atLeast, SINCE } from '../model/caddy-version.js';
 import type { JsonObject } from '../model/json.js';
-import { parseRateKey, type RateLimitPolicy } from '../model/rate-limit.js';
+import { FLEET_RATE_PURGE_AGE, FLEET_RATE_SYNC, isFleetScope, parseRateKey, type RateLimitPolicy } from '../model/rate-limit.js';
 import type { Rule } from '../model/resource.js';
 import { pathMatchOf } from '../model/routing.js';
 import type { RenderSettings } from '../model/settings.js';
@@ -36,10 +36,15 @@ export function rateLimitSpec(ingressId: string, host: string, rule: Rule): Rate
  * peer is one of TRUSTED_PROXIES); Caddy before 2.7 has no such variable and the TCP peer is used
  * (the module itself needs 2.8, so that Caddy never runs it: see requirements.ts).
  * A request without the keyed header counts under the empty key: such requests share one limit.
+ * A `fleet` limit turns on the module's distributed mode over Caddy's own storage (CADDY_STORAGE,
+ * shared by the nodes; requirements.ts refuses the rule without one): the zone name is the same on
+ * every node rendering the same tree, so each adds the others' counts for that zone and key.
  */
 export function rateLimitHandler(spec: RateLimitSpec, settings: RenderSettings): JsonObject {
   const key = parseRateKey(spec.key);
   const placeholder =
     key === undefined || key.kind === 'client_ip' ? (atLeast(settings.caddy.version, SINCE.clientIpVar) ? '{http.vars.client_ip}' : '{http.request.remote.host}') : `{http.request.header.${key.name}}`;
-  return { handler: 'rate_limit', rate_limits: { [spec.zone]: { key: placeholder, window: spec.window, max_events: spec.requests } } };
+  const handler: JsonObject = { handler: 'rate_limit', rate_limits: { [spec.zone]: { key: placeholder, window: spec.window, max_events: spec.requests } } };
+  if (isFleetScope(spec)) handler['distributed'] = { purge_age: FLEET_RATE_PURGE_AGE, read_interval: FLEET_RATE_SYNC, write_interval: FLEET_RATE_SYNC };
+  return handler;
 }

@@ -3,11 +3,15 @@
  * the Caddy in `settings.caddy` cannot serve. A rule that asks for something this Caddy lacks is
  * left out of the config (the ingress's other rules still render), and the reconciler reports it as
  * `Programmed=False` with `CaddyTooOld` or `CaddyModuleMissing`; every other rule keeps serving.
+ * A rule whose policy needs a setting this node lacks (a fleet rate limit without CADDY_STORAGE)
+ * is left out the same way, with `SharedStorageMissing`: served without it, it would do less than
+ * it says (each node counting alone) while its status said Ready.
  *
  * Add a requirement here when render starts to use a module or a field that not every Caddy has.
  */
 import { SINCE, unmetRequirement, type CaddyInfo, type CaddyRequirement } from '../model/caddy-version.js';
 import { isPattern } from '../model/hostname.js';
+import { isFleetScope } from '../model/rate-limit.js';
 import type { Ingress, Rule } from '../model/resource.js';
 import type { RenderSettings } from '../model/settings.js';
 
@@ -44,8 +48,18 @@ export function ruleRequirements(rule: Rule, settings: RenderSettings): CaddyReq
 /** One rule `settings.caddy` cannot serve: its index in `ingress.rules` and why. */
 export interface UnsupportedRule {
   readonly index: number;
-  readonly reason: 'CaddyTooOld' | 'CaddyModuleMissing';
+  readonly reason: 'CaddyTooOld' | 'CaddyModuleMissing' | 'SharedStorageMissing';
   readonly message: string;
+}
+
+/** Why this node cannot do what `rule` asks of its settings, or undefined when it can. */
+function unmetSetting(rule: Rule, settings: RenderSettings): Omit<UnsupportedRule, 'index'> | undefined {
+  if (rule.rate_limit === undefined || !isFleetScope(rule.rate_limit) || settings.storage !== undefined) return undefined;
+  return {
+    reason: 'SharedStorageMissing',
+    message:
+      'rate_limit.scope fleet adds up the nodes\' counts through the Caddy storage they share, and CADDY_STORAGE is not set on this node (its Caddy keeps a storage of its own): set CADDY_STORAGE on every node to one storage they share (README "A fleet of nodes"), or use "scope": "node" for a limit per node',
+  };
 }
 
 /**
@@ -64,6 +78,8 @@ export function unsupportedRules(ingress: Ingress, settings: RenderSettings): Un
       out.push({ index, ...unmet });
       return;
     }
+    const setting = unmetSetting(rule, settings);
+    if (setting !== undefined) out.push({ index, ...setting });
   });
   return out;
 }

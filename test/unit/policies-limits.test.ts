@@ -1,7 +1,8 @@
 /**
  * Per-rule limits (rate_limit): the schema's and validation's rules through the real parser, the
  * handler and its place in the chain (after the IP filter, before the body limit), zone names that
- * are stable and per rule, status, and CaddyModuleMissing on a Caddy without the module.
+ * are stable and per rule, status, and CaddyModuleMissing on a Caddy without the module; a fleet
+ * limit's distributed mode, and SharedStorageMissing without CADDY_STORAGE.
  */
 import { describe, expect, it } from '@jest/globals';
 import { parseManifest } from '../../src/manifest/parse.js';
@@ -43,6 +44,8 @@ describe('rate_limit', () => {
     [{ requests: 1, window: '1s', key: 'client_ip' }],
     [{ requests: 100000, window: '1d', key: 'header:X-Api-Key' }],
     [{ requests: 5, window: '1h30m' }],
+    [{ requests: 5, window: '1m', scope: 'node' }],
+    [{ requests: 5, window: '1m', scope: 'fleet' }],
   ])('accepts %j', (rate_limit) => expect(problems({ rate_limit })).toEqual([]));
 
   it.each([
@@ -60,6 +63,7 @@ describe('rate_limit', () => {
     [{ requests: 100, window: '1m', key: 'header:X Api' }, '/rules/0/rate_limit/key', 'not an HTTP token'],
     [{ requests: 100, window: '1m', key: 'header:' }, '/rules/0/rate_limit/key', 'not an HTTP token'],
     [{ requests: 100, window: '1m', burst: 5 }, '/rules/0/rate_limit/burst', ''],
+    [{ requests: 100, window: '1m', scope: 'cluster' }, '/rules/0/rate_limit/scope', 'fleet'],
   ])('refuses %j with a pointer and a fix', (rate_limit, path, words) => {
     const issues = problems({ rate_limit });
     expect(issues.map((i) => i.path)).toEqual([path]);
@@ -111,6 +115,53 @@ describe('rate_limit', () => {
     expect(shop?.reason).toBe('CaddyModuleMissing');
     expect(shop?.message).toContain('http.handlers.rate_limit');
     expect(shop?.message).toContain('npm run build:caddy');
+  });
+});
+
+describe('rate_limit scope fleet', () => {
+  const shared: RenderSettings = { ...SETTINGS, storage: { module: 'file_system', root: '/srv/shared/caddy' } };
+  const fleetRule = rule({ rate_limit: { requests: 10, window: '1m', scope: 'fleet' } });
+
+  it('turns on the module\'s distributed mode over Caddy\'s storage; a node limit has none', () => {
+    const [fleet] = ownRoutes([ingressOf([fleetRule])], shared);
+    expect(fleet!.handle[0]).toEqual({
+      handler: 'rate_limit',
+      rate_limits: { 'id-shop/80/shop.test': { key: '{http.vars.client_ip}', max_events: 10, window: '1m' } },
+      distributed: { purge_age: '24h', read_interval: '1s', write_interval: '1s' },
+    });
+    for (const scope of ['node', undefined] as const) {
+      const [node] = ownRoutes([ingressOf([rule({ rate_limit: { requests: 10, window: '1m', ...(scope === undefined ? {} : { scope }) } })])], shared);
+      expect(node!.handle[0]).not.toHaveProperty('distributed');
+    }
+  });
+
+  it('says "across the fleet" in status', () => {
+    const [route] = routesOf(ingressOf([fleetRule]), indexInstances([]), shared);
+    expect(route!.policies).toEqual([{ policy: 'rate_limit', effect: '10 requests per 1m per client IP across the fleet; more get 429 with Retry-After' }]);
+  });
+
+  it('is SharedStorageMissing without CADDY_STORAGE, naming the setting and the way out; the other rules serve', () => {
+    const rules = [{ ...BASE, rate_limit: { requests: 10, window: '1m', scope: 'fleet' } }, { match: { hostname: 'other.example.com' }, target: { instance: 'api-1', port: 8080 } }];
+    const manifest = parseManifest('shop.json', JSON.stringify({ rules }));
+    expect(SETTINGS.storage).toBeUndefined();
+    const state = desiredState({ manifests: [manifest], acceptedSince: new Map(), settings: SETTINGS });
+    expect(JSON.stringify(state.config)).not.toContain('rate_limit');
+    expect(JSON.stringify(state.config)).toContain('other.example.com');
+    const shop = unsupportedStates(state.evaluated.ingresses, SETTINGS).get(state.evaluated.ingresses[0]!.id);
+    expect(shop).toMatchObject({ status: 'False', reason: 'SharedStorageMissing' });
+    expect(shop?.message).toContain('rule /rules/0 (shop.example.com:80) is not served');
+    expect(shop?.message).toContain('CADDY_STORAGE');
+    expect(shop?.message).toContain('"scope": "node"');
+    expect(shop?.message).toContain('its other rule serves');
+    // With a shared storage the same file is served whole, distributed mode on.
+    const served = desiredState({ manifests: [manifest], acceptedSince: new Map(), settings: shared });
+    expect(JSON.stringify(served.config)).toContain('"distributed"');
+    expect(unsupportedStates(served.evaluated.ingresses, shared).size).toBe(0);
+  });
+
+  it('is CaddyModuleMissing first on a Caddy without the module, storage or not', () => {
+    const old = { ...SETTINGS, caddy: { version: { major: 2, minor: 6, patch: 2 }, modules: ['http.handlers.reverse_proxy'] } };
+    expect(unsupportedStates([ingressOf([fleetRule])], old).get('id-shop')?.reason).toBe('CaddyModuleMissing');
   });
 });
 
