@@ -4,6 +4,7 @@
  * addresses only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
@@ -169,24 +170,36 @@ export async function waitReady(p: IngressdProcess, timeoutMs = 20_000): Promise
 const FREE_PORT_FIRST = 10_000;
 const FREE_PORT_SLICE = 2_400;
 const FREE_PORT_SLICES = 4;
-const sliceIndex = (Number(process.env['JEST_WORKER_ID'] ?? '1') - 1) % FREE_PORT_SLICES;
-const sliceStart = FREE_PORT_FIRST + Math.max(0, sliceIndex) * FREE_PORT_SLICE;
+const workerId = Number(process.env['JEST_WORKER_ID'] ?? '1');
+const sliceStart = FREE_PORT_FIRST + (Number.isInteger(workerId) && workerId > 0 ? (workerId - 1) % FREE_PORT_SLICES : 0) * FREE_PORT_SLICE;
 let nextOffset = Math.floor(Math.random() * FREE_PORT_SLICE);
 
-/** A loopback port nobody holds right now and no other caller of freePort in this run was given. */
+/** A loopback port nobody holds right now (TCP or UDP) and no other caller of freePort in this test file was given. */
 export async function freePort(): Promise<number> {
   for (let tries = 0; tries < FREE_PORT_SLICE; tries++) {
     const port = sliceStart + (nextOffset++ % FREE_PORT_SLICE);
-    if (await canBind(port)) return port;
+    if ((await canListen(port)) && (await canBindUdp(port))) return port;
   }
   throw new Error(`no free port in ${sliceStart}-${sliceStart + FREE_PORT_SLICE - 1}`);
 }
 
-function canBind(port: number): Promise<boolean> {
+function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createNetServer();
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** The instance DNS listens on UDP as well: a port one of its processes still holds is not free. */
+function canBindUdp(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    socket.once('error', () => {
+      socket.close();
+      resolve(false);
+    });
+    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
   });
 }
 

@@ -74,8 +74,13 @@ async function verdicts(dir: string, dataDir: string): Promise<{ validate: Name[
   const ingressd: IngressdProcess = startIngressd({ dir, dataDir, ports: PORTS });
   try {
     await waitReady(ingressd);
-    const settled = async (n: Name): Promise<string | undefined> => condition(await readStatus(dir, n), 'Accepted')?.status;
-    await waitFor('every status', async () => (await Promise.all(names.map(settled))).every((s) => s !== undefined));
+    // The status files written before the run (acceptedStatus) have no observedGeneration: wait
+    // until run has written each one itself, or a stale "Accepted" would be read as its verdict.
+    const settled = async (n: Name): Promise<string | undefined> => {
+      const status = await readStatus(dir, n);
+      return status?.observedGeneration ? condition(status, 'Accepted')?.status : undefined;
+    };
+    await waitFor('every status written by run', async () => (await Promise.all(names.map(settled))).every((s) => s !== undefined));
     const run: Name[] = [];
     for (const n of names) if ((await settled(n)) === 'True') run.push(n);
     const served = await waitFor('the hostname to answer', async () => {

@@ -344,12 +344,21 @@ describe('renewal of a short-lived certificate in a fleet sharing file_system st
     const first = await waitFor('one certificate served by all three nodes', async () => {
       const now = await serials().catch(() => []);
       return now.length === 3 && new Set(now).size === 1 && pebble.output().includes('Issued certificate serial') ? now[0] : undefined;
-    }, 30_000);
+      // A node slow to load the TLS rule (a busy machine) fails Pebble's first validation, and Caddy
+      // orders again only after 60 s: wait for that order too. This test is about the renewal.
+    }, 100_000).catch(async (err: unknown) => {
+      const logs = (await caddyLogLines(fleet!, /acme|tls|challenge|solv|storage|renew/i)).filter((l) => !l.includes('admin.api')).map((l) => l.slice(0, 300));
+      const orders = pebble.output().split('\n').filter((l) => /order|Issued|valid/i.test(l)).slice(-20);
+      throw new Error(`${String(err)}\nserials now: ${(await serials().catch((e: unknown) => [String(e)])).join(', ')}\n--- Pebble ---\n${orders.join('\n')}\n--- Caddy ---\n${logs.join('\n').slice(-9000)}`);
+    });
     const notAfter = await waitFor('the certificate\'s notAfter in a status', async () => {
       const certificate = (await readStatus(nodes[0]!.statusDir, 'site'))?.certificates?.[0];
       return certificate?.served === true && certificate.notAfter !== undefined ? Date.parse(certificate.notAfter) : undefined;
     }, 15_000);
-    expect(pebble.output().match(/Added order "[^"]+" to the db/g) ?? []).toHaveLength(1);
+    const orders = (): number => (pebble.output().match(/Added order "[^"]+" to the db/g) ?? []).length;
+    const issuedSerials = (): string[] => [...pebble.output().matchAll(/Issued certificate serial (\S+) for order/g)].map((m) => normalSerial(m[1]!));
+    const ordersBefore = orders();
+    expect(issuedSerials()).toEqual([first]);
     // Inside the renewal window (the last third: 10 s), with time left to renew before expiry.
     await sleep(Math.max(0, notAfter - (validitySeconds * 1000) / 3 + 1_500 - Date.now()));
     await Promise.all(nodes.map((node) => node.kill()));
@@ -361,10 +370,9 @@ describe('renewal of a short-lived certificate in a fleet sharing file_system st
       const logs = (await caddyLogLines(fleet!, /tls\.renew|in cache|renewal window|loaded|newer/i)).map((l) => l.slice(0, 300));
       throw new Error(`${String(err)}\nserials now: ${(await serials().catch(() => [])).join(', ')} (first ${first})\n${logs.join("\n").slice(-9000)}`);
     });
-    const output = pebble.output();
-    const issued = [...output.matchAll(/Issued certificate serial (\S+) for order/g)].map((m) => normalSerial(m[1]!));
+    const issued = issuedSerials();
     if (ONE_RENEWAL) {
-      expect(output.match(/Added order "[^"]+" to the db/g) ?? []).toHaveLength(2);
+      expect(orders()).toBe(ordersBefore + 1);
       expect(issued).toEqual([first, renewed]);
       expect(await caddyLogLines(fleet!, /certificate renewed successfully/)).toHaveLength(1);
     } else {
@@ -372,5 +380,5 @@ describe('renewal of a short-lived certificate in a fleet sharing file_system st
       expect(issued.length).toBeGreaterThanOrEqual(2);
       expect(issued).toContain(renewed);
     }
-  }, 70_000);
+  }, 150_000);
 });
