@@ -48,6 +48,7 @@ describe.each(STORAGES)('rate_limit scope fleet over three nodes sharing a %s st
   let fleet: Fleet;
   let backend: Backend;
   let sharedDir: string;
+  let manifestDir: string;
   let redis: RedisServer | undefined;
 
   beforeAll(async () => {
@@ -55,7 +56,7 @@ describe.each(STORAGES)('rate_limit scope fleet over three nodes sharing a %s st
     sharedDir = await tempDir('fleet-rate-storage');
     if (storage === 'redis') redis = await startRedis(REDIS_PASSWORD);
     const caddyStorage = redis === undefined ? `file_system:${sharedDir}` : `redis://:${REDIS_PASSWORD}@127.0.0.1:${redis.port}/0?key_prefix=fleet-rate`;
-    const manifestDir = await tempDir('fleet-rate-manifests');
+    manifestDir = await tempDir('fleet-rate-manifests');
     await writeJson(join(manifestDir, 'app.json'), { kind: 'Instance', name: 'app', address: BACKEND.host });
     await writeJson(join(manifestDir, 'api.json'), {
       rules: [
@@ -74,7 +75,7 @@ describe.each(STORAGES)('rate_limit scope fleet over three nodes sharing a %s st
     await fleet?.stop();
     await backend?.close();
     await redis?.stop();
-    if (sharedDir !== undefined) await removeDir(sharedDir);
+    for (const dir of [sharedDir, manifestDir]) if (dir !== undefined) await removeDir(dir);
   });
 
   (HAS_RATE_LIMIT ? test : test.skip)('6 per minute for the fleet: 2 on each node pass, then every node answers 429; a node limit beside it still passes', async () => {
