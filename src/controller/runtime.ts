@@ -18,7 +18,7 @@ import { createCaddyClient, type CaddyClient } from '../reconciler/caddy-client.
 import { ensureCaddy, type CaddyDaemon } from './caddy-daemon.js';
 import { CaddyIdentity, type LearntCaddy } from './caddy-info.js';
 import { withDnsPort, type Options } from './options.js';
-import { checkStorageModule } from './startup-checks.js';
+import { checkStorageModule, storageWarning } from './startup-checks.js';
 
 export interface Runtime {
   /** The options with the DNS process's real port (INTERNAL_DNS_PORT may be 0). */
@@ -65,7 +65,10 @@ export async function startRuntime(input: Options, dnsCommand: readonly string[]
 
   const caddyIdentity = new CaddyIdentity({ binary: options.caddy.binary, pid: () => caddy.pid, adminPort: options.caddy.adminPort });
   try {
-    checkStorageModule(options, await caddyIdentity.learn());
+    const identity = await caddyIdentity.learn();
+    checkStorageModule(options, identity);
+    const caveat = storageWarning(options, identity);
+    if (caveat !== undefined) logger.warn(caveat);
   } catch (err) {
     // Refused before the first write: take down what this start brought up, keep what it adopted.
     if (caddy.origin === 'started') await caddy.stop();

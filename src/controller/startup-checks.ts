@@ -6,7 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { formatCaddyVersion, type CaddyInfo } from '../model/caddy-version.js';
+import { atLeast, formatCaddyVersion, type CaddyInfo } from '../model/caddy-version.js';
 import { IngressdError } from '../model/errors.js';
 import type { Logger } from '../model/logger.js';
 import type { Manifest } from '../model/manifest.js';
@@ -138,5 +138,23 @@ export function checkStorageModule(options: Options, caddy: CaddyInfo & { readon
       'Set CADDY_BINARY to a Caddy built with github.com/pberkel/caddy-storage-redis (npm run build:caddy or the Dockerfile build it into Caddy 2.11.1 and later; stop the running Caddy so ingressd starts that one), ' +
       'or use CADDY_STORAGE=file_system:<directory shared by every node>, which every Caddy has',
     { module },
+  );
+}
+
+/** certmagic 0.21.4, in Caddy 2.9.0, writes storage files atomically (temporary file and rename). */
+const ATOMIC_FILE_STORAGE = { major: 2, minor: 9, patch: 0 } as const;
+
+/**
+ * A warning for a `file_system` CADDY_STORAGE on a Caddy older than 2.9, or undefined. Such a Caddy
+ * still works alone, but in a fleet it writes the shared files in place (another node can read a
+ * half-written certificate) and its lock lets two nodes that ask at the same instant both order
+ * (certmagic 0.17, Debian's 2.6.2, takes a lock file not yet written for a stale one).
+ */
+export function storageWarning(options: Options, caddy: CaddyInfo): string | undefined {
+  const storage = options.render.storage;
+  if (storage?.module !== 'file_system' || caddy.version === undefined || atLeast(caddy.version, ATOMIC_FILE_STORAGE)) return undefined;
+  return (
+    `CADDY_STORAGE=file_system on Caddy ${formatCaddyVersion(caddy.version)}: Caddy before 2.9 writes the shared files in place, so another node can read a half-written certificate, ` +
+    'and two nodes taking the lock at the same instant can both order one; for a fleet, run Caddy 2.9 or later (npm run build:caddy) on every node, or use Redis storage'
   );
 }

@@ -59,6 +59,8 @@ const CROSS_NODE_HTTP01 = isCaddyAtLeast({ major: 2, minor: 11, patch: 0 });
  * one node at a time places the first order.
  */
 const LOCK_RACE = !isCaddyAtLeast({ major: 2, minor: 10, patch: 0 });
+/** From 2.9 certmagic writes storage files atomically; before, `ingressd run` warns about a file_system CADDY_STORAGE. */
+const ATOMIC_FILE_STORAGE = isCaddyAtLeast({ major: 2, minor: 9, patch: 0 });
 const REDIS_PASSWORD = 'fleet-redis-pw-Zq81-do-not-leak';
 const BACKEND = { host: '127.0.0.2', port: await freePort() };
 
@@ -259,6 +261,14 @@ describe.each(CASES)('a fleet of three with %s and %s storage', (challenge, stor
     test('the certificate lives in the shared directory, not in a node\'s own DATA_DIR', async () => {
       const crt = await readFile(join(sharedDir!, 'certificates', issuerDir(pebble), host, `${host}.crt`), 'utf8');
       expect(crt).toContain('BEGIN CERTIFICATE');
+    });
+
+    test(`each node ${ATOMIC_FILE_STORAGE ? 'gives no warning about' : 'warns once at start about'} file_system storage on this Caddy`, () => {
+      for (const node of fleet.nodes) {
+        const warnings = node.ingressd().output().split('\n').filter((line) => line.includes('CADDY_STORAGE=file_system on Caddy'));
+        expect(warnings).toHaveLength(ATOMIC_FILE_STORAGE ? 0 : 1);
+        if (!ATOMIC_FILE_STORAGE) expect(warnings[0]).toContain('two nodes taking the lock at the same instant can both order');
+      }
     });
   }
 });

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { resolveOptions, type Env } from '../../src/controller/options.js';
-import { checkStorageModule } from '../../src/controller/startup-checks.js';
+import { checkStorageModule, storageWarning } from '../../src/controller/startup-checks.js';
 import { maskPassword, storageSecrets } from '../../src/controller/storage-options.js';
 import { redactOperation } from '../../src/cli/commands/diff.js';
 import { DEFAULT_CADDY } from '../../src/model/caddy-version.js';
@@ -170,5 +170,17 @@ describe('start-up check of the storage module', () => {
     expect(() => checkStorageModule(options('redis://127.0.0.1:6379'), { ...DEFAULT_CADDY, binary: 'caddy' })).not.toThrow();
     const unset = resolveOptions({ MANIFEST_DIR: '/srv/m' }, {}, { cwd: '/', isTty: false });
     expect(() => checkStorageModule(unset, caddy262)).not.toThrow();
+  });
+
+  it('warns about file_system on a Caddy before 2.9 (writes in place, a lock two nodes can both take), and only there', () => {
+    const warning = storageWarning(options('file_system:/srv/certs'), caddy262);
+    expect(warning).toContain('Caddy 2.6.2');
+    expect(warning).toContain('half-written');
+    expect(warning).toContain('both order');
+    expect(warning).toContain('Redis');
+    expect(storageWarning(options('file_system:/srv/certs'), { ...caddy262, version: { major: 2, minor: 9, patch: 0 } })).toBeUndefined();
+    expect(storageWarning(options('file_system:/srv/certs'), DEFAULT_CADDY)).toBeUndefined();
+    expect(storageWarning(options('redis://127.0.0.1:6379'), caddy262)).toBeUndefined();
+    expect(storageWarning(resolveOptions({ MANIFEST_DIR: '/srv/m' }, {}, { cwd: '/', isTty: false }), caddy262)).toBeUndefined();
   });
 });
