@@ -13,7 +13,9 @@
  * Debian's Caddy 2.6.2 too.
  *
  * Runs on every Caddy: 2.11.9 (both storages, both challenges), 2.10.2 and Debian's 2.6.2
- * (file_system; Redis refused; http-01 ordered by node 2 itself: see CROSS_NODE_HTTP01).
+ * (file_system; Redis refused; http-01 ordered by node 2 itself: see CROSS_NODE_HTTP01; on 2.6.2
+ * one orderer, not two racing for the lock: see LOCK_RACE; and its start-up warning about
+ * file_system storage).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
