@@ -12,9 +12,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { callApi } from '../helpers/api-client.js';
-import { freePort, getAt, killDaemons, removeDir, runCliAsync, startBackend, startIngressd, tempDir, waitFor, waitReady, writeJson, type Backend, type IngressdProcess } from '../helpers/processes.js';
+import { condition, freePort, getAt, killDaemons, readStatus, removeDir, runCliAsync, startBackend, startIngressd, tempDir, waitFor, waitReady, writeJson, type Backend, type IngressdProcess } from '../helpers/processes.js';
 
 interface Node {
   readonly name: string;
@@ -132,6 +133,34 @@ describe('ingressd fleet over three nodes sharing one manifest tree', () => {
     const result = await runCliAsync(['fleet', '--wait', '20s', ...urls()], {});
     expect(result.code).toBe(0);
     expect(result.stdout).not.toContain('made-on-c');
+  });
+
+  test('a node that starts with an empty STATUS_DIR settles an old conflict by name: not converged, and the fleet command says why', async () => {
+    const rule = { match: { hostname: 'z.test', port: http }, target: { instance: 'app', port: backend.port } };
+    const reason = async (node: Node, stem: string): Promise<string | undefined> => condition(await readStatus(node.statusDir, stem), 'Ready')?.reason;
+    await writeJson(join(dir, 'zeta.json'), { name: 'zeta', rules: [rule] });
+    for (const node of nodes) await waitFor(`zeta Ready on ${node.name}`, async () => (await reason(node, 'zeta')) === 'Ready' || undefined, 10_000);
+    // alpha, added later, loses z.test on every node: they agree.
+    await writeJson(join(dir, 'alpha.json'), { name: 'alpha', rules: [rule] });
+    for (const node of nodes) await waitFor(`alpha HostnameConflict on ${node.name}`, async () => (await reason(node, 'alpha')) === 'HostnameConflict' || undefined, 10_000);
+    expect((await runCliAsync(['fleet', '--wait', '10s', ...urls()], {})).code).toBe(0);
+    // Node c starts again without its status files (a new pod with an emptyDir): no history, so it
+    // settles the conflict by name, and alpha wins there.
+    const c = nodes[2]!;
+    await c.ingressd.stop();
+    await rm(c.statusDir, { recursive: true, force: true });
+    c.ingressd = start(c);
+    await waitReady(c.ingressd, 30_000);
+    await waitFor('zeta HostnameConflict on fleet-c', async () => (await reason(c, 'zeta')) === 'HostnameConflict' || undefined, 10_000);
+    const split = await runCliAsync(['fleet', ...urls()], {});
+    expect(split.code).toBe(1);
+    expect(split.stdout).toContain('Ingress zeta: Ready differs: fleet-a True (Ready), fleet-b True (Ready), fleet-c False (HostnameConflict): the nodes settled a conflict differently');
+    expect(split.stdout).toContain('remove the conflict from the tree');
+    // Fixed in the tree: every node serves zeta again.
+    await rm(join(dir, 'alpha.json'));
+    const fixed = await runCliAsync(['fleet', '--wait', '20s', ...urls()], {});
+    expect(fixed.stdout).not.toContain('alpha');
+    expect(fixed.code).toBe(0);
   });
 
   test('usage: no nodes, or a bad --wait, is exit 2 with the fix', async () => {

@@ -98,6 +98,14 @@ describe('fleetVerdict', () => {
     expect(verdict.converged).toBe(false);
   });
 
+  test('a conflict settled differently on two nodes is named as such, with the fix', () => {
+    const verdict = fleetVerdict([node('a', [shop(status('g1', 'True'))]), node('b', [shop(status('g1', 'False', 'HostnameConflict'))])]);
+    expect(verdict.problems).toEqual([
+      'Ingress shop: Ready differs: a True (Ready), b False (HostnameConflict): the nodes settled a conflict differently (each keeps the file it accepted first); remove the conflict from the tree',
+    ]);
+    expect(verdict.converged).toBe(false);
+  });
+
   test('no resources anywhere and every node ready: converged', () => {
     expect(fleetVerdict([node('a', []), node('b', [])])).toMatchObject({ converged: true, rows: [] });
   });

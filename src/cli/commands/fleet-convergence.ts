@@ -114,9 +114,20 @@ function disagreements(what: string, answered: readonly string[], cells: Readonl
   const unknown = known.filter(([, c]) => c.ready === 'Unknown');
   if (unknown.length > 0) out.push(`${what}: Ready is Unknown on ${unknown.map(([l, c]) => `${l} (${c.reason})`).join(', ')}`);
   const readiness = new Set(known.map(([, c]) => c.ready));
-  if (generations.size <= 1 && readiness.size > 1) out.push(`${what}: Ready differs: ${known.map(([l, c]) => `${l} ${c.ready} (${c.reason})`).join(', ')}`);
+  if (generations.size <= 1 && readiness.size > 1) {
+    const settledApart = known.some(([, c]) => CONFLICT_REASONS.has(c.reason));
+    const hint = settledApart ? ': the nodes settled a conflict differently (each keeps the file it accepted first); remove the conflict from the tree' : '';
+    out.push(`${what}: Ready differs: ${known.map(([l, c]) => `${l} ${c.ready} (${c.reason})`).join(', ')}${hint}`);
+  }
   return out;
 }
+
+/**
+ * Ready reasons of a resource that lost a name or hostname to another file. Each node settles a
+ * conflict by which file it accepted first (its own status files), so a node that saw the files
+ * arrive in another order, or that started with an empty STATUS_DIR, can settle it the other way.
+ */
+const CONFLICT_REASONS: ReadonlySet<string> = new Set(['HostnameConflict', 'NameConflict']);
 
 /** The first 12 characters of a generation hash: enough to tell versions apart in a table. */
 export function short(generation: string): string {
