@@ -6,7 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { atLeast, formatCaddyVersion, type CaddyInfo } from '../model/caddy-version.js';
+import { atLeast, formatCaddyVersion, SINCE, type CaddyInfo } from '../model/caddy-version.js';
 import { IngressdError } from '../model/errors.js';
 import type { Logger } from '../model/logger.js';
 import type { Manifest } from '../model/manifest.js';
@@ -141,9 +141,6 @@ export function checkStorageModule(options: Options, caddy: CaddyInfo & { readon
   );
 }
 
-/** certmagic 0.21.4, in Caddy 2.9.0, writes storage files atomically (temporary file and rename). */
-const ATOMIC_FILE_STORAGE = { major: 2, minor: 9, patch: 0 } as const;
-
 /**
  * A warning for a `file_system` CADDY_STORAGE on a Caddy older than 2.9, or undefined. Such a Caddy
  * still works alone, but in a fleet it writes the shared files in place (another node can read a
@@ -152,7 +149,7 @@ const ATOMIC_FILE_STORAGE = { major: 2, minor: 9, patch: 0 } as const;
  */
 export function storageWarning(options: Options, caddy: CaddyInfo): string | undefined {
   const storage = options.render.storage;
-  if (storage?.module !== 'file_system' || caddy.version === undefined || atLeast(caddy.version, ATOMIC_FILE_STORAGE)) return undefined;
+  if (storage?.module !== 'file_system' || caddy.version === undefined || atLeast(caddy.version, SINCE.atomicFileStorage)) return undefined;
   return (
     `CADDY_STORAGE=file_system on Caddy ${formatCaddyVersion(caddy.version)}: Caddy before 2.9 writes the shared files in place, so another node can read a half-written certificate, ` +
     'and two nodes taking the lock at the same instant can both order one; for a fleet, run Caddy 2.9 or later (npm run build:caddy) on every node, or use Redis storage'

@@ -75,6 +75,8 @@ export const SINCE = Object.freeze({
   clientIpVar: v(2, 7, 0),
   /** `trusted_proxies_strict`: the client is the rightmost untrusted X-Forwarded-For address. */
   trustedProxiesStrict: v(2, 8, 0),
+  /** certmagic 0.21.4 writes storage files atomically (temporary file and rename). */
+  atomicFileStorage: v(2, 9, 0),
 });
 
 /** How Caddy tags `GET /config/`: FNV-1a 32 in a trailer before 2.8, xxhash64 in a header since. */

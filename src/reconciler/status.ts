@@ -41,6 +41,9 @@ const REJECTION_REASONS: Readonly<Record<IssueCode, string>> = {
   unreadable_file: 'Unreadable',
 };
 
+/** The reasons of a resource that lost its name or a hostname to another file (the conflict model in claims.ts). */
+export const CONFLICT_REASONS: ReadonlySet<string> = new Set([REJECTION_REASONS.already_exists, REJECTION_REASONS.hostname_in_use]);
+
 export function buildStatus(input: StatusInput): ResourceStatus {
   const { evaluation } = input;
   const manifest = evaluation.manifest;

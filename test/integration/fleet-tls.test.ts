@@ -22,6 +22,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { SINCE } from '../../src/model/caddy-version.js';
 import { CADDY_INFO, DEBIAN_CADDY, isCaddyAtLeast } from '../helpers/caddy-under-test.js';
 import { startDnsResponder, startFleet, startRedis, type DnsResponder, type Fleet, type RedisServer } from '../helpers/fleet.js';
 import { httpsGet, startPebble, type Pebble } from '../helpers/pebble.js';
@@ -62,7 +63,7 @@ const CROSS_NODE_HTTP01 = isCaddyAtLeast({ major: 2, minor: 11, patch: 0 });
  */
 const LOCK_RACE = !isCaddyAtLeast({ major: 2, minor: 10, patch: 0 });
 /** From 2.9 certmagic writes storage files atomically; before, `ingressd run` warns about a file_system CADDY_STORAGE. */
-const ATOMIC_FILE_STORAGE = isCaddyAtLeast({ major: 2, minor: 9, patch: 0 });
+const ATOMIC_FILE_STORAGE = isCaddyAtLeast(SINCE.atomicFileStorage);
 const REDIS_PASSWORD = 'fleet-redis-pw-Zq81-do-not-leak';
 const BACKEND = { host: '127.0.0.2', port: await freePort() };
 

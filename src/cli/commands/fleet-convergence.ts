@@ -6,6 +6,7 @@
  * of the file) with the same `Ready` status, which is not `Unknown`. A resource that is not Ready
  * on every node alike (an invalid file) still converges: the fleet agrees; `ready` says it is not.
  */
+import { CONFLICT_REASONS } from '../../reconciler/status.js';
 import type { ConditionStatus, ResourceStatus } from '../../reconciler/status-types.js';
 
 /** One resource as one node reports it (an item of `GET /ingresses` or `GET /instances`). */
@@ -115,6 +116,8 @@ function disagreements(what: string, answered: readonly string[], cells: Readonl
   if (unknown.length > 0) out.push(`${what}: Ready is Unknown on ${unknown.map(([l, c]) => `${l} (${c.reason})`).join(', ')}`);
   const readiness = new Set(known.map(([, c]) => c.ready));
   if (generations.size <= 1 && readiness.size > 1) {
+    // Each node settles a conflict by which file it accepted first (its own status files): a node
+    // that saw the files arrive in another order, or started with an empty STATUS_DIR, can differ.
     const settledApart = known.some(([, c]) => CONFLICT_REASONS.has(c.reason));
     const hint = settledApart ? ': the nodes settled a conflict differently (each keeps the file it accepted first); remove the conflict from the tree' : '';
     out.push(`${what}: Ready differs: ${known.map(([l, c]) => `${l} ${c.ready} (${c.reason})`).join(', ')}${hint}`);
@@ -122,12 +125,6 @@ function disagreements(what: string, answered: readonly string[], cells: Readonl
   return out;
 }
 
-/**
- * Ready reasons of a resource that lost a name or hostname to another file. Each node settles a
- * conflict by which file it accepted first (its own status files), so a node that saw the files
- * arrive in another order, or that started with an empty STATUS_DIR, can settle it the other way.
- */
-const CONFLICT_REASONS: ReadonlySet<string> = new Set(['HostnameConflict', 'NameConflict']);
 
 /** The first 12 characters of a generation hash: enough to tell versions apart in a table. */
 export function short(generation: string): string {
